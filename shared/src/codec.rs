@@ -1,0 +1,238 @@
+//! Encoding and decoding of whole messages, and the pieces the server shares between clients.
+//!
+//! Decoding is strict: one MessagePack value per frame, no trailing bytes, no unknown message types, nesting at
+//! most [`MAX_DEPTH`] deep. A claimed length larger than the frame fails at once without allocating for it.
+//!
+//! Encoding a delta for many clients is split in two: [`encode_delta_body`] writes the part every client shares
+//! (spawns, changes, despawns, events) once per tick; [`delta_frame`] prefixes one client's header (tick, base,
+//! ack). The concatenation is byte-for-byte what [`encode_server`] produces for the same [`Delta`].
+
+use crate::client::ClientMessage;
+use crate::entity::{EntityId, EntityState};
+use crate::server::{self, Event, ServerMessage};
+use bytes::{BufMut, Bytes, BytesMut};
+use serde::{Deserialize, Serialize};
+use std::io::Cursor;
+
+/// The deepest nesting a message may have. The deepest legal message (a delta's entity) is 4 levels deep.
+pub const MAX_DEPTH: usize = 8;
+
+/// Why a frame could not be decoded into a message.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The bytes are not a valid message (bad MessagePack, wrong shape, unknown type, bad field).
+    #[error("malformed message: {0}")]
+    Malformed(#[from] rmp_serde::decode::Error),
+    /// A valid message was followed by more bytes in the same frame.
+    #[error("{0} unexpected bytes after the message")]
+    TrailingBytes(usize),
+}
+
+fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, DecodeError> {
+    let mut de = rmp_serde::Deserializer::new(Cursor::new(bytes));
+    de.set_max_depth(MAX_DEPTH);
+    let value = T::deserialize(&mut de)?;
+    let used = de.position() as usize;
+    if used != bytes.len() {
+        return Err(DecodeError::TrailingBytes(bytes.len() - used));
+    }
+    Ok(value)
+}
+
+fn encode<T: Serialize>(value: &T) -> Bytes {
+    let mut out = Vec::with_capacity(64);
+    // Serialising our own types into a Vec cannot fail: every type here has a MessagePack form and Vec never
+    // returns an I/O error.
+    value
+        .serialize(&mut rmp_serde::Serializer::new(&mut out))
+        .expect("tickwire messages always serialise to a Vec");
+    Bytes::from(out)
+}
+
+/// Decodes one client → server frame.
+pub fn decode_client(bytes: &[u8]) -> Result<ClientMessage, DecodeError> {
+    decode(bytes)
+}
+
+/// Decodes one server → client frame.
+pub fn decode_server(bytes: &[u8]) -> Result<ServerMessage, DecodeError> {
+    decode(bytes)
+}
+
+/// Encodes a client → server message into one frame's payload.
+pub fn encode_client(msg: &ClientMessage) -> Bytes {
+    encode(msg)
+}
+
+/// Encodes a server → client message into one frame's payload.
+pub fn encode_server(msg: &ServerMessage) -> Bytes {
+    encode(msg)
+}
+
+/// Encodes the shared part of a delta: `spawns, changes, despawns, events` (four values, no array header).
+pub fn encode_delta_body(
+    spawns: &[EntityState],
+    changes: &[EntityState],
+    despawns: &[EntityId],
+    events: &[Event],
+) -> Bytes {
+    let mut out = Vec::with_capacity(16 + 12 * (spawns.len() * 4 + changes.len()) + 5 * despawns.len());
+    let mut ser = rmp_serde::Serializer::new(&mut out);
+    (|| -> Result<(), rmp_serde::encode::Error> {
+        spawns.serialize(&mut ser)?;
+        changes.serialize(&mut ser)?;
+        despawns.serialize(&mut ser)?;
+        events.serialize(&mut ser)
+    })()
+    .expect("tickwire messages always serialise to a Vec");
+    Bytes::from(out)
+}
+
+/// Encodes the shared part of a snapshot: the entities array.
+pub fn encode_snapshot_body(entities: &[EntityState]) -> Bytes {
+    encode(&entities)
+}
+
+/// The largest header [`delta_frame`] writes: array marker, type, then three u32 values.
+const MAX_DELTA_HEADER: usize = 1 + 1 + 3 * 5;
+
+/// One client's delta: its header `[2, tick, base, ack,` followed by the shared `body`.
+pub fn delta_frame(tick: u32, base: u32, ack: u32, body: &[u8]) -> Bytes {
+    let mut out = BytesMut::with_capacity(MAX_DELTA_HEADER + body.len());
+    write_header(&mut out, 8, server::DELTA, &[tick, base, ack]);
+    out.put_slice(body);
+    out.freeze()
+}
+
+/// One client's snapshot: its header `[1, tick, ack,` followed by the shared entities `body`.
+pub fn snapshot_frame(tick: u32, ack: u32, body: &[u8]) -> Bytes {
+    let mut out = BytesMut::with_capacity(MAX_DELTA_HEADER + body.len());
+    write_header(&mut out, 4, server::SNAPSHOT, &[tick, ack]);
+    out.put_slice(body);
+    out.freeze()
+}
+
+fn write_header(out: &mut BytesMut, len: u32, kind: u8, values: &[u32]) {
+    let mut w = out.writer();
+    // Writes into a BytesMut cannot fail.
+    let _ = rmp::encode::write_array_len(&mut w, len);
+    let _ = rmp::encode::write_uint(&mut w, u64::from(kind));
+    for v in values {
+        let _ = rmp::encode::write_uint(&mut w, u64::from(*v));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{Hello, Input};
+    use crate::entity::EntityFields;
+    use crate::server::{Arena, Delta, Snapshot, Wall, Welcome};
+
+    fn player(id: u32) -> EntityState {
+        EntityState {
+            id,
+            fields: EntityFields {
+                kind: Some(0),
+                x: Some(1600),
+                y: Some(-3),
+                angle: Some(-31415),
+                name: Some(format!("p{id}")),
+                colour: Some(0xff8800),
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn client_messages_round_trip() {
+        for msg in [
+            ClientMessage::Hello(Hello { version: 1, name: "ann".into() }),
+            ClientMessage::Input(Input { seq: 70000, dx: 0.5, dy: -1.0, aim: 3.0, buttons: 1 }),
+            ClientMessage::Ping(crate::Ping { client_time: 1234.5 }),
+        ] {
+            assert_eq!(decode_client(&encode_client(&msg)).expect("decodes"), msg);
+        }
+    }
+
+    #[test]
+    fn server_messages_round_trip() {
+        let msgs = [
+            ServerMessage::Welcome(Welcome {
+                version: 1,
+                you: 7,
+                tick_rate: 30,
+                tick: 99,
+                arena: Arena { width: 800.0, height: 600.0, walls: vec![Wall { x: 1.0, y: 2.0, w: 3.0, h: 4.0 }] },
+            }),
+            ServerMessage::Snapshot(Snapshot { tick: 5, ack: 2, entities: vec![player(1), player(300)] }),
+            ServerMessage::Delta(Delta {
+                tick: 6,
+                base: 5,
+                ack: 3,
+                spawns: vec![player(2)],
+                changes: vec![EntityState { id: 1, fields: EntityFields { x: Some(1), ..Default::default() } }],
+                despawns: vec![300],
+                events: vec![Event::Kill { killer: 1, victim: 2 }, Event::Say { text: "hi".into() }],
+            }),
+        ];
+        for msg in msgs {
+            assert_eq!(decode_server(&encode_server(&msg)).expect("decodes"), msg);
+        }
+    }
+
+    #[test]
+    fn shared_body_plus_header_equals_the_whole_message() {
+        let d = Delta {
+            tick: 100_000,
+            base: 99_999,
+            ack: 42,
+            spawns: vec![player(9)],
+            changes: vec![EntityState { id: 1, fields: EntityFields { y: Some(77), ..Default::default() } }],
+            despawns: vec![3, 4],
+            events: vec![Event::TickRate { hz: 20 }],
+        };
+        let body = encode_delta_body(&d.spawns, &d.changes, &d.despawns, &d.events);
+        let framed = delta_frame(d.tick, d.base, d.ack, &body);
+        assert_eq!(framed, encode_server(&ServerMessage::Delta(d)));
+
+        let s = Snapshot { tick: 3, ack: 0, entities: vec![player(1), player(2)] };
+        let framed = snapshot_frame(s.tick, s.ack, &encode_snapshot_body(&s.entities));
+        assert_eq!(framed, encode_server(&ServerMessage::Snapshot(s)));
+    }
+
+    #[test]
+    fn a_position_change_costs_a_few_bytes() {
+        let change = EntityState { id: 5, fields: EntityFields { x: Some(20_000), y: Some(31_000), ..Default::default() } };
+        let bytes = encode(&change);
+        assert_eq!(bytes.len(), 1 + 1 + 1 + 3 + 3, "fixarray, id, mask, two int16: {bytes:02x?}");
+    }
+
+    #[test]
+    fn hostile_frames_are_rejected_without_panicking() {
+        let cases: &[&[u8]] = &[
+            &[],
+            &[0xc1],
+            &[0x93, 0x00, 0x01],                        // hello missing its name
+            &[0x92, 0x09, 0x00],                        // unknown type 9
+            &[0xdd, 0xff, 0xff, 0xff, 0xff],            // array claiming 2^32 elements
+            &[0x92, 0x02, 0xcb],                        // truncated float
+            &[0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x90], // deep nesting
+            &[0xa3, b'a', b'b', b'c'],                  // a string, not an array
+        ];
+        for bytes in cases {
+            assert!(decode_client(bytes).is_err(), "{bytes:02x?} should not decode");
+        }
+        let mut ok_then_junk = encode_client(&ClientMessage::Ping(crate::Ping { client_time: 1.0 })).to_vec();
+        ok_then_junk.push(0x00);
+        assert!(matches!(decode_client(&ok_then_junk), Err(DecodeError::TrailingBytes(1))));
+    }
+
+    #[test]
+    fn numbers_from_dynamic_languages_are_accepted() {
+        // JavaScript encoders send whole numbers as integers and fractions as float64.
+        let bytes = [0x96, 0x01, 0x05, 0x01, 0xcb, 0xbf, 0xe0, 0, 0, 0, 0, 0, 0, 0x00, 0x00];
+        let msg = decode_client(&bytes).expect("ints and float64 decode as f32 fields");
+        assert_eq!(msg, ClientMessage::Input(Input { seq: 5, dx: 1.0, dy: -0.5, aim: 0.0, buttons: 0 }));
+    }
+}

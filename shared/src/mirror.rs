@@ -1,0 +1,181 @@
+//! The client-side copy of the world: what a client holds after applying the server's snapshots and deltas.
+//!
+//! Bots, tests and the console use it to check that what the server sent adds up. Applying a message that does
+//! not fit the state held (a delta for another base tick, a change to an unknown entity, a spawn of an entity
+//! that exists) is a [`MirrorError`]: with a correct server and a correct client that never happens.
+
+use crate::entity::{EntityFields, EntityId};
+use crate::server::{Delta, ServerMessage, Snapshot};
+use std::collections::BTreeMap;
+
+/// Why a server message could not be applied to the mirror.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MirrorError {
+    /// A delta arrived before any snapshot.
+    #[error("delta for tick {0} before any snapshot")]
+    NoSnapshot(u32),
+    /// A delta's base tick is not the tick the mirror holds.
+    #[error("delta {tick} applies to tick {base}, but the mirror holds tick {held}")]
+    WrongBase {
+        /// The delta's tick.
+        tick: u32,
+        /// The delta's base.
+        base: u32,
+        /// The tick the mirror holds.
+        held: u32,
+    },
+    /// A delta or snapshot went back in time.
+    #[error("tick went backwards from {held} to {tick}")]
+    TickBackwards {
+        /// The tick the mirror holds.
+        held: u32,
+        /// The message's tick.
+        tick: u32,
+    },
+    /// A spawn named an entity the mirror already holds.
+    #[error("spawn of entity {0}, which already exists")]
+    SpawnExisting(EntityId),
+    /// A change named an entity the mirror does not hold.
+    #[error("change to unknown entity {0}")]
+    ChangeUnknown(EntityId),
+    /// A despawn named an entity the mirror does not hold.
+    #[error("despawn of unknown entity {0}")]
+    DespawnUnknown(EntityId),
+}
+
+/// What applying one message did, for clients that keep statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Applied {
+    /// Ticks skipped between the previous state and this one (0 when the stream is consecutive).
+    pub skipped_ticks: u32,
+}
+
+/// The world as one client sees it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Mirror {
+    /// The server tick of the state held, or `None` before the first snapshot.
+    pub tick: Option<u32>,
+    /// The last input sequence number the server has acknowledged.
+    pub ack: u32,
+    /// Every entity, by id.
+    pub entities: BTreeMap<EntityId, EntityFields>,
+}
+
+impl Mirror {
+    /// An empty mirror, waiting for its first snapshot.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Applies a snapshot or delta; other messages leave the mirror unchanged.
+    pub fn apply(&mut self, msg: &ServerMessage) -> Result<Applied, MirrorError> {
+        match msg {
+            ServerMessage::Snapshot(s) => self.apply_snapshot(s),
+            ServerMessage::Delta(d) => self.apply_delta(d),
+            _ => Ok(Applied::default()),
+        }
+    }
+
+    /// Replaces the whole state with a snapshot.
+    pub fn apply_snapshot(&mut self, s: &Snapshot) -> Result<Applied, MirrorError> {
+        let skipped_ticks = match self.tick {
+            Some(held) if s.tick < held => return Err(MirrorError::TickBackwards { held, tick: s.tick }),
+            Some(held) => s.tick.saturating_sub(held).saturating_sub(1),
+            None => 0,
+        };
+        self.entities = s.entities.iter().map(|e| (e.id, e.fields.clone())).collect();
+        self.tick = Some(s.tick);
+        self.ack = s.ack;
+        Ok(Applied { skipped_ticks })
+    }
+
+    /// Applies a delta. Fails, leaving the mirror unchanged, when the delta does not fit the state held.
+    pub fn apply_delta(&mut self, d: &Delta) -> Result<Applied, MirrorError> {
+        let held = self.tick.ok_or(MirrorError::NoSnapshot(d.tick))?;
+        if d.tick <= held {
+            return Err(MirrorError::TickBackwards { held, tick: d.tick });
+        }
+        if d.base != held {
+            return Err(MirrorError::WrongBase { tick: d.tick, base: d.base, held });
+        }
+        // Validate everything first so that a bad delta leaves the mirror untouched.
+        for s in &d.spawns {
+            if self.entities.contains_key(&s.id) && !d.despawns.contains(&s.id) {
+                return Err(MirrorError::SpawnExisting(s.id));
+            }
+        }
+        for c in &d.changes {
+            if !self.entities.contains_key(&c.id) {
+                return Err(MirrorError::ChangeUnknown(c.id));
+            }
+        }
+        for id in &d.despawns {
+            if !self.entities.contains_key(id) {
+                return Err(MirrorError::DespawnUnknown(*id));
+            }
+        }
+        for id in &d.despawns {
+            self.entities.remove(id);
+        }
+        for c in &d.changes {
+            if let Some(e) = self.entities.get_mut(&c.id) {
+                e.apply(&c.fields);
+            }
+        }
+        for s in &d.spawns {
+            self.entities.insert(s.id, s.fields.clone());
+        }
+        self.tick = Some(d.tick);
+        self.ack = d.ack;
+        Ok(Applied { skipped_ticks: d.tick - d.base - 1 })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entity::EntityState;
+
+    fn ent(id: u32, x: i32) -> EntityState {
+        EntityState { id, fields: EntityFields { kind: Some(0), x: Some(x), ..Default::default() } }
+    }
+
+    #[test]
+    fn snapshot_then_deltas_give_the_final_state() {
+        let mut m = Mirror::new();
+        m.apply_snapshot(&Snapshot { tick: 10, ack: 0, entities: vec![ent(1, 5), ent(2, 6)] }).expect("snapshot");
+        let d = Delta {
+            tick: 11,
+            base: 10,
+            ack: 4,
+            spawns: vec![ent(3, 7)],
+            changes: vec![EntityState { id: 1, fields: EntityFields { x: Some(50), ..Default::default() } }],
+            despawns: vec![2],
+            events: vec![],
+        };
+        m.apply_delta(&d).expect("delta applies");
+        assert_eq!(m.tick, Some(11));
+        assert_eq!(m.ack, 4);
+        assert_eq!(m.entities.keys().copied().collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(m.entities[&1].x, Some(50));
+        assert_eq!(m.entities[&1].kind, Some(0), "a change keeps the fields it does not mention");
+    }
+
+    #[test]
+    fn deltas_that_do_not_fit_are_errors_and_change_nothing() {
+        let mut m = Mirror::new();
+        let early = Delta { tick: 1, base: 0, ..Default::default() };
+        assert_eq!(m.apply_delta(&early), Err(MirrorError::NoSnapshot(1)));
+        m.apply_snapshot(&Snapshot { tick: 10, ack: 0, entities: vec![ent(1, 5)] }).expect("snapshot");
+        let before = m.clone();
+        let wrong_base = Delta { tick: 12, base: 11, ..Default::default() };
+        assert!(matches!(m.apply_delta(&wrong_base), Err(MirrorError::WrongBase { .. })));
+        let unknown = Delta { tick: 11, base: 10, despawns: vec![1, 9], ..Default::default() };
+        assert_eq!(m.apply_delta(&unknown), Err(MirrorError::DespawnUnknown(9)));
+        let dup = Delta { tick: 11, base: 10, spawns: vec![ent(1, 0)], ..Default::default() };
+        assert_eq!(m.apply_delta(&dup), Err(MirrorError::SpawnExisting(1)));
+        assert_eq!(m, before, "a rejected delta must leave the mirror untouched");
+        let back = Snapshot { tick: 9, ack: 0, entities: vec![] };
+        assert!(matches!(m.apply_snapshot(&back), Err(MirrorError::TickBackwards { .. })));
+    }
+}

@@ -1,0 +1,284 @@
+//! Server → client messages.
+//!
+//! Each is a MessagePack array whose first element is the type number:
+//!
+//! | type | message | shape |
+//! |---|---|---|
+//! | 0 | [`Welcome`]  | `[0, version, you, tick_rate, tick, arena]` |
+//! | 1 | [`Snapshot`] | `[1, tick, ack, entities]` |
+//! | 2 | [`Delta`]    | `[2, tick, base, ack, spawns, changes, despawns, events]` |
+//! | 3 | [`Pong`]     | `[3, client_time, server_tick]` |
+//! | 4 | [`ProtocolError`] | `[4, code, message]` |
+
+use crate::client::{end, field};
+use crate::entity::{EntityId, EntityState};
+use serde::de::{self, SeqAccess, Visitor};
+use serde::ser::SerializeTuple;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// A message from the server to a client.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerMessage {
+    /// The answer to a hello: who you are and how the world runs.
+    Welcome(Welcome),
+    /// The whole world, sent after the welcome and whenever a client must resynchronise.
+    Snapshot(Snapshot),
+    /// What changed in one tick.
+    Delta(Delta),
+    /// The answer to a ping.
+    Pong(Pong),
+    /// Why the server is about to close the connection.
+    Error(ProtocolError),
+}
+
+/// Sent once, right after a valid hello.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Welcome {
+    /// The server's protocol version.
+    pub version: u32,
+    /// The id of the entity this client controls.
+    pub you: EntityId,
+    /// Ticks per second of the simulation (and of deltas).
+    pub tick_rate: u16,
+    /// The server tick at the moment of joining.
+    pub tick: u32,
+    /// The static arena geometry.
+    pub arena: Arena,
+}
+
+/// The arena's static geometry, in world units.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Arena {
+    /// Width: x lies in [0, width].
+    pub width: f32,
+    /// Height: y lies in [0, height].
+    pub height: f32,
+    /// Solid axis-aligned rectangles.
+    pub walls: Vec<Wall>,
+}
+
+/// A solid axis-aligned rectangle: `[x, y, w, h]`, its top-left corner and size.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Wall {
+    /// Left edge.
+    pub x: f32,
+    /// Top edge.
+    pub y: f32,
+    /// Width.
+    pub w: f32,
+    /// Height.
+    pub h: f32,
+}
+
+/// The full state of every entity at `tick`. Replaces whatever the client held.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Snapshot {
+    /// The server tick this state belongs to.
+    pub tick: u32,
+    /// The last input sequence number the server has applied for this client (0 before any).
+    pub ack: u32,
+    /// Every entity, with all its fields, in ascending id order.
+    pub entities: Vec<EntityState>,
+}
+
+/// The changes that turn the state at tick `base` into the state at tick `tick`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Delta {
+    /// The server tick this delta brings the client to.
+    pub tick: u32,
+    /// The tick of the state this delta applies to; it must equal the tick the client holds.
+    pub base: u32,
+    /// The last input sequence number the server has applied for this client (0 before any).
+    pub ack: u32,
+    /// New entities, with all their fields.
+    pub spawns: Vec<EntityState>,
+    /// Existing entities: only the fields that changed.
+    pub changes: Vec<EntityState>,
+    /// Ids of removed entities.
+    pub despawns: Vec<EntityId>,
+    /// One-off events of this tick.
+    pub events: Vec<Event>,
+}
+
+/// A one-off occurrence that is not entity state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// `[0, killer, victim]`: one entity killed another.
+    Kill {
+        /// The entity credited with the kill.
+        killer: EntityId,
+        /// The entity that died.
+        victim: EntityId,
+    },
+    /// `[1, text]`: a message from the server operator, shown to every player.
+    Say {
+        /// The text.
+        text: String,
+    },
+    /// `[2, hz]`: the simulation now runs at `hz` ticks per second.
+    TickRate {
+        /// The new rate.
+        hz: u16,
+    },
+}
+
+/// The answer to a ping.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pong {
+    /// The `client_time` of the ping, unchanged.
+    pub client_time: f64,
+    /// The server tick when the ping was answered.
+    pub server_tick: u32,
+}
+
+/// Sent just before the server closes a connection because of the client, with the same code as the close frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProtocolError {
+    /// The close code that follows (see [`crate::close`]).
+    pub code: u16,
+    /// A human-readable explanation.
+    pub message: String,
+}
+
+pub(crate) const WELCOME: u8 = 0;
+pub(crate) const SNAPSHOT: u8 = 1;
+pub(crate) const DELTA: u8 = 2;
+pub(crate) const PONG: u8 = 3;
+pub(crate) const ERROR: u8 = 4;
+
+impl Serialize for Arena {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (self.width, self.height, &self.walls).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Arena {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (width, height, walls) = <(f32, f32, Vec<Wall>)>::deserialize(deserializer)?;
+        Ok(Arena { width, height, walls })
+    }
+}
+
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Event::Kill { killer, victim } => (0u8, killer, victim).serialize(serializer),
+            Event::Say { text } => (1u8, text).serialize(serializer),
+            Event::TickRate { hz } => (2u8, hz).serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Event;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an event array [type, ...]")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Event, A::Error> {
+                let kind: u8 = field(&mut seq, "event type")?;
+                let ev = match kind {
+                    0 => Event::Kill { killer: field(&mut seq, "killer")?, victim: field(&mut seq, "victim")? },
+                    1 => Event::Say { text: field(&mut seq, "text")? },
+                    2 => Event::TickRate { hz: field(&mut seq, "hz")? },
+                    other => return Err(de::Error::custom(format_args!("unknown event type {other}"))),
+                };
+                end(&mut seq)?;
+                Ok(ev)
+            }
+        }
+        deserializer.deserialize_seq(V)
+    }
+}
+
+impl Serialize for ServerMessage {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ServerMessage::Welcome(w) => {
+                let mut t = serializer.serialize_tuple(6)?;
+                t.serialize_element(&WELCOME)?;
+                t.serialize_element(&w.version)?;
+                t.serialize_element(&w.you)?;
+                t.serialize_element(&w.tick_rate)?;
+                t.serialize_element(&w.tick)?;
+                t.serialize_element(&w.arena)?;
+                t.end()
+            }
+            ServerMessage::Snapshot(s) => {
+                let mut t = serializer.serialize_tuple(4)?;
+                t.serialize_element(&SNAPSHOT)?;
+                t.serialize_element(&s.tick)?;
+                t.serialize_element(&s.ack)?;
+                t.serialize_element(&s.entities)?;
+                t.end()
+            }
+            ServerMessage::Delta(d) => {
+                let mut t = serializer.serialize_tuple(8)?;
+                t.serialize_element(&DELTA)?;
+                t.serialize_element(&d.tick)?;
+                t.serialize_element(&d.base)?;
+                t.serialize_element(&d.ack)?;
+                t.serialize_element(&d.spawns)?;
+                t.serialize_element(&d.changes)?;
+                t.serialize_element(&d.despawns)?;
+                t.serialize_element(&d.events)?;
+                t.end()
+            }
+            ServerMessage::Pong(p) => (PONG, p.client_time, p.server_tick).serialize(serializer),
+            ServerMessage::Error(e) => (ERROR, e.code, &e.message).serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ServerMessage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ServerMessage;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a server message array [type, ...]")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ServerMessage, A::Error> {
+                let kind: u8 = field(&mut seq, "type")?;
+                let msg = match kind {
+                    WELCOME => ServerMessage::Welcome(Welcome {
+                        version: field(&mut seq, "version")?,
+                        you: field(&mut seq, "you")?,
+                        tick_rate: field(&mut seq, "tick_rate")?,
+                        tick: field(&mut seq, "tick")?,
+                        arena: field(&mut seq, "arena")?,
+                    }),
+                    SNAPSHOT => ServerMessage::Snapshot(Snapshot {
+                        tick: field(&mut seq, "tick")?,
+                        ack: field(&mut seq, "ack")?,
+                        entities: field(&mut seq, "entities")?,
+                    }),
+                    DELTA => ServerMessage::Delta(Delta {
+                        tick: field(&mut seq, "tick")?,
+                        base: field(&mut seq, "base")?,
+                        ack: field(&mut seq, "ack")?,
+                        spawns: field(&mut seq, "spawns")?,
+                        changes: field(&mut seq, "changes")?,
+                        despawns: field(&mut seq, "despawns")?,
+                        events: field(&mut seq, "events")?,
+                    }),
+                    PONG => ServerMessage::Pong(Pong {
+                        client_time: field(&mut seq, "client_time")?,
+                        server_tick: field(&mut seq, "server_tick")?,
+                    }),
+                    ERROR => ServerMessage::Error(ProtocolError {
+                        code: field(&mut seq, "code")?,
+                        message: field(&mut seq, "message")?,
+                    }),
+                    other => return Err(de::Error::custom(format_args!("unknown server message type {other}"))),
+                };
+                end(&mut seq)?;
+                Ok(msg)
+            }
+        }
+        deserializer.deserialize_seq(V)
+    }
+}
