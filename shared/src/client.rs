@@ -90,15 +90,21 @@ impl Serialize for ClientMessage {
 }
 
 /// Reads the next element of a message array, naming the field when it is missing.
-pub(crate) fn field<'de, T: Deserialize<'de>, A: SeqAccess<'de>>(seq: &mut A, name: &str) -> Result<T, A::Error> {
-    seq.next_element()?.ok_or_else(|| de::Error::custom(format_args!("message is missing `{name}`")))
+pub(crate) fn field<'de, T: Deserialize<'de>, A: SeqAccess<'de>>(
+    seq: &mut A,
+    name: &str,
+) -> Result<T, A::Error> {
+    seq.next_element()?
+        .ok_or_else(|| de::Error::custom(format_args!("message is missing `{name}`")))
 }
 
 /// Fails when a message array has elements beyond the ones its type defines.
 pub(crate) fn end<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<(), A::Error> {
     match seq.next_element::<de::IgnoredAny>()? {
         None => Ok(()),
-        Some(_) => Err(de::Error::custom("message has more elements than its type defines")),
+        Some(_) => Err(de::Error::custom(
+            "message has more elements than its type defines",
+        )),
     }
 }
 
@@ -124,8 +130,14 @@ impl<'de> Deserialize<'de> for ClientMessage {
                         aim: field(&mut seq, "aim")?,
                         buttons: field(&mut seq, "buttons")?,
                     }),
-                    PING => ClientMessage::Ping(Ping { client_time: field(&mut seq, "client_time")? }),
-                    other => return Err(de::Error::custom(format_args!("unknown client message type {other}"))),
+                    PING => ClientMessage::Ping(Ping {
+                        client_time: field(&mut seq, "client_time")?,
+                    }),
+                    other => {
+                        return Err(de::Error::custom(format_args!(
+                            "unknown client message type {other}"
+                        )));
+                    }
                 };
                 end(&mut seq)?;
                 Ok(msg)

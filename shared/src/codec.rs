@@ -76,7 +76,8 @@ pub fn encode_delta_body(
     despawns: &[EntityId],
     events: &[Event],
 ) -> Bytes {
-    let mut out = Vec::with_capacity(16 + 12 * (spawns.len() * 4 + changes.len()) + 5 * despawns.len());
+    let mut out =
+        Vec::with_capacity(16 + 12 * (spawns.len() * 4 + changes.len()) + 5 * despawns.len());
     let mut ser = rmp_serde::Serializer::new(&mut out);
     (|| -> Result<(), rmp_serde::encode::Error> {
         spawns.serialize(&mut ser)?;
@@ -147,9 +148,20 @@ mod tests {
     #[test]
     fn client_messages_round_trip() {
         for msg in [
-            ClientMessage::Hello(Hello { version: 1, name: "ann".into() }),
-            ClientMessage::Input(Input { seq: 70000, dx: 0.5, dy: -1.0, aim: 3.0, buttons: 1 }),
-            ClientMessage::Ping(crate::Ping { client_time: 1234.5 }),
+            ClientMessage::Hello(Hello {
+                version: 1,
+                name: "ann".into(),
+            }),
+            ClientMessage::Input(Input {
+                seq: 70000,
+                dx: 0.5,
+                dy: -1.0,
+                aim: 3.0,
+                buttons: 1,
+            }),
+            ClientMessage::Ping(crate::Ping {
+                client_time: 1234.5,
+            }),
         ] {
             assert_eq!(decode_client(&encode_client(&msg)).expect("decodes"), msg);
         }
@@ -163,17 +175,42 @@ mod tests {
                 you: 7,
                 tick_rate: 30,
                 tick: 99,
-                arena: Arena { width: 800.0, height: 600.0, walls: vec![Wall { x: 1.0, y: 2.0, w: 3.0, h: 4.0 }] },
+                arena: Arena {
+                    width: 800.0,
+                    height: 600.0,
+                    walls: vec![Wall {
+                        x: 1.0,
+                        y: 2.0,
+                        w: 3.0,
+                        h: 4.0,
+                    }],
+                },
             }),
-            ServerMessage::Snapshot(Snapshot { tick: 5, ack: 2, entities: vec![player(1), player(300)] }),
+            ServerMessage::Snapshot(Snapshot {
+                tick: 5,
+                ack: 2,
+                entities: vec![player(1), player(300)],
+            }),
             ServerMessage::Delta(Delta {
                 tick: 6,
                 base: 5,
                 ack: 3,
                 spawns: vec![player(2)],
-                changes: vec![EntityState { id: 1, fields: EntityFields { x: Some(1), ..Default::default() } }],
+                changes: vec![EntityState {
+                    id: 1,
+                    fields: EntityFields {
+                        x: Some(1),
+                        ..Default::default()
+                    },
+                }],
                 despawns: vec![300],
-                events: vec![Event::Kill { killer: 1, victim: 2 }, Event::Say { text: "hi".into() }],
+                events: vec![
+                    Event::Kill {
+                        killer: 1,
+                        victim: 2,
+                    },
+                    Event::Say { text: "hi".into() },
+                ],
             }),
         ];
         for msg in msgs {
@@ -188,7 +225,13 @@ mod tests {
             base: 99_999,
             ack: 42,
             spawns: vec![player(9)],
-            changes: vec![EntityState { id: 1, fields: EntityFields { y: Some(77), ..Default::default() } }],
+            changes: vec![EntityState {
+                id: 1,
+                fields: EntityFields {
+                    y: Some(77),
+                    ..Default::default()
+                },
+            }],
             despawns: vec![3, 4],
             events: vec![Event::TickRate { hz: 20 }],
         };
@@ -196,16 +239,31 @@ mod tests {
         let framed = delta_frame(d.tick, d.base, d.ack, &body);
         assert_eq!(framed, encode_server(&ServerMessage::Delta(d)));
 
-        let s = Snapshot { tick: 3, ack: 0, entities: vec![player(1), player(2)] };
+        let s = Snapshot {
+            tick: 3,
+            ack: 0,
+            entities: vec![player(1), player(2)],
+        };
         let framed = snapshot_frame(s.tick, s.ack, &encode_snapshot_body(&s.entities));
         assert_eq!(framed, encode_server(&ServerMessage::Snapshot(s)));
     }
 
     #[test]
     fn a_position_change_costs_a_few_bytes() {
-        let change = EntityState { id: 5, fields: EntityFields { x: Some(20_000), y: Some(31_000), ..Default::default() } };
+        let change = EntityState {
+            id: 5,
+            fields: EntityFields {
+                x: Some(20_000),
+                y: Some(31_000),
+                ..Default::default()
+            },
+        };
         let bytes = encode(&change);
-        assert_eq!(bytes.len(), 1 + 1 + 1 + 3 + 3, "fixarray, id, mask, two int16: {bytes:02x?}");
+        assert_eq!(
+            bytes.len(),
+            1 + 1 + 1 + 3 + 3,
+            "fixarray, id, mask, two int16: {bytes:02x?}"
+        );
     }
 
     #[test]
@@ -213,26 +271,46 @@ mod tests {
         let cases: &[&[u8]] = &[
             &[],
             &[0xc1],
-            &[0x93, 0x00, 0x01],                        // hello missing its name
-            &[0x92, 0x09, 0x00],                        // unknown type 9
-            &[0xdd, 0xff, 0xff, 0xff, 0xff],            // array claiming 2^32 elements
-            &[0x92, 0x02, 0xcb],                        // truncated float
-            &[0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x90], // deep nesting
-            &[0xa3, b'a', b'b', b'c'],                  // a string, not an array
+            &[0x93, 0x00, 0x01],             // hello missing its name
+            &[0x92, 0x09, 0x00],             // unknown type 9
+            &[0xdd, 0xff, 0xff, 0xff, 0xff], // array claiming 2^32 elements
+            &[0x92, 0x02, 0xcb],             // truncated float
+            &[
+                0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x90,
+            ], // deep nesting
+            &[0xa3, b'a', b'b', b'c'],       // a string, not an array
         ];
         for bytes in cases {
-            assert!(decode_client(bytes).is_err(), "{bytes:02x?} should not decode");
+            assert!(
+                decode_client(bytes).is_err(),
+                "{bytes:02x?} should not decode"
+            );
         }
-        let mut ok_then_junk = encode_client(&ClientMessage::Ping(crate::Ping { client_time: 1.0 })).to_vec();
+        let mut ok_then_junk =
+            encode_client(&ClientMessage::Ping(crate::Ping { client_time: 1.0 })).to_vec();
         ok_then_junk.push(0x00);
-        assert!(matches!(decode_client(&ok_then_junk), Err(DecodeError::TrailingBytes(1))));
+        assert!(matches!(
+            decode_client(&ok_then_junk),
+            Err(DecodeError::TrailingBytes(1))
+        ));
     }
 
     #[test]
     fn numbers_from_dynamic_languages_are_accepted() {
         // JavaScript encoders send whole numbers as integers and fractions as float64.
-        let bytes = [0x96, 0x01, 0x05, 0x01, 0xcb, 0xbf, 0xe0, 0, 0, 0, 0, 0, 0, 0x00, 0x00];
+        let bytes = [
+            0x96, 0x01, 0x05, 0x01, 0xcb, 0xbf, 0xe0, 0, 0, 0, 0, 0, 0, 0x00, 0x00,
+        ];
         let msg = decode_client(&bytes).expect("ints and float64 decode as f32 fields");
-        assert_eq!(msg, ClientMessage::Input(Input { seq: 5, dx: 1.0, dy: -0.5, aim: 0.0, buttons: 0 }));
+        assert_eq!(
+            msg,
+            ClientMessage::Input(Input {
+                seq: 5,
+                dx: 1.0,
+                dy: -0.5,
+                aim: 0.0,
+                buttons: 0
+            })
+        );
     }
 }

@@ -40,7 +40,8 @@ pub fn position_from_wire(v: i32) -> f32 {
 
 /// Encodes an angle in radians (any value) as a fixed-point wire value in [-31416, 31416].
 pub fn angle_to_wire(radians: f32) -> i16 {
-    let wrapped = (radians + std::f32::consts::PI).rem_euclid(std::f32::consts::TAU) - std::f32::consts::PI;
+    let wrapped =
+        (radians + std::f32::consts::PI).rem_euclid(std::f32::consts::TAU) - std::f32::consts::PI;
     (wrapped * ANGLE_SCALE).round() as i16
 }
 
@@ -154,14 +155,22 @@ impl<'de> Deserialize<'de> for EntityState {
                 f.write_str("an entity array [id, mask, values...]")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EntityState, A::Error> {
-                let id: EntityId = seq.next_element()?.ok_or_else(|| de::Error::custom("entity without id"))?;
-                let mask: u16 = seq.next_element()?.ok_or_else(|| de::Error::custom("entity without mask"))?;
+                let id: EntityId = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::custom("entity without id"))?;
+                let mask: u16 = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::custom("entity without mask"))?;
                 if mask & !KNOWN_FIELDS_MASK != 0 {
-                    return Err(de::Error::custom(format_args!("entity mask {mask:#x} has unknown field bits")));
+                    return Err(de::Error::custom(format_args!(
+                        "entity mask {mask:#x} has unknown field bits"
+                    )));
                 }
                 let fields = EntityFields::deserialize_values(mask, &mut seq)?;
                 if seq.next_element::<de::IgnoredAny>()?.is_some() {
-                    return Err(de::Error::custom("entity has more values than its mask declares"));
+                    return Err(de::Error::custom(
+                        "entity has more values than its mask declares",
+                    ));
                 }
                 Ok(EntityState { id, fields })
             }
@@ -178,23 +187,45 @@ mod tests {
     fn positions_round_trip_at_one_sixteenth_precision() {
         for v in [0.0f32, 1999.97, 123.456, -5.03] {
             let back = position_from_wire(position_to_wire(v));
-            assert!((back - v).abs() <= 1.0 / 32.0 + 1e-4, "{v} came back as {back}");
+            assert!(
+                (back - v).abs() <= 1.0 / 32.0 + 1e-4,
+                "{v} came back as {back}"
+            );
         }
     }
 
     #[test]
     fn angles_wrap_into_minus_pi_pi() {
         let a = angle_from_wire(angle_to_wire(3.0 * std::f32::consts::PI));
-        assert!((a.abs() - std::f32::consts::PI).abs() < 1e-3, "3π should wrap to ±π, got {a}");
+        assert!(
+            (a.abs() - std::f32::consts::PI).abs() < 1e-3,
+            "3π should wrap to ±π, got {a}"
+        );
         assert_eq!(angle_to_wire(0.5), 5000);
     }
 
     #[test]
     fn changed_since_keeps_only_differences() {
-        let old = EntityFields { x: Some(1), y: Some(2), name: Some("a".into()), ..Default::default() };
-        let new = EntityFields { x: Some(1), y: Some(3), name: Some("a".into()), ..Default::default() };
+        let old = EntityFields {
+            x: Some(1),
+            y: Some(2),
+            name: Some("a".into()),
+            ..Default::default()
+        };
+        let new = EntityFields {
+            x: Some(1),
+            y: Some(3),
+            name: Some("a".into()),
+            ..Default::default()
+        };
         let diff = new.changed_since(&old);
-        assert_eq!(diff, EntityFields { y: Some(3), ..Default::default() });
+        assert_eq!(
+            diff,
+            EntityFields {
+                y: Some(3),
+                ..Default::default()
+            }
+        );
         assert_eq!(diff.mask(), 1 << 2);
     }
 }

@@ -25,7 +25,9 @@ pub use client::{ClientMessage, Hello, Input, Ping};
 pub use codec::{DecodeError, decode_client, decode_server, encode_client, encode_server};
 pub use entity::{EntityFields, EntityId, EntityState};
 pub use mirror::{Mirror, MirrorError};
-pub use server::{Arena, Delta, Event, Pong, ProtocolError, ServerMessage, Snapshot, Wall, Welcome};
+pub use server::{
+    Arena, Delta, Event, Pong, ProtocolError, ServerMessage, Snapshot, Wall, Welcome,
+};
 
 /// The protocol version a client must announce in its hello. Bumped on any incompatible wire change.
 pub const PROTOCOL_VERSION: u32 = 1;

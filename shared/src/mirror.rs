@@ -79,11 +79,17 @@ impl Mirror {
     /// Replaces the whole state with a snapshot.
     pub fn apply_snapshot(&mut self, s: &Snapshot) -> Result<Applied, MirrorError> {
         let skipped_ticks = match self.tick {
-            Some(held) if s.tick < held => return Err(MirrorError::TickBackwards { held, tick: s.tick }),
+            Some(held) if s.tick < held => {
+                return Err(MirrorError::TickBackwards { held, tick: s.tick });
+            }
             Some(held) => s.tick.saturating_sub(held).saturating_sub(1),
             None => 0,
         };
-        self.entities = s.entities.iter().map(|e| (e.id, e.fields.clone())).collect();
+        self.entities = s
+            .entities
+            .iter()
+            .map(|e| (e.id, e.fields.clone()))
+            .collect();
         self.tick = Some(s.tick);
         self.ack = s.ack;
         Ok(Applied { skipped_ticks })
@@ -96,7 +102,11 @@ impl Mirror {
             return Err(MirrorError::TickBackwards { held, tick: d.tick });
         }
         if d.base != held {
-            return Err(MirrorError::WrongBase { tick: d.tick, base: d.base, held });
+            return Err(MirrorError::WrongBase {
+                tick: d.tick,
+                base: d.base,
+                held,
+            });
         }
         // Validate everything first so that a bad delta leaves the mirror untouched.
         for s in &d.spawns {
@@ -127,7 +137,9 @@ impl Mirror {
         }
         self.tick = Some(d.tick);
         self.ack = d.ack;
-        Ok(Applied { skipped_ticks: d.tick - d.base - 1 })
+        Ok(Applied {
+            skipped_ticks: d.tick - d.base - 1,
+        })
     }
 }
 
@@ -137,19 +149,37 @@ mod tests {
     use crate::entity::EntityState;
 
     fn ent(id: u32, x: i32) -> EntityState {
-        EntityState { id, fields: EntityFields { kind: Some(0), x: Some(x), ..Default::default() } }
+        EntityState {
+            id,
+            fields: EntityFields {
+                kind: Some(0),
+                x: Some(x),
+                ..Default::default()
+            },
+        }
     }
 
     #[test]
     fn snapshot_then_deltas_give_the_final_state() {
         let mut m = Mirror::new();
-        m.apply_snapshot(&Snapshot { tick: 10, ack: 0, entities: vec![ent(1, 5), ent(2, 6)] }).expect("snapshot");
+        m.apply_snapshot(&Snapshot {
+            tick: 10,
+            ack: 0,
+            entities: vec![ent(1, 5), ent(2, 6)],
+        })
+        .expect("snapshot");
         let d = Delta {
             tick: 11,
             base: 10,
             ack: 4,
             spawns: vec![ent(3, 7)],
-            changes: vec![EntityState { id: 1, fields: EntityFields { x: Some(50), ..Default::default() } }],
+            changes: vec![EntityState {
+                id: 1,
+                fields: EntityFields {
+                    x: Some(50),
+                    ..Default::default()
+                },
+            }],
             despawns: vec![2],
             events: vec![],
         };
@@ -158,24 +188,64 @@ mod tests {
         assert_eq!(m.ack, 4);
         assert_eq!(m.entities.keys().copied().collect::<Vec<_>>(), vec![1, 3]);
         assert_eq!(m.entities[&1].x, Some(50));
-        assert_eq!(m.entities[&1].kind, Some(0), "a change keeps the fields it does not mention");
+        assert_eq!(
+            m.entities[&1].kind,
+            Some(0),
+            "a change keeps the fields it does not mention"
+        );
     }
 
     #[test]
     fn deltas_that_do_not_fit_are_errors_and_change_nothing() {
         let mut m = Mirror::new();
-        let early = Delta { tick: 1, base: 0, ..Default::default() };
+        let early = Delta {
+            tick: 1,
+            base: 0,
+            ..Default::default()
+        };
         assert_eq!(m.apply_delta(&early), Err(MirrorError::NoSnapshot(1)));
-        m.apply_snapshot(&Snapshot { tick: 10, ack: 0, entities: vec![ent(1, 5)] }).expect("snapshot");
+        m.apply_snapshot(&Snapshot {
+            tick: 10,
+            ack: 0,
+            entities: vec![ent(1, 5)],
+        })
+        .expect("snapshot");
         let before = m.clone();
-        let wrong_base = Delta { tick: 12, base: 11, ..Default::default() };
-        assert!(matches!(m.apply_delta(&wrong_base), Err(MirrorError::WrongBase { .. })));
-        let unknown = Delta { tick: 11, base: 10, despawns: vec![1, 9], ..Default::default() };
+        let wrong_base = Delta {
+            tick: 12,
+            base: 11,
+            ..Default::default()
+        };
+        assert!(matches!(
+            m.apply_delta(&wrong_base),
+            Err(MirrorError::WrongBase { .. })
+        ));
+        let unknown = Delta {
+            tick: 11,
+            base: 10,
+            despawns: vec![1, 9],
+            ..Default::default()
+        };
         assert_eq!(m.apply_delta(&unknown), Err(MirrorError::DespawnUnknown(9)));
-        let dup = Delta { tick: 11, base: 10, spawns: vec![ent(1, 0)], ..Default::default() };
+        let dup = Delta {
+            tick: 11,
+            base: 10,
+            spawns: vec![ent(1, 0)],
+            ..Default::default()
+        };
         assert_eq!(m.apply_delta(&dup), Err(MirrorError::SpawnExisting(1)));
-        assert_eq!(m, before, "a rejected delta must leave the mirror untouched");
-        let back = Snapshot { tick: 9, ack: 0, entities: vec![] };
-        assert!(matches!(m.apply_snapshot(&back), Err(MirrorError::TickBackwards { .. })));
+        assert_eq!(
+            m, before,
+            "a rejected delta must leave the mirror untouched"
+        );
+        let back = Snapshot {
+            tick: 9,
+            ack: 0,
+            entities: vec![],
+        };
+        assert!(matches!(
+            m.apply_snapshot(&back),
+            Err(MirrorError::TickBackwards { .. })
+        ));
     }
 }

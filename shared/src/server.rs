@@ -156,7 +156,11 @@ impl Serialize for Arena {
 impl<'de> Deserialize<'de> for Arena {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let (width, height, walls) = <(f32, f32, Vec<Wall>)>::deserialize(deserializer)?;
-        Ok(Arena { width, height, walls })
+        Ok(Arena {
+            width,
+            height,
+            walls,
+        })
     }
 }
 
@@ -181,10 +185,21 @@ impl<'de> Deserialize<'de> for Event {
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Event, A::Error> {
                 let kind: u8 = field(&mut seq, "event type")?;
                 let ev = match kind {
-                    0 => Event::Kill { killer: field(&mut seq, "killer")?, victim: field(&mut seq, "victim")? },
-                    1 => Event::Say { text: field(&mut seq, "text")? },
-                    2 => Event::TickRate { hz: field(&mut seq, "hz")? },
-                    other => return Err(de::Error::custom(format_args!("unknown event type {other}"))),
+                    0 => Event::Kill {
+                        killer: field(&mut seq, "killer")?,
+                        victim: field(&mut seq, "victim")?,
+                    },
+                    1 => Event::Say {
+                        text: field(&mut seq, "text")?,
+                    },
+                    2 => Event::TickRate {
+                        hz: field(&mut seq, "hz")?,
+                    },
+                    other => {
+                        return Err(de::Error::custom(format_args!(
+                            "unknown event type {other}"
+                        )));
+                    }
                 };
                 end(&mut seq)?;
                 Ok(ev)
@@ -273,7 +288,11 @@ impl<'de> Deserialize<'de> for ServerMessage {
                         code: field(&mut seq, "code")?,
                         message: field(&mut seq, "message")?,
                     }),
-                    other => return Err(de::Error::custom(format_args!("unknown server message type {other}"))),
+                    other => {
+                        return Err(de::Error::custom(format_args!(
+                            "unknown server message type {other}"
+                        )));
+                    }
                 };
                 end(&mut seq)?;
                 Ok(msg)
