@@ -1,0 +1,281 @@
+//! The map and rules files in `assets/`: their shape, their defaults, and validation with errors that name the
+//! file and the field at fault.
+
+use bevy_ecs::prelude::Resource;
+use serde::Deserialize;
+use std::path::Path;
+use tickwire_shared::{Arena, Wall};
+
+/// The map shipped in `assets/map.toml`, embedded so the server runs with no files around it.
+pub const DEFAULT_MAP: &str = include_str!("../../assets/map.toml");
+/// The rules shipped in `assets/rules.toml`, embedded likewise.
+pub const DEFAULT_RULES: &str = include_str!("../../assets/rules.toml");
+
+/// Why an asset file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AssetError {
+    /// The file could not be read.
+    #[error("cannot read {file}: {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or a field has the wrong type; the message names the field and line.
+    #[error("{file}: {message}")]
+    Parse {
+        /// The file.
+        file: String,
+        /// The parser's message, naming the field.
+        message: String,
+    },
+    /// A field has a value the game cannot use.
+    #[error("{file}: field `{field}`: {reason}")]
+    Invalid {
+        /// The file.
+        file: String,
+        /// The field, as a path (`walls[2].w`).
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// A point in the map file.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Point {
+    /// X, world units.
+    pub x: f32,
+    /// Y, world units.
+    pub y: f32,
+}
+
+/// The map: arena size, walls and spawn points.
+#[derive(Resource, Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapAsset {
+    /// Arena width in world units.
+    pub width: f32,
+    /// Arena height in world units.
+    pub height: f32,
+    /// Solid rectangles.
+    #[serde(default)]
+    pub walls: Vec<Wall>,
+    /// Where players appear.
+    pub spawns: Vec<Point>,
+}
+
+/// Tuning numbers for the game.
+#[derive(Resource, Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesAsset {
+    /// Player speed in units per second.
+    pub player_speed: f32,
+    /// Player collision radius in units.
+    pub player_radius: f32,
+    /// How many ticks of unused movement a player may bank (at least 1).
+    pub input_burst_ticks: u32,
+    /// How many inputs may wait per player (at least 1).
+    pub input_queue_len: usize,
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, AssetError> {
+    toml::from_str(text).map_err(|e| AssetError::Parse {
+        file: file.to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn invalid(file: &str, field: impl Into<String>, reason: impl Into<String>) -> AssetError {
+    AssetError::Invalid {
+        file: file.to_string(),
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+fn positive(file: &str, field: &str, v: f32) -> Result<(), AssetError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(invalid(
+            file,
+            field,
+            format!("must be a positive number, got {v}"),
+        ))
+    }
+}
+
+impl MapAsset {
+    /// Parses and validates a map; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Self, AssetError> {
+        let map: MapAsset = parse(file, text)?;
+        positive(file, "width", map.width)?;
+        positive(file, "height", map.height)?;
+        for (i, w) in map.walls.iter().enumerate() {
+            for (name, v) in [("x", w.x), ("y", w.y)] {
+                if !v.is_finite() {
+                    return Err(invalid(
+                        file,
+                        format!("walls[{i}].{name}"),
+                        "must be a finite number",
+                    ));
+                }
+            }
+            positive(file, &format!("walls[{i}].w"), w.w)?;
+            positive(file, &format!("walls[{i}].h"), w.h)?;
+        }
+        if map.spawns.is_empty() {
+            return Err(invalid(file, "spawns", "needs at least one spawn point"));
+        }
+        for (i, s) in map.spawns.iter().enumerate() {
+            let inside = s.x.is_finite()
+                && s.y.is_finite()
+                && (0.0..=map.width).contains(&s.x)
+                && (0.0..=map.height).contains(&s.y);
+            if !inside {
+                return Err(invalid(
+                    file,
+                    format!("spawns[{i}]"),
+                    format!("({}, {}) is outside the arena", s.x, s.y),
+                ));
+            }
+            if map
+                .walls
+                .iter()
+                .any(|w| s.x >= w.x && s.x <= w.x + w.w && s.y >= w.y && s.y <= w.y + w.h)
+            {
+                return Err(invalid(file, format!("spawns[{i}]"), "lies inside a wall"));
+            }
+        }
+        Ok(map)
+    }
+
+    /// Reads, parses and validates a map file.
+    pub fn load(path: &Path) -> Result<Self, AssetError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| AssetError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        Self::parse(&file, &text)
+    }
+
+    /// The shipped map.
+    pub fn default_map() -> Self {
+        Self::parse("assets/map.toml", DEFAULT_MAP)
+            .expect("the shipped map is valid (checked by a unit test)")
+    }
+
+    /// The arena as the protocol describes it.
+    pub fn arena(&self) -> Arena {
+        Arena {
+            width: self.width,
+            height: self.height,
+            walls: self.walls.clone(),
+        }
+    }
+}
+
+impl RulesAsset {
+    /// Parses and validates rules; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Self, AssetError> {
+        let rules: RulesAsset = parse(file, text)?;
+        positive(file, "player_speed", rules.player_speed)?;
+        positive(file, "player_radius", rules.player_radius)?;
+        if rules.input_burst_ticks == 0 {
+            return Err(invalid(file, "input_burst_ticks", "must be at least 1"));
+        }
+        if rules.input_queue_len == 0 || rules.input_queue_len > 256 {
+            return Err(invalid(
+                file,
+                "input_queue_len",
+                "must be between 1 and 256",
+            ));
+        }
+        Ok(rules)
+    }
+
+    /// Reads, parses and validates a rules file.
+    pub fn load(path: &Path) -> Result<Self, AssetError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| AssetError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        Self::parse(&file, &text)
+    }
+
+    /// The shipped rules.
+    pub fn default_rules() -> Self {
+        Self::parse("assets/rules.toml", DEFAULT_RULES)
+            .expect("the shipped rules are valid (checked by a unit test)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_assets_are_valid() {
+        MapAsset::parse("assets/map.toml", DEFAULT_MAP).expect("shipped map parses");
+        RulesAsset::parse("assets/rules.toml", DEFAULT_RULES).expect("shipped rules parse");
+    }
+
+    #[test]
+    fn errors_name_the_file_and_field() {
+        let bad_type =
+            MapAsset::parse("m.toml", "width = \"wide\"\nheight = 5.0\nspawns = []").unwrap_err();
+        let text = bad_type.to_string();
+        assert!(
+            text.starts_with("m.toml:") && text.contains("width"),
+            "got: {text}"
+        );
+
+        let no_spawns =
+            MapAsset::parse("m.toml", "width = 10.0\nheight = 10.0\nspawns = []").unwrap_err();
+        assert_eq!(
+            no_spawns.to_string(),
+            "m.toml: field `spawns`: needs at least one spawn point"
+        );
+
+        let wall = "width = 10.0\nheight = 10.0\nspawns = [{x = 1.0, y = 1.0}]\nwalls = [{x = 5.0, y = 5.0, w = -1.0, h = 1.0}]";
+        let e = MapAsset::parse("m.toml", wall).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "m.toml: field `walls[0].w`: must be a positive number, got -1"
+        );
+
+        let outside = "width = 10.0\nheight = 10.0\nspawns = [{x = 11.0, y = 1.0}]";
+        assert!(
+            MapAsset::parse("m.toml", outside)
+                .unwrap_err()
+                .to_string()
+                .contains("spawns[0]")
+        );
+
+        let rules =
+            "player_speed = 0.0\nplayer_radius = 1.0\ninput_burst_ticks = 1\ninput_queue_len = 4";
+        let e = RulesAsset::parse("r.toml", rules).unwrap_err();
+        assert!(e.to_string().contains("`player_speed`"), "got: {e}");
+
+        let unknown = "player_speed = 1.0\nplayer_radius = 1.0\ninput_burst_ticks = 1\ninput_queue_len = 4\nspeeed = 3";
+        assert!(
+            RulesAsset::parse("r.toml", unknown)
+                .unwrap_err()
+                .to_string()
+                .contains("speeed")
+        );
+
+        let missing = MapAsset::load(Path::new("/nonexistent/map.toml")).unwrap_err();
+        assert!(
+            missing
+                .to_string()
+                .starts_with("cannot read /nonexistent/map.toml"),
+            "got: {missing}"
+        );
+    }
+}
