@@ -1,1 +1,67 @@
-fn main() {}
+//! `tickwire-server`: runs the game server with the browser client served at `/`.
+
+use anyhow::Context;
+use clap::Parser;
+use std::time::Duration;
+use tickwire_server::config::{Cli, LogFormat, ServerConfig};
+use tracing_subscriber::EnvFilter;
+
+/// How long clients get to receive their close frames on shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = ServerConfig::from_cli(cli).context("invalid configuration")?;
+    init_logging(config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("tickwire-net")
+        .build()?;
+    runtime.block_on(run(config))
+}
+
+async fn run(config: ServerConfig) -> anyhow::Result<()> {
+    let server = tickwire_server::start(config).await?;
+    wait_for_signal().await;
+    tracing::info!("shutting down (signal again to exit at once)");
+    tokio::select! {
+        _ = server.shutdown(SHUTDOWN_GRACE) => {}
+        _ = wait_for_signal() => {
+            tracing::warn!("second signal: exiting now");
+        }
+    }
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

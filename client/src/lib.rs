@@ -1,0 +1,205 @@
+//! # tickwire-client: a game client in Rust
+//!
+//! Connects to a tickwire server, says hello, and keeps a [`Mirror`] of the world up to date from the server's
+//! snapshots and deltas. The bots, the end-to-end tests and the tools all use this one client, so the wire
+//! format is implemented once on the Rust side (in `tickwire-shared`) and exercised by everything.
+
+use futures_util::{SinkExt, StreamExt};
+use std::time::Duration;
+use tickwire_shared::{
+    ClientMessage, Hello, Input, Mirror, MirrorError, PROTOCOL_VERSION, Ping, ServerMessage,
+    Welcome, decode_server, encode_client,
+};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// The WebSocket type the client uses.
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// What can go wrong on the client side.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The WebSocket layer failed (connect, handshake, I/O).
+    #[error("websocket: {0}")]
+    Ws(#[from] tokio_tungstenite::tungstenite::Error),
+    /// The server sent a frame that is not a valid message.
+    #[error("undecodable server message: {0}")]
+    Decode(#[from] tickwire_shared::DecodeError),
+    /// The server sent a text frame or something else outside the protocol.
+    #[error("protocol violation by the server: {0}")]
+    Protocol(String),
+    /// A snapshot or delta did not fit the mirror.
+    #[error("mirror: {0}")]
+    Mirror(#[from] MirrorError),
+    /// The server closed the connection.
+    #[error("closed by the server: {code} {reason}")]
+    Closed {
+        /// The close code (1005 when the frame had none).
+        code: u16,
+        /// The close reason.
+        reason: String,
+    },
+    /// The connection ended without a close frame.
+    #[error("connection ended without a close frame")]
+    Ended,
+    /// Nothing arrived in time.
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+}
+
+/// A connected client.
+#[derive(Debug)]
+pub struct Client {
+    ws: Socket,
+    /// The world as this client holds it.
+    pub mirror: Mirror,
+    /// The welcome, once received.
+    pub welcome: Option<Welcome>,
+    next_seq: u32,
+}
+
+impl Client {
+    /// Opens the WebSocket (no hello yet).
+    pub async fn connect(url: &str) -> Result<Client, ClientError> {
+        let (ws, _response) = tokio_tungstenite::connect_async(url).await?;
+        Ok(Client {
+            ws,
+            mirror: Mirror::new(),
+            welcome: None,
+            next_seq: 1,
+        })
+    }
+
+    /// Connects, says hello and waits for the welcome and the first snapshot.
+    pub async fn join(url: &str, name: &str, wait: Duration) -> Result<Client, ClientError> {
+        let mut client = Client::connect(url).await?;
+        client
+            .send(&ClientMessage::Hello(Hello {
+                version: PROTOCOL_VERSION,
+                name: name.to_string(),
+            }))
+            .await?;
+        client
+            .recv_until(wait, |c, _| c.welcome.is_some() && c.mirror.tick.is_some())
+            .await?;
+        Ok(client)
+    }
+
+    /// Sends one message.
+    pub async fn send(&mut self, msg: &ClientMessage) -> Result<(), ClientError> {
+        self.ws.send(Message::Binary(encode_client(msg))).await?;
+        Ok(())
+    }
+
+    /// Sends raw WebSocket message (for tests of what the server does with bad input).
+    pub async fn send_raw(&mut self, msg: Message) -> Result<(), ClientError> {
+        self.ws.send(msg).await?;
+        Ok(())
+    }
+
+    /// Sends an input with the next sequence number; returns that number.
+    pub async fn send_input(
+        &mut self,
+        dx: f32,
+        dy: f32,
+        aim: f32,
+        buttons: u8,
+    ) -> Result<u32, ClientError> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.send(&ClientMessage::Input(Input {
+            seq,
+            dx,
+            dy,
+            aim,
+            buttons,
+        }))
+        .await?;
+        Ok(seq)
+    }
+
+    /// Sends a ping carrying `client_time`.
+    pub async fn ping(&mut self, client_time: f64) -> Result<(), ClientError> {
+        self.send(&ClientMessage::Ping(Ping { client_time })).await
+    }
+
+    /// The id of this client's own entity.
+    pub fn you(&self) -> Option<u32> {
+        self.welcome.as_ref().map(|w| w.you)
+    }
+
+    /// Receives the next game message, applying it to the mirror (and remembering the welcome).
+    pub async fn recv(&mut self) -> Result<ServerMessage, ClientError> {
+        loop {
+            let msg = match self.ws.next().await {
+                None => return Err(ClientError::Ended),
+                Some(msg) => msg?,
+            };
+            match msg {
+                Message::Binary(bytes) => {
+                    let msg = decode_server(&bytes)?;
+                    match &msg {
+                        ServerMessage::Welcome(w) => self.welcome = Some(w.clone()),
+                        ServerMessage::Snapshot(_) | ServerMessage::Delta(_) => {
+                            self.mirror.apply(&msg)?;
+                        }
+                        _ => {}
+                    }
+                    return Ok(msg);
+                }
+                Message::Close(frame) => {
+                    let (code, reason) = frame.map_or((1005, String::new()), |f| {
+                        (u16::from(f.code), f.reason.to_string())
+                    });
+                    return Err(ClientError::Closed { code, reason });
+                }
+                Message::Text(_) => {
+                    return Err(ClientError::Protocol("text frame from the server".into()));
+                }
+                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
+            }
+        }
+    }
+
+    /// Receives messages until `done` says so, or fails after `wait`.
+    pub async fn recv_until(
+        &mut self,
+        wait: Duration,
+        mut done: impl FnMut(&Client, &ServerMessage) -> bool,
+    ) -> Result<ServerMessage, ClientError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.recv())
+                .await
+                .map_err(|_| ClientError::Timeout(wait))??;
+            if done(self, &msg) {
+                return Ok(msg);
+            }
+        }
+    }
+
+    /// Waits for the server to close the connection and returns the close code and reason.
+    pub async fn expect_close(&mut self, wait: Duration) -> Result<(u16, String), ClientError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.recv()).await {
+                Err(_) => return Err(ClientError::Timeout(wait)),
+                Ok(Err(ClientError::Closed { code, reason })) => return Ok((code, reason)),
+                Ok(Err(e)) => return Err(e),
+                Ok(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// Closes the connection normally (1000).
+    pub async fn close(mut self) -> Result<(), ClientError> {
+        let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame {
+            code: CloseCode::Normal,
+            reason: "bye".into(),
+        };
+        self.ws.close(Some(frame)).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,264 @@
+//! Configuration: command-line flags, an optional TOML file, and the defaults. Flags override the file, the file
+//! overrides the defaults. Everything is resolved and validated here, before anything starts.
+
+use clap::{Parser, ValueEnum};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tickwire_sim::{MapAsset, RulesAsset, TICK_RATE_RANGE};
+
+/// Command-line interface of `tickwire-server`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tickwire-server",
+    version,
+    about = "tickwire game server: an authoritative fixed-tick world over WebSocket, with the browser client at /",
+    after_help = "Open http://ADDR/ in a browser to play. Game clients connect to ws://ADDR/ws.\n\
+                  Log filtering follows RUST_LOG (e.g. RUST_LOG=debug or RUST_LOG=tickwire_server=trace)."
+)]
+pub struct Cli {
+    /// Address to listen on (HTTP, browser client and WebSocket on one port). Port 0 picks a free port.
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+    /// Simulation ticks per second, 20–60 (default 30).
+    #[arg(long, value_name = "HZ")]
+    pub tick_rate: Option<u16>,
+    /// TOML configuration file; its keys are these flags' names with underscores (`tick_rate = 30`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Map file (default: the embedded assets/map.toml).
+    #[arg(long, value_name = "FILE")]
+    pub map: Option<PathBuf>,
+    /// Rules file (default: the embedded assets/rules.toml).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Most simultaneous WebSocket connections on the game path; more are refused with HTTP 503 (default 1024).
+    #[arg(long, value_name = "N")]
+    pub max_clients: Option<usize>,
+    /// Largest WebSocket message or frame a client may send, in bytes; larger closes it with 1009 (default 4096).
+    #[arg(long, value_name = "BYTES")]
+    pub max_message_bytes: Option<usize>,
+    /// Log output format.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+}
+
+/// How logs are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The configuration file's keys; every one optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<SocketAddr>,
+    tick_rate: Option<u16>,
+    map: Option<PathBuf>,
+    rules: Option<PathBuf>,
+    max_clients: Option<usize>,
+    max_message_bytes: Option<usize>,
+    log_format: Option<LogFormat>,
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The configuration file is missing or not valid.
+    #[error("config file {file}: {message}")]
+    File {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("{0}")]
+    Invalid(String),
+    /// The map or rules file is not valid.
+    #[error(transparent)]
+    Asset(#[from] tickwire_sim::AssetError),
+}
+
+/// Limits that protect the server and its honest players from any one client.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Most WebSocket connections on the game path at once.
+    pub max_clients: usize,
+    /// Largest client message or frame, in bytes.
+    pub max_message_bytes: usize,
+    /// Time a new TCP connection has to send its complete HTTP request head.
+    pub handshake_timeout: Duration,
+    /// Time a new WebSocket has to send its hello.
+    pub hello_timeout: Duration,
+    /// Frames that may wait for one client's socket; beyond that it skips ticks and resynchronises.
+    pub outbound_queue: usize,
+    /// How long a client may stay unable to take updates before it is closed with 4004.
+    pub too_slow_after: Duration,
+    /// Decoded inputs waiting for the tick, across all clients; beyond that inputs are dropped and counted.
+    pub input_queue: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_clients: 1024,
+            max_message_bytes: 4096,
+            handshake_timeout: Duration::from_secs(5),
+            hello_timeout: Duration::from_secs(10),
+            outbound_queue: 8,
+            too_slow_after: Duration::from_secs(5),
+            input_queue: 16_384,
+        }
+    }
+}
+
+/// The resolved configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Listen address.
+    pub bind: SocketAddr,
+    /// Ticks per second.
+    pub tick_rate: u16,
+    /// The arena.
+    pub map: MapAsset,
+    /// The rules.
+    pub rules: RulesAsset,
+    /// Per-client and global limits.
+    pub limits: Limits,
+    /// Log format (used by the binary).
+    pub log_format: LogFormat,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            tick_rate: 30,
+            map: MapAsset::default_map(),
+            rules: RulesAsset::default_rules(),
+            limits: Limits::default(),
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Resolves flags, the config file and defaults into a validated configuration.
+    pub fn from_cli(cli: Cli) -> Result<Self, ConfigError> {
+        let file = match &cli.config {
+            Some(path) => read_file_config(path)?,
+            None => FileConfig::default(),
+        };
+        let mut cfg = ServerConfig::default();
+        if let Some(bind) = cli.bind.or(file.bind) {
+            cfg.bind = bind;
+        }
+        if let Some(hz) = cli.tick_rate.or(file.tick_rate) {
+            cfg.tick_rate = hz;
+        }
+        if !TICK_RATE_RANGE.contains(&cfg.tick_rate) {
+            return Err(ConfigError::Invalid(format!(
+                "tick rate {} Hz is not supported: use a value from 20 to 60 (--tick-rate)",
+                cfg.tick_rate
+            )));
+        }
+        if let Some(path) = cli.map.or(file.map) {
+            cfg.map = MapAsset::load(&path)?;
+        }
+        if let Some(path) = cli.rules.or(file.rules) {
+            cfg.rules = RulesAsset::load(&path)?;
+        }
+        if let Some(n) = cli.max_clients.or(file.max_clients) {
+            if n == 0 {
+                return Err(ConfigError::Invalid(
+                    "--max-clients must be at least 1".into(),
+                ));
+            }
+            cfg.limits.max_clients = n;
+        }
+        if let Some(n) = cli.max_message_bytes.or(file.max_message_bytes) {
+            if !(64..=1 << 20).contains(&n) {
+                return Err(ConfigError::Invalid(
+                    "--max-message-bytes must be between 64 and 1048576".into(),
+                ));
+            }
+            cfg.limits.max_message_bytes = n;
+        }
+        cfg.log_format = cli.log_format.or(file.log_format).unwrap_or_default();
+        Ok(cfg)
+    }
+}
+
+fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+        file: file.clone(),
+        message: e.to_string(),
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::File {
+        file,
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<ServerConfig, ConfigError> {
+        let cli =
+            Cli::try_parse_from(std::iter::once("tickwire-server").chain(args.iter().copied()))
+                .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        ServerConfig::from_cli(cli)
+    }
+
+    #[test]
+    fn defaults_are_local_and_30_hz() {
+        let cfg = parse(&[]).expect("defaults are valid");
+        assert_eq!(cfg.bind, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        assert_eq!(cfg.tick_rate, 30);
+    }
+
+    #[test]
+    fn tick_rates_outside_20_to_60_are_refused_with_a_clear_message() {
+        for hz in ["19", "61", "0"] {
+            let err = parse(&["--tick-rate", hz]).expect_err("out of range");
+            assert!(
+                err.to_string().contains("from 20 to 60"),
+                "message was: {err}"
+            );
+        }
+        assert_eq!(
+            parse(&["--tick-rate", "60"]).expect("60 is fine").tick_rate,
+            60
+        );
+    }
+
+    #[test]
+    fn flags_override_the_config_file() {
+        let dir = std::env::temp_dir().join(format!("tickwire-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("server.toml");
+        std::fs::write(&path, "tick_rate = 20\nbind = \"127.0.0.1:9000\"\n").expect("write config");
+        let p = path.to_str().expect("utf-8 path");
+        let cfg = parse(&["--config", p]).expect("valid file");
+        assert_eq!((cfg.tick_rate, cfg.bind.port()), (20, 9000));
+        let cfg = parse(&["--config", p, "--tick-rate", "40"]).expect("valid");
+        assert_eq!(
+            (cfg.tick_rate, cfg.bind.port()),
+            (40, 9000),
+            "the flag wins, the file keeps the rest"
+        );
+        std::fs::write(&path, "tick_rat = 20\n").expect("write config");
+        let err = parse(&["--config", p]).expect_err("unknown key");
+        assert!(err.to_string().contains("tick_rat"), "message was: {err}");
+    }
+}

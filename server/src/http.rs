@@ -1,0 +1,361 @@
+//! The HTTP side of the one listening port: reads a request head (bounded in size and time), then either
+//! upgrades `GET /ws` to a WebSocket session, or answers plain HTTP (`/healthz`, the browser client's files).
+//!
+//! The upgrade is validated here per RFC 6455 §4.2.1 (method, `Upgrade`, `Connection`, `Sec-WebSocket-Key`,
+//! `Sec-WebSocket-Version: 13`) and answered with `101 Switching Protocols`; the socket is then handed to
+//! tokio-tungstenite with the server's limits, keeping any bytes the client sent after its request head.
+
+use crate::config::Limits;
+use crate::hub::Hub;
+use crate::session;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tracing::{Instrument, debug, info_span};
+
+/// Largest request head accepted, in bytes.
+const MAX_HEAD_BYTES: usize = 8 * 1024;
+/// Most headers in a request head.
+const MAX_HEADERS: usize = 32;
+
+/// A parsed request head: what routing needs.
+#[derive(Debug, Default)]
+struct Request {
+    method: String,
+    path: String,
+    upgrade_websocket: bool,
+    connection_upgrade: bool,
+    ws_key: Option<String>,
+    ws_version: Option<String>,
+}
+
+/// Serves one TCP connection: one HTTP request, or a WebSocket session.
+pub async fn serve_connection(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    hub: Arc<Hub>,
+    limits: Limits,
+) {
+    let _ = stream.set_nodelay(true);
+    let head = match tokio::time::timeout(limits.handshake_timeout, read_head(&mut stream)).await {
+        Ok(Ok(head)) => head,
+        Ok(Err(HeadError::TooLarge)) => {
+            let _ = respond(
+                &mut stream,
+                431,
+                "Request Header Fields Too Large",
+                "text/plain",
+                b"request head too large\n",
+                &[],
+            )
+            .await;
+            return;
+        }
+        Ok(Err(HeadError::Closed)) => return,
+        Err(_) => {
+            debug!(%peer, "request head not complete in time; closing");
+            let _ = respond(
+                &mut stream,
+                408,
+                "Request Timeout",
+                "text/plain",
+                b"request timeout\n",
+                &[],
+            )
+            .await;
+            return;
+        }
+    };
+    let (head_len, request) = match parse_head(&head) {
+        Some(parsed) => parsed,
+        None => {
+            let _ = respond(
+                &mut stream,
+                400,
+                "Bad Request",
+                "text/plain",
+                b"malformed request\n",
+                &[],
+            )
+            .await;
+            return;
+        }
+    };
+    let leftover = head[head_len..].to_vec();
+    match (request.method.as_str(), request.path.as_str()) {
+        ("GET", tickwire_shared::GAME_PATH) => {
+            upgrade(stream, peer, request, leftover, hub, limits).await
+        }
+        ("GET" | "HEAD", "/healthz") => {
+            let _ = respond(&mut stream, 200, "OK", "text/plain", b"ok\n", &[]).await;
+        }
+        ("GET" | "HEAD", path) => match crate::web::find(path) {
+            Some((content_type, body)) => {
+                let body = if request.method == "HEAD" {
+                    &[][..]
+                } else {
+                    body
+                };
+                let _ = respond(
+                    &mut stream,
+                    200,
+                    "OK",
+                    content_type,
+                    body,
+                    &[("Cache-Control", "no-cache")],
+                )
+                .await;
+            }
+            None => {
+                let _ = respond(
+                    &mut stream,
+                    404,
+                    "Not Found",
+                    "text/plain",
+                    b"not found\n",
+                    &[],
+                )
+                .await;
+            }
+        },
+        _ => {
+            let _ = respond(
+                &mut stream,
+                405,
+                "Method Not Allowed",
+                "text/plain",
+                b"method not allowed\n",
+                &[("Allow", "GET, HEAD")],
+            )
+            .await;
+        }
+    }
+}
+
+async fn upgrade(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    req: Request,
+    leftover: Vec<u8>,
+    hub: Arc<Hub>,
+    limits: Limits,
+) {
+    if !(req.upgrade_websocket && req.connection_upgrade) {
+        let _ = respond(
+            &mut stream,
+            426,
+            "Upgrade Required",
+            "text/plain",
+            b"this endpoint speaks WebSocket only\n",
+            &[("Upgrade", "websocket"), ("Connection", "Upgrade")],
+        )
+        .await;
+        return;
+    }
+    if req.ws_version.as_deref() != Some("13") {
+        let _ = respond(
+            &mut stream,
+            426,
+            "Upgrade Required",
+            "text/plain",
+            b"unsupported WebSocket version\n",
+            &[("Sec-WebSocket-Version", "13")],
+        )
+        .await;
+        return;
+    }
+    let Some(key) = req.ws_key.filter(|k| valid_ws_key(k)) else {
+        let _ = respond(
+            &mut stream,
+            400,
+            "Bad Request",
+            "text/plain",
+            b"missing or invalid Sec-WebSocket-Key\n",
+            &[],
+        )
+        .await;
+        return;
+    };
+    if hub.shutting_down() {
+        let _ = respond(
+            &mut stream,
+            503,
+            "Service Unavailable",
+            "text/plain",
+            b"server shutting down\n",
+            &[],
+        )
+        .await;
+        return;
+    }
+    // Count the connection before answering, so concurrent upgrades cannot overshoot the limit.
+    if hub.open.fetch_add(1, Ordering::AcqRel) >= limits.max_clients {
+        hub.open.fetch_sub(1, Ordering::AcqRel);
+        let _ = respond(
+            &mut stream,
+            503,
+            "Service Unavailable",
+            "text/plain",
+            b"server full, try again later\n",
+            &[("Retry-After", "5")],
+        )
+        .await;
+        return;
+    }
+    let accept = derive_accept_key(key.as_bytes());
+    let response = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+    );
+    if stream.write_all(response.as_bytes()).await.is_err() {
+        hub.open.fetch_sub(1, Ordering::AcqRel);
+        return;
+    }
+    let ws = WebSocketStream::from_partially_read(
+        stream,
+        leftover,
+        Role::Server,
+        Some(ws_config(&limits)),
+    )
+    .await;
+    let key = hub.next_key();
+    hub.counters.connections.fetch_add(1, Ordering::Relaxed);
+    let span = info_span!("session", %peer, client = key, name = tracing::field::Empty);
+    session::run(ws, key, peer, hub.clone(), limits)
+        .instrument(span)
+        .await;
+    hub.open.fetch_sub(1, Ordering::AcqRel);
+}
+
+/// tungstenite's limits for game sessions: small buffers, small messages (its defaults are 64 MiB messages and a
+/// 128 KiB read buffer per connection).
+pub fn ws_config(limits: &Limits) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_write_buffer_size(1 << 20)
+        .max_message_size(Some(limits.max_message_bytes))
+        .max_frame_size(Some(limits.max_message_bytes))
+}
+
+#[derive(Debug)]
+enum HeadError {
+    TooLarge,
+    Closed,
+}
+
+/// Reads until the end of the request head (`\r\n\r\n`); returns everything read, which may include more.
+async fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, HeadError> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    loop {
+        let n = stream
+            .read(&mut chunk)
+            .await
+            .map_err(|_| HeadError::Closed)?;
+        if n == 0 {
+            return Err(HeadError::Closed);
+        }
+        let scan_from = buf.len().saturating_sub(3);
+        buf.extend_from_slice(&chunk[..n]);
+        if buf[scan_from..].windows(4).any(|w| w == b"\r\n\r\n") {
+            return Ok(buf);
+        }
+        if buf.len() > MAX_HEAD_BYTES {
+            return Err(HeadError::TooLarge);
+        }
+    }
+}
+
+/// Parses a request head; returns its length and the fields routing needs.
+fn parse_head(buf: &[u8]) -> Option<(usize, Request)> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    let len = match req.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        _ => return None,
+    };
+    let mut out = Request {
+        method: req.method?.to_string(),
+        path: req.path?.split('?').next().unwrap_or("/").to_string(),
+        ..Default::default()
+    };
+    for h in req.headers.iter() {
+        let value = std::str::from_utf8(h.value).unwrap_or("").trim();
+        let has_token = |token: &str| {
+            value
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case(token))
+        };
+        if h.name.eq_ignore_ascii_case("upgrade") {
+            out.upgrade_websocket = has_token("websocket");
+        } else if h.name.eq_ignore_ascii_case("connection") {
+            out.connection_upgrade = has_token("upgrade");
+        } else if h.name.eq_ignore_ascii_case("sec-websocket-key") {
+            out.ws_key = Some(value.to_string());
+        } else if h.name.eq_ignore_ascii_case("sec-websocket-version") {
+            out.ws_version = Some(value.to_string());
+        }
+    }
+    Some((len, out))
+}
+
+/// A key is the base64 encoding of 16 bytes: 24 characters ending in `==`.
+fn valid_ws_key(key: &str) -> bool {
+    key.len() == 24
+        && key.ends_with("==")
+        && key[..22]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+}
+
+async fn respond(
+    stream: &mut TcpStream,
+    status: u16,
+    reason: &str,
+    content_type: &str,
+    body: &[u8],
+    extra: &[(&str, &str)],
+) -> std::io::Result<()> {
+    let mut head = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (name, value) in extra {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body).await?;
+    stream.flush().await?;
+    let _ = stream.shutdown().await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_an_upgrade_request() {
+        let raw = b"GET /ws?x=1 HTTP/1.1\r\nHost: a\r\nUpgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\n\
+            Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\nEXTRA";
+        let (len, req) = parse_head(raw).expect("complete head");
+        assert_eq!(&raw[len..], b"EXTRA");
+        assert_eq!((req.method.as_str(), req.path.as_str()), ("GET", "/ws"));
+        assert!(req.upgrade_websocket && req.connection_upgrade);
+        assert!(valid_ws_key(req.ws_key.as_deref().unwrap_or("")));
+        assert_eq!(req.ws_version.as_deref(), Some("13"));
+    }
+
+    #[test]
+    fn rejects_bad_keys() {
+        assert!(!valid_ws_key("short=="));
+        assert!(!valid_ws_key("dGhlIHNhbXBsZSBub25jZQ!!"));
+        assert!(valid_ws_key("dGhlIHNhbXBsZSBub25jZQ=="));
+    }
+}

@@ -1,0 +1,231 @@
+//! The tick driver: the only code that sees both the simulation and the network queues.
+//!
+//! It runs on a thread of its own at a fixed rate. Every tick it (1) drains joins and leaves, (2) drains
+//! decoded inputs into the simulation, (3) steps the simulation, (4) encodes the shared part of the delta once
+//! (and a snapshot at most once, for the clients that need one), and (5) hands each client its frame with a
+//! non-blocking `try_send`. A client whose queue is full skips the tick and gets a snapshot when it has room
+//! again; one that stays full for too long is closed. Nothing here ever waits on a socket.
+
+use crate::hub::Hub;
+use crate::hub::{ClientKey, Control, HubReceivers, Join, SessionCtl};
+use bytes::Bytes;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use tickwire_shared::codec::{
+    delta_frame, encode_delta_body, encode_snapshot_body, snapshot_frame,
+};
+use tickwire_shared::{PROTOCOL_VERSION, ServerMessage, Welcome, close, encode_server};
+use tickwire_sim::Sim;
+use tokio::sync::mpsc::error::{TryRecvError, TrySendError};
+use tracing::{debug, debug_span, info, warn};
+
+/// If a tick starts this many periods late, the driver stops trying to catch up and restarts its clock.
+const MAX_CATCH_UP_TICKS: u32 = 5;
+
+/// One joined client as the tick driver sees it.
+#[derive(Debug)]
+struct Link {
+    out: tokio::sync::mpsc::Sender<Bytes>,
+    ctl: Arc<SessionCtl>,
+    /// True when the client holds the previous tick's state, so a delta applies; false until its first
+    /// snapshot is queued and after it skipped a tick.
+    in_sync: bool,
+    /// When the client first could not take a frame, in the current run of full queues.
+    behind_since: Option<Instant>,
+}
+
+/// Owns the simulation and the tick loop.
+#[derive(Debug)]
+pub struct TickDriver {
+    sim: Sim,
+    hub: Arc<Hub>,
+    rx: HubReceivers,
+    links: BTreeMap<ClientKey, Link>,
+    too_slow_after: Duration,
+}
+
+impl TickDriver {
+    /// Creates the driver; call [`TickDriver::run`] on a dedicated thread.
+    pub fn new(sim: Sim, hub: Arc<Hub>, rx: HubReceivers, too_slow_after: Duration) -> Self {
+        TickDriver {
+            sim,
+            hub,
+            rx,
+            links: BTreeMap::new(),
+            too_slow_after,
+        }
+    }
+
+    /// Runs ticks at the simulation's rate until shutdown, then closes every client with 1001.
+    pub fn run(mut self) {
+        let mut period = period_of(self.sim.tick_rate());
+        let mut next = Instant::now() + period;
+        info!(tick_rate = self.sim.tick_rate(), "tick loop started");
+        loop {
+            let now = Instant::now();
+            if now < next {
+                std::thread::sleep(next - now);
+            }
+            let late = Instant::now().saturating_duration_since(next);
+            if late > period {
+                self.hub
+                    .counters
+                    .tick_overruns
+                    .fetch_add(1, Ordering::Relaxed);
+                if late > period * MAX_CATCH_UP_TICKS {
+                    warn!(
+                        late_ms = late.as_millis() as u64,
+                        "tick loop fell far behind; skipping ahead"
+                    );
+                    next = Instant::now();
+                }
+            }
+            if self.hub.shutting_down() {
+                break;
+            }
+            self.tick();
+            if period != period_of(self.sim.tick_rate()) {
+                period = period_of(self.sim.tick_rate());
+            }
+            next += period;
+        }
+        // Flush: every client gets what was queued, then a close frame from its session.
+        for (_, link) in std::mem::take(&mut self.links) {
+            link.ctl
+                .set_close(close::GOING_AWAY, "server shutting down");
+        }
+        info!(tick = self.sim.tick(), "tick loop stopped");
+    }
+
+    /// One whole tick: drain, step, encode, hand off.
+    pub fn tick(&mut self) {
+        let span = debug_span!("tick", tick = self.sim.tick() + 1);
+        let _enter = span.enter();
+        self.drain_control();
+        self.drain_inputs();
+        let base = self.sim.tick();
+        self.sim.step();
+        let tick = self.sim.tick();
+        self.hub.tick.store(tick, Ordering::Relaxed);
+        self.hand_off(tick, base);
+    }
+
+    fn drain_control(&mut self) {
+        loop {
+            match self.rx.control.try_recv() {
+                Ok(Control::Join(join)) => self.join(join),
+                Ok(Control::Leave(key)) => {
+                    self.sim.leave(key);
+                    self.links.remove(&key);
+                }
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+    }
+
+    fn join(&mut self, join: Join) {
+        let you = self.sim.join(join.key, &join.name);
+        let welcome = encode_server(&ServerMessage::Welcome(Welcome {
+            version: PROTOCOL_VERSION,
+            you,
+            tick_rate: self.sim.tick_rate(),
+            tick: self.sim.tick(),
+            arena: self.sim.arena(),
+        }));
+        // A fresh queue always has room; if it does not, the session is already gone.
+        if join.out.try_send(welcome).is_ok() {
+            self.hub.counters.joins.fetch_add(1, Ordering::Relaxed);
+            debug!(client = join.key, entity = you, "joined");
+            self.links.insert(
+                join.key,
+                Link {
+                    out: join.out,
+                    ctl: join.ctl,
+                    in_sync: false,
+                    behind_since: None,
+                },
+            );
+        } else {
+            self.sim.leave(join.key);
+        }
+    }
+
+    fn drain_inputs(&mut self) {
+        // Bounded by what is queued now: inputs arriving during the drain wait for the next tick.
+        let mut budget = self.rx.inputs.len();
+        while budget > 0 {
+            budget -= 1;
+            match self.rx.inputs.try_recv() {
+                Ok((key, input)) => {
+                    self.sim.push_input(key, &input);
+                }
+                Err(_) => break,
+            }
+        }
+    }
+
+    fn hand_off(&mut self, tick: u32, base: u32) {
+        let changes = self.sim.last_changes();
+        let delta_body = if self.links.values().any(|l| l.in_sync) {
+            encode_delta_body(
+                &changes.spawns,
+                &changes.changes,
+                &changes.despawns,
+                &changes.events,
+            )
+        } else {
+            Bytes::new()
+        };
+        let mut snapshot_body: Option<Bytes> = None;
+        let now = Instant::now();
+        let mut dropped = Vec::new();
+        for (&key, link) in &mut self.links {
+            let ack = self.sim.ack(key);
+            let frame = if link.in_sync {
+                delta_frame(tick, base, ack, &delta_body)
+            } else {
+                let body =
+                    snapshot_body.get_or_insert_with(|| encode_snapshot_body(&self.sim.snapshot()));
+                snapshot_frame(tick, ack, body)
+            };
+            let len = frame.len() as u64;
+            match link.out.try_send(frame) {
+                Ok(()) => {
+                    link.in_sync = true;
+                    link.behind_since = None;
+                    self.hub
+                        .counters
+                        .bytes_out
+                        .fetch_add(len, Ordering::Relaxed);
+                }
+                Err(TrySendError::Full(_)) => {
+                    link.in_sync = false;
+                    self.hub
+                        .counters
+                        .frames_skipped
+                        .fetch_add(1, Ordering::Relaxed);
+                    let since = *link.behind_since.get_or_insert(now);
+                    if now.duration_since(since) >= self.too_slow_after {
+                        link.ctl.set_close(
+                            close::TOO_SLOW,
+                            "client too slow: could not keep up with updates",
+                        );
+                        dropped.push(key);
+                    }
+                }
+                Err(TrySendError::Closed(_)) => dropped.push(key),
+            }
+        }
+        for key in dropped {
+            // Dropping the link drops its sender: the session sees its queue end and closes with the reason.
+            self.links.remove(&key);
+            self.sim.leave(key);
+        }
+    }
+}
+
+fn period_of(hz: u16) -> Duration {
+    Duration::from_secs_f64(1.0 / f64::from(hz.max(1)))
+}
