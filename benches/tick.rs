@@ -1,1 +1,84 @@
-fn main() {}
+//! One server tick for 1,000 moving players: apply inputs, step, build the delta, encode the shared body once,
+//! and frame it for every client. This is the per-tick CPU cost before any socket write; run with
+//! `cargo bench --bench tick`. Figures go to docs/BENCHMARKS.md.
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+use tickwire_shared::Input;
+use tickwire_shared::codec::{delta_frame, encode_delta_body, encode_snapshot_body};
+use tickwire_sim::assets::Point;
+use tickwire_sim::{MapAsset, RulesAsset, Sim, SimConfig};
+
+const PLAYERS: u64 = 1_000;
+
+/// A large open arena with many spawn points, so 1,000 players are spread out.
+fn sim() -> Sim {
+    let spawns = (0..100).map(|i| Point { x: 100.0 + (i % 10) as f32 * 380.0, y: 100.0 + (i / 10) as f32 * 380.0 }).collect();
+    let map = MapAsset { width: 4000.0, height: 4000.0, walls: Vec::new(), spawns };
+    let mut sim = Sim::new(SimConfig { map, rules: RulesAsset::default_rules(), tick_rate: 30 }).expect("valid");
+    for c in 0..PLAYERS {
+        sim.join(c, &format!("bot-{c}"));
+    }
+    sim.step();
+    sim
+}
+
+fn feed_inputs(sim: &mut Sim, seq: u32) {
+    for c in 0..PLAYERS {
+        let a = (c as f32) * 0.37 + seq as f32 * 0.01;
+        sim.push_input(c, &Input { seq, dx: a.cos(), dy: a.sin(), aim: a, buttons: 0 });
+    }
+}
+
+fn bench_tick(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tick_1000_players");
+    group.throughput(Throughput::Elements(PLAYERS));
+
+    let mut s = sim();
+    let mut seq = 0;
+    group.bench_function("inputs+step", |b| {
+        b.iter(|| {
+            seq += 1;
+            feed_inputs(&mut s, seq);
+            black_box(s.step().changes.len())
+        })
+    });
+
+    let mut s = sim();
+    let mut seq = 0;
+    group.bench_function("inputs+step+encode+frame_all", |b| {
+        b.iter(|| {
+            seq += 1;
+            feed_inputs(&mut s, seq);
+            let ch = s.step();
+            let body = encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events);
+            let tick = s.tick();
+            let mut bytes = 0;
+            for client in 0..PLAYERS {
+                bytes += delta_frame(tick, tick - 1, s.ack(client), &body).len();
+            }
+            black_box(bytes)
+        })
+    });
+
+    let mut s = sim();
+    feed_inputs(&mut s, 1);
+    let ch = s.step().clone();
+    group.bench_function("encode_delta_body", |b| {
+        b.iter(|| black_box(encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events).len()))
+    });
+    let body = encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events);
+    println!("delta body for {PLAYERS} moving players: {} bytes ({:.1} bytes/player)", body.len(), body.len() as f64 / PLAYERS as f64);
+
+    group.bench_function("snapshot+encode", |b| {
+        b.iter_batched(|| (), |_| black_box(encode_snapshot_body(&s.snapshot()).len()), BatchSize::SmallInput)
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(3));
+    targets = bench_tick
+}
+criterion_main!(benches);

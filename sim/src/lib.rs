@@ -304,13 +304,11 @@ impl Sim {
     }
 }
 
+/// Players whose position or facing changed this tick.
+pub type MovedPlayer = (With<Player>, Or<(Changed<Position>, Changed<Facing>)>);
+
 /// Writes players' client-visible state into their [`NetFields`], only where it changed at wire precision.
-pub fn export_players(
-    mut players: Query<
-        (&Position, &Facing, &mut NetFields),
-        (With<Player>, Or<(Changed<Position>, Changed<Facing>)>),
-    >,
-) {
+pub fn export_players(mut players: Query<(&Position, &Facing, &mut NetFields), MovedPlayer>) {
     for (pos, facing, mut fields) in &mut players {
         let (x, y, angle) = (
             position_to_wire(pos.0.x),
