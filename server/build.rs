@@ -37,6 +37,8 @@ fn main() {
         }
     };
 
+    // The embedded files are read at compile time: rebuild when they change (also when built by hand).
+    println!("cargo:rerun-if-changed={}", dist.display());
     let mut files = Vec::new();
     if dist.join("index.html").exists() {
         collect(&dist, &dist, &mut files);

@@ -42,6 +42,12 @@ pub struct Cli {
     /// Log output format.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
+    /// Seed of the simulation's random numbers (default: from the clock). Recorded with --record.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Record every join, leave and input, and write the recording to FILE at shutdown (for replays).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 /// How logs are written to stderr.
@@ -66,6 +72,8 @@ struct FileConfig {
     max_clients: Option<usize>,
     max_message_bytes: Option<usize>,
     log_format: Option<LogFormat>,
+    seed: Option<u64>,
+    record: Option<PathBuf>,
 }
 
 /// Why the configuration cannot be used.
@@ -135,6 +143,10 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Log format (used by the binary).
     pub log_format: LogFormat,
+    /// Seed of the simulation's random numbers.
+    pub seed: u64,
+    /// Where to write the match recording at shutdown, if recording.
+    pub record: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -146,6 +158,8 @@ impl Default for ServerConfig {
             rules: RulesAsset::default_rules(),
             limits: Limits::default(),
             log_format: LogFormat::Text,
+            seed: 0,
+            record: None,
         }
     }
 }
@@ -193,6 +207,12 @@ impl ServerConfig {
             cfg.limits.max_message_bytes = n;
         }
         cfg.log_format = cli.log_format.or(file.log_format).unwrap_or_default();
+        cfg.seed = cli.seed.or(file.seed).unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64)
+        });
+        cfg.record = cli.record.or(file.record);
         Ok(cfg)
     }
 }

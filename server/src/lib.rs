@@ -64,6 +64,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         map: config.map.clone(),
         rules: config.rules.clone(),
         tick_rate: config.tick_rate,
+        seed: config.seed,
     })?;
     let listener = TcpListener::bind(config.bind)
         .await
@@ -84,7 +85,13 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         shutdown_rx,
     );
 
-    let driver = tick::TickDriver::new(sim, hub.clone(), receivers, limits.too_slow_after);
+    let driver = tick::TickDriver::new(
+        sim,
+        hub.clone(),
+        receivers,
+        limits.too_slow_after,
+        config.record.clone(),
+    );
     let tick_thread = std::thread::Builder::new()
         .name("tickwire-tick".into())
         .spawn(move || driver.run())

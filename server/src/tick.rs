@@ -10,6 +10,7 @@ use crate::hub::Hub;
 use crate::hub::{ClientKey, Control, HubReceivers, Join, SessionCtl};
 use bytes::Bytes;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -44,17 +45,28 @@ pub struct TickDriver {
     rx: HubReceivers,
     links: BTreeMap<ClientKey, Link>,
     too_slow_after: Duration,
+    record: Option<PathBuf>,
 }
 
 impl TickDriver {
     /// Creates the driver; call [`TickDriver::run`] on a dedicated thread.
-    pub fn new(sim: Sim, hub: Arc<Hub>, rx: HubReceivers, too_slow_after: Duration) -> Self {
+    pub fn new(
+        mut sim: Sim,
+        hub: Arc<Hub>,
+        rx: HubReceivers,
+        too_slow_after: Duration,
+        record: Option<PathBuf>,
+    ) -> Self {
+        if record.is_some() {
+            sim.start_recording();
+        }
         TickDriver {
             sim,
             hub,
             rx,
             links: BTreeMap::new(),
             too_slow_after,
+            record,
         }
     }
 
@@ -97,6 +109,14 @@ impl TickDriver {
                 .set_close(close::GOING_AWAY, "server shutting down");
         }
         info!(tick = self.sim.tick(), "tick loop stopped");
+        if let (Some(path), Some(recording)) = (&self.record, self.sim.take_recording()) {
+            match std::fs::write(path, recording.to_bytes()) {
+                Ok(()) => {
+                    info!(path = %path.display(), entries = recording.entries.len(), "recording written")
+                }
+                Err(e) => warn!(path = %path.display(), error = %e, "cannot write the recording"),
+            }
+        }
     }
 
     /// One whole tick: drain, step, encode, hand off.
@@ -133,6 +153,7 @@ impl TickDriver {
             tick_rate: self.sim.tick_rate(),
             tick: self.sim.tick(),
             arena: self.sim.arena(),
+            rules: self.sim.game_rules(),
         }));
         // A fresh queue always has room; if it does not, the session is already gone.
         if join.out.try_send(welcome).is_ok() {

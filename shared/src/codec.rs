@@ -185,6 +185,12 @@ mod tests {
                         h: 4.0,
                     }],
                 },
+                rules: crate::GameRules {
+                    player_speed: 220.0,
+                    player_radius: 16.0,
+                    projectile_radius: 4.0,
+                    max_health: 100,
+                },
             }),
             ServerMessage::Snapshot(Snapshot {
                 tick: 5,

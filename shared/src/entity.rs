@@ -125,6 +125,9 @@ entity_fields! {
     9 deaths: u16, "Deaths this match.";
     10 owner: u32, "Entity id of the owner (a projectile's shooter).";
     11 flags: u8, "Bit flags, see `FLAG_DEAD`.";
+    12 vx: i32, "X velocity in 1/16 world units per second, for entities that move in a straight line.";
+    13 vy: i32, "Y velocity in 1/16 world units per second.";
+    14 since: u32, "The tick at which the entity was at (x, y); with vx/vy its position at tick t is (x, y) + v·(t − since) / tick_rate.";
 }
 
 /// One entity as sent in a snapshot, spawn or change: its id and the fields present.

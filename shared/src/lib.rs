@@ -26,7 +26,7 @@ pub use codec::{DecodeError, decode_client, decode_server, encode_client, encode
 pub use entity::{EntityFields, EntityId, EntityState};
 pub use mirror::{Mirror, MirrorError};
 pub use server::{
-    Arena, Delta, Event, Pong, ProtocolError, ServerMessage, Snapshot, Wall, Welcome,
+    Arena, Delta, Event, GameRules, Pong, ProtocolError, ServerMessage, Snapshot, Wall, Welcome,
 };
 
 /// The protocol version a client must announce in its hello. Bumped on any incompatible wire change.

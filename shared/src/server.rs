@@ -4,7 +4,7 @@
 //!
 //! | type | message | shape |
 //! |---|---|---|
-//! | 0 | [`Welcome`]  | `[0, version, you, tick_rate, tick, arena]` |
+//! | 0 | [`Welcome`]  | `[0, version, you, tick_rate, tick, arena, rules]` |
 //! | 1 | [`Snapshot`] | `[1, tick, ack, entities]` |
 //! | 2 | [`Delta`]    | `[2, tick, base, ack, spawns, changes, despawns, events]` |
 //! | 3 | [`Pong`]     | `[3, client_time, server_tick]` |
@@ -45,6 +45,21 @@ pub struct Welcome {
     pub tick: u32,
     /// The static arena geometry.
     pub arena: Arena,
+    /// The game's tuning numbers a client needs to predict and draw.
+    pub rules: GameRules,
+}
+
+/// Tuning numbers the client needs: `[player_speed, player_radius, projectile_radius, max_health]`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct GameRules {
+    /// Player speed, units per second (one input moves `player_speed / tick_rate`).
+    pub player_speed: f32,
+    /// Player collision radius, units.
+    pub player_radius: f32,
+    /// Projectile radius, units.
+    pub projectile_radius: f32,
+    /// Full health.
+    pub max_health: u16,
 }
 
 /// The arena's static geometry, in world units.
@@ -213,13 +228,14 @@ impl Serialize for ServerMessage {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             ServerMessage::Welcome(w) => {
-                let mut t = serializer.serialize_tuple(6)?;
+                let mut t = serializer.serialize_tuple(7)?;
                 t.serialize_element(&WELCOME)?;
                 t.serialize_element(&w.version)?;
                 t.serialize_element(&w.you)?;
                 t.serialize_element(&w.tick_rate)?;
                 t.serialize_element(&w.tick)?;
                 t.serialize_element(&w.arena)?;
+                t.serialize_element(&w.rules)?;
                 t.end()
             }
             ServerMessage::Snapshot(s) => {
@@ -265,6 +281,7 @@ impl<'de> Deserialize<'de> for ServerMessage {
                         tick_rate: field(&mut seq, "tick_rate")?,
                         tick: field(&mut seq, "tick")?,
                         arena: field(&mut seq, "arena")?,
+                        rules: field(&mut seq, "rules")?,
                     }),
                     SNAPSHOT => ServerMessage::Snapshot(Snapshot {
                         tick: field(&mut seq, "tick")?,

@@ -38,10 +38,13 @@ fn fixtures() -> Vec<(&'static str, bytes::Bytes, Value)> {
             x: Some(-16),
             y: Some(40000),
             owner: Some(9),
+            vx: Some(-11200),
+            vy: Some(0),
+            since: Some(3999),
             ..Default::default()
         },
     };
-    let shot_json = json!({"id": 70000, "kind": 1, "x": -16, "y": 40000, "owner": 9});
+    let shot_json = json!({"id": 70000, "kind": 1, "x": -16, "y": 40000, "owner": 9, "vx": -11200, "vy": 0, "since": 3999});
     vec![
         (
             "hello",
@@ -86,9 +89,16 @@ fn fixtures() -> Vec<(&'static str, bytes::Bytes, Value)> {
                         h: 300.0,
                     }],
                 },
+                rules: GameRules {
+                    player_speed: 220.0,
+                    player_radius: 16.0,
+                    projectile_radius: 4.0,
+                    max_health: 100,
+                },
             })),
             json!({"type": "welcome", "version": 1, "you": 9, "tick_rate": 30, "tick": 4000,
-                "arena": {"width": 1600.0, "height": 900.0, "walls": [{"x": 100.0, "y": 50.5, "w": 20.0, "h": 300.0}]}}),
+                "arena": {"width": 1600.0, "height": 900.0, "walls": [{"x": 100.0, "y": 50.5, "w": 20.0, "h": 300.0}]},
+                "rules": {"player_speed": 220.0, "player_radius": 16.0, "projectile_radius": 4.0, "max_health": 100}}),
         ),
         (
             "snapshot",
@@ -130,7 +140,7 @@ fn fixtures() -> Vec<(&'static str, bytes::Bytes, Value)> {
                 ],
             })),
             json!({"type": "delta", "tick": 4001, "base": 4000, "ack": 300,
-                "spawns": [{"id": 70001, "kind": 1, "x": -16, "y": 40000, "owner": 9}],
+                "spawns": [{"id": 70001, "kind": 1, "x": -16, "y": 40000, "owner": 9, "vx": -11200, "vy": 0, "since": 3999}],
                 "changes": [{"id": 9, "x": 1613, "health": 75}],
                 "despawns": [70000],
                 "events": [{"type": "kill", "killer": 9, "victim": 12}, {"type": "say", "text": "hello, arena"},

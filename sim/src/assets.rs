@@ -2,7 +2,7 @@
 //! file and the field at fault.
 
 use bevy_ecs::prelude::Resource;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 use tickwire_shared::{Arena, Wall};
 
@@ -43,7 +43,7 @@ pub enum AssetError {
 }
 
 /// A point in the map file.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Point {
     /// X, world units.
@@ -53,7 +53,7 @@ pub struct Point {
 }
 
 /// The map: arena size, walls and spawn points.
-#[derive(Resource, Debug, Clone, PartialEq, Deserialize)]
+#[derive(Resource, Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MapAsset {
     /// Arena width in world units.
@@ -68,7 +68,7 @@ pub struct MapAsset {
 }
 
 /// Tuning numbers for the game.
-#[derive(Resource, Debug, Clone, PartialEq, Deserialize)]
+#[derive(Resource, Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RulesAsset {
     /// Player speed in units per second.
@@ -79,6 +79,29 @@ pub struct RulesAsset {
     pub input_burst_ticks: u32,
     /// How many inputs may wait per player (at least 1).
     pub input_queue_len: usize,
+    /// Full health.
+    pub max_health: u16,
+    /// Seconds between death and respawn.
+    pub respawn_delay: f32,
+    /// Seconds between two shots.
+    pub fire_cooldown: f32,
+    /// Projectile speed, units per second.
+    pub projectile_speed: f32,
+    /// Projectile radius, units.
+    pub projectile_radius: f32,
+    /// Seconds a projectile flies.
+    pub projectile_lifetime: f32,
+    /// Health a hit takes.
+    pub projectile_damage: u16,
+    /// Score for a kill.
+    pub kill_score: i32,
+}
+
+impl RulesAsset {
+    /// Converts a duration in seconds to whole ticks at `tick_rate` (at least 1).
+    pub fn ticks(seconds: f32, tick_rate: u16) -> u32 {
+        ((seconds * f32::from(tick_rate)).round() as u32).max(1)
+    }
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, AssetError> {
@@ -257,14 +280,19 @@ mod tests {
                 .contains("spawns[0]")
         );
 
-        let rules =
-            "player_speed = 0.0\nplayer_radius = 1.0\ninput_burst_ticks = 1\ninput_queue_len = 4";
-        let e = RulesAsset::parse("r.toml", rules).unwrap_err();
+        let rules = DEFAULT_RULES.replace("player_speed = 220.0", "player_speed = 0.0");
+        let e = RulesAsset::parse("r.toml", &rules).unwrap_err();
         assert!(e.to_string().contains("`player_speed`"), "got: {e}");
-
-        let unknown = "player_speed = 1.0\nplayer_radius = 1.0\ninput_burst_ticks = 1\ninput_queue_len = 4\nspeeed = 3";
+        let rules = DEFAULT_RULES.replace("projectile_damage = 25", "projectile_damage = -5");
+        let e = RulesAsset::parse("r.toml", &rules).unwrap_err();
         assert!(
-            RulesAsset::parse("r.toml", unknown)
+            e.to_string().starts_with("r.toml:") && e.to_string().contains("projectile_damage"),
+            "got: {e}"
+        );
+
+        let unknown = format!("{DEFAULT_RULES}\nspeeed = 3");
+        assert!(
+            RulesAsset::parse("r.toml", &unknown)
                 .unwrap_err()
                 .to_string()
                 .contains("speeed")

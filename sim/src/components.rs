@@ -117,3 +117,95 @@ pub struct InputStats {
 /// Events raised between steps, delivered with the next step's changes.
 #[derive(Resource, Debug, Default)]
 pub struct PendingEvents(pub Vec<tickwire_shared::Event>);
+
+/// The tick rate the simulation runs at.
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TickRate(pub u16);
+
+/// Health points.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Health(pub u16);
+
+/// A player's match record.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Players this one killed.
+    pub kills: u16,
+    /// Times this one died.
+    pub deaths: u16,
+    /// Score.
+    pub score: i32,
+}
+
+/// Alive or dead; a dead player respawns at `respawn_at`.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Life {
+    /// The tick at which a dead player respawns; `None` while alive.
+    pub respawn_at: Option<u32>,
+}
+
+impl Life {
+    /// True while alive.
+    pub fn alive(&self) -> bool {
+        self.respawn_at.is_none()
+    }
+}
+
+/// A player's gun.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Default)]
+pub struct Weapon {
+    /// The first tick at which it may fire again.
+    pub ready_at: u32,
+    /// The aim angle of a fire request made by this tick's inputs, if any.
+    pub trigger: Option<f32>,
+}
+
+/// A projectile in flight.
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+pub struct Projectile {
+    /// The shooter.
+    pub owner: Entity,
+    /// The shooter's replicated id (for the kill feed, even if the shooter left).
+    pub owner_id: EntityId,
+    /// Velocity, units per second.
+    pub velocity: Vec2,
+    /// The tick it was fired at (it starts moving on the next one).
+    pub born: u32,
+    /// The tick at which it vanishes.
+    pub expires_at: u32,
+}
+
+/// A projectile hit, found this tick and applied by the damage system.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    /// Who was hit.
+    pub victim: Entity,
+    /// Who fired.
+    pub shooter: Entity,
+    /// The shooter's replicated id.
+    pub shooter_id: EntityId,
+}
+
+/// This tick's hits, in the order they happened.
+#[derive(Resource, Debug, Default)]
+pub struct Hits(pub Vec<Hit>);
+
+/// The simulation's only source of randomness: seeded, so runs replay exactly (splitmix64).
+#[derive(Resource, Debug, Clone)]
+pub struct SimRng(pub u64);
+
+impl SimRng {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+}

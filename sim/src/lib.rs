@@ -7,16 +7,25 @@
 //!
 //! ## Steps run in this order every tick
 //! 1. [`movement::apply_inputs`]: each player's queued inputs are applied, one movement step per input (bounded
-//!    by the player's banked budget), with arena bounds and wall collision.
-//! 2. [`export_players`]: client-visible player state is written into [`NetFields`] (fixed-point).
-//! 3. [`replication::replicate`]: changed `NetFields` become spawns and changes, removed entities despawns.
+//!    by the player's banked budget), with arena bounds and wall collision; fire buttons arm the gun.
+//! 2. [`collision::separate_players`]: overlapping living players are pushed apart.
+//! 3. [`combat::fire_weapons`]: armed guns whose cooldown has passed fire a projectile.
+//! 4. [`combat::move_projectiles`]: projectiles sweep their path; hits on walls, the edge or players end them.
+//! 5. [`combat::apply_hits`]: damage, deaths, kills, score, kill events.
+//! 6. [`combat::respawn`]: dead players whose delay is over come back at the safest spawn point.
+//! 7. [`export_players`]: client-visible player state is written into [`NetFields`] (fixed-point).
+//! 8. [`replication::replicate`]: changed `NetFields` become spawns and changes, removed entities despawns.
 //!
-//! Everything a system reads comes from the world: no wall clock, no global RNG, no hash-order iteration that
-//! reaches the output (outputs are sorted by entity id), so the same inputs give the same ticks.
+//! Everything a system reads comes from the world: no wall clock, only the seeded [`SimRng`], no hash-order
+//! iteration that reaches the output (outputs are sorted by entity id), so the same inputs give the same ticks
+//! ([`record`] relies on that to replay matches).
 
 pub mod assets;
+pub mod collision;
+pub mod combat;
 pub mod components;
 pub mod movement;
+pub mod record;
 pub mod replication;
 
 pub use assets::{AssetError, MapAsset, RulesAsset};
@@ -25,9 +34,13 @@ use components::*;
 pub use components::{ClientKey, InputStats};
 use glam::Vec2;
 pub use movement::InputVerdict;
+pub use record::{Entry, Recording, RecordingError};
 pub use replication::TickChanges;
-use tickwire_shared::entity::{EntityFields, KIND_PLAYER, angle_to_wire, position_to_wire};
-use tickwire_shared::{Arena, EntityId, EntityState, Event, Input, MAX_NAME_CHARS};
+use std::hash::{Hash, Hasher};
+use tickwire_shared::entity::{
+    EntityFields, FLAG_DEAD, KIND_PLAYER, angle_to_wire, position_to_wire,
+};
+use tickwire_shared::{Arena, EntityId, EntityState, Event, GameRules, Input, MAX_NAME_CHARS};
 
 /// Lowest and highest tick rates the simulation accepts.
 pub const TICK_RATE_RANGE: std::ops::RangeInclusive<u16> = 20..=60;
@@ -54,6 +67,25 @@ pub struct SimConfig {
     pub rules: RulesAsset,
     /// Ticks per second, within [`TICK_RATE_RANGE`].
     pub tick_rate: u16,
+    /// Seed of the simulation's random numbers.
+    pub seed: u64,
+}
+
+/// One row of the scoreboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreRow {
+    /// The connection.
+    pub client: ClientKey,
+    /// The player's entity id.
+    pub id: EntityId,
+    /// Display name.
+    pub name: String,
+    /// Kills.
+    pub kills: u16,
+    /// Deaths.
+    pub deaths: u16,
+    /// Score.
+    pub score: i32,
 }
 
 /// The simulation: a world, its schedule, and the narrow interface the tick driver uses.
@@ -62,6 +94,8 @@ pub struct Sim {
     schedule: Schedule,
     tick_rate: u16,
     joined: u32,
+    seed: u64,
+    recording: Option<Recording>,
 }
 
 impl std::fmt::Debug for Sim {
@@ -83,17 +117,25 @@ impl Sim {
         world.insert_resource(config.map);
         world.insert_resource(config.rules);
         world.insert_resource(FixedDt(1.0 / f32::from(config.tick_rate)));
+        world.insert_resource(TickRate(config.tick_rate));
+        world.insert_resource(SimRng(config.seed));
         world.init_resource::<Tick>();
         world.init_resource::<Clients>();
         world.init_resource::<NextNetId>();
         world.init_resource::<InputStats>();
         world.init_resource::<TickChanges>();
         world.init_resource::<PendingEvents>();
+        world.init_resource::<Hits>();
         world.init_resource::<replication::NetIndex>();
         let mut schedule = Schedule::default();
         schedule.add_systems(
             (
                 movement::apply_inputs,
+                collision::separate_players,
+                combat::fire_weapons,
+                combat::move_projectiles,
+                combat::apply_hits,
+                combat::respawn,
                 export_players,
                 replication::replicate,
             )
@@ -104,7 +146,64 @@ impl Sim {
             schedule,
             tick_rate: config.tick_rate,
             joined: 0,
+            seed: config.seed,
+            recording: None,
         })
+    }
+
+    /// Starts recording everything that enters the simulation from now on (see [`record`]).
+    pub fn start_recording(&mut self) {
+        self.recording = Some(Recording {
+            map: self.world.resource::<MapAsset>().clone(),
+            rules: self.world.resource::<RulesAsset>().clone(),
+            tick_rate: self.tick_rate,
+            seed: self.seed,
+            entries: Vec::new(),
+            end_tick: self.tick(),
+        });
+    }
+
+    /// Stops recording and returns what was recorded (valid only if recording started at tick 0).
+    pub fn take_recording(&mut self) -> Option<Recording> {
+        let tick = self.tick();
+        self.recording.take().map(|mut r| {
+            r.end_tick = tick;
+            r
+        })
+    }
+
+    /// Replays a recording in a fresh simulation, up to the tick at which it was taken.
+    pub fn replay(recording: &Recording) -> Result<Sim, SimError> {
+        let mut sim = Sim::new(SimConfig {
+            map: recording.map.clone(),
+            rules: recording.rules.clone(),
+            tick_rate: recording.tick_rate,
+            seed: recording.seed,
+        })?;
+        let mut entries = recording.entries.iter().peekable();
+        while sim.tick() < recording.end_tick {
+            while let Some((_, entry)) = entries.next_if(|(t, _)| *t <= sim.tick()) {
+                match entry {
+                    Entry::Join(client, name) => {
+                        sim.join(*client, name);
+                    }
+                    Entry::Leave(client) => sim.leave(*client),
+                    Entry::Input(client, seq, dx, dy, aim, buttons) => {
+                        sim.push_input(*client, &Entry::input(*seq, *dx, *dy, *aim, *buttons));
+                    }
+                    Entry::TickRate(hz) => sim.set_tick_rate(*hz)?,
+                }
+            }
+            sim.step();
+        }
+        Ok(sim)
+    }
+
+    fn record(&mut self, entry: Entry) {
+        let tick = self.tick();
+        if let Some(r) = &mut self.recording {
+            r.entries.push((tick, entry));
+        }
     }
 
     /// The number of completed steps.
@@ -122,8 +221,10 @@ impl Sim {
         if !TICK_RATE_RANGE.contains(&hz) {
             return Err(SimError::TickRate(hz));
         }
+        self.record(Entry::TickRate(hz));
         self.tick_rate = hz;
         self.world.insert_resource(FixedDt(1.0 / f32::from(hz)));
+        self.world.insert_resource(TickRate(hz));
         self.world
             .resource_mut::<PendingEvents>()
             .0
@@ -136,16 +237,38 @@ impl Sim {
         self.world.resource::<MapAsset>().arena()
     }
 
+    /// The tuning numbers clients need to predict and draw.
+    pub fn game_rules(&self) -> GameRules {
+        let r = self.world.resource::<RulesAsset>();
+        GameRules {
+            player_speed: r.player_speed,
+            player_radius: r.player_radius,
+            projectile_radius: r.projectile_radius,
+            max_health: r.max_health,
+        }
+    }
+
     /// Adds a player for `client`, at the spawn point farthest from everyone else. Returns its entity id.
     /// A client that already has a player keeps it.
     pub fn join(&mut self, client: ClientKey, name: &str) -> EntityId {
         if let Some(id) = self.player_id(client) {
             return id;
         }
-        let name = clean_name(name);
+        self.record(Entry::Join(client, name.to_string()));
+        let name = self.distinct_name(&clean_name(name));
         let colour = PALETTE[self.joined as usize % PALETTE.len()];
         self.joined = self.joined.wrapping_add(1);
-        let spawn = self.farthest_spawn();
+        let others: Vec<Vec2> = self
+            .world
+            .query_filtered::<(&Position, &Life), With<Player>>()
+            .iter(&self.world)
+            .filter(|(_, life)| life.alive())
+            .map(|(p, _)| p.0)
+            .collect();
+        let spawn = self.world.resource_scope(|world, mut rng: Mut<SimRng>| {
+            combat::farthest_spawn(world.resource::<MapAsset>(), &others, &mut rng)
+        });
+        let max_health = self.world.resource::<RulesAsset>().max_health;
         let id = self.world.resource_mut::<NextNetId>().take();
         let fields = EntityFields {
             kind: Some(KIND_PLAYER),
@@ -154,23 +277,34 @@ impl Sim {
             angle: Some(0),
             name: Some(name.clone()),
             colour: Some(colour),
+            health: Some(max_health),
+            score: Some(0),
+            kills: Some(0),
+            deaths: Some(0),
+            flags: Some(0),
             ..Default::default()
         };
         let entity = self
             .world
             .spawn((
-                Player {
-                    client,
-                    name,
-                    colour,
-                },
-                Position(spawn),
-                Velocity::default(),
-                Facing(0.0),
-                InputQueue::default(),
-                id,
-                NetFields(fields),
-                NetSent::default(),
+                (
+                    Player {
+                        client,
+                        name,
+                        colour,
+                    },
+                    Position(spawn),
+                    Velocity::default(),
+                    Facing(0.0),
+                ),
+                (
+                    Health(max_health),
+                    Stats::default(),
+                    Life::default(),
+                    Weapon::default(),
+                    InputQueue::default(),
+                ),
+                (id, NetFields(fields), NetSent::default()),
             ))
             .id();
         self.world
@@ -183,6 +317,7 @@ impl Sim {
     /// Removes `client`'s player, if any.
     pub fn leave(&mut self, client: ClientKey) {
         if let Some(entity) = self.world.resource_mut::<Clients>().0.remove(&client) {
+            self.record(Entry::Leave(client));
             self.world.despawn(entity);
         }
     }
@@ -192,11 +327,20 @@ impl Sim {
         let Some(&entity) = self.world.resource::<Clients>().0.get(&client) else {
             return InputVerdict::NoPlayer;
         };
-        let rules = self.world.resource::<RulesAsset>().clone();
-        let verdict = match self.world.get_mut::<InputQueue>(entity) {
-            Some(mut queue) => movement::offer_input(&mut queue, input, &rules),
-            None => InputVerdict::NoPlayer,
-        };
+        self.record(Entry::Input(
+            client,
+            input.seq,
+            input.dx,
+            input.dy,
+            input.aim,
+            input.buttons,
+        ));
+        let verdict = self.world.resource_scope(|world, rules: Mut<RulesAsset>| {
+            match world.get_mut::<InputQueue>(entity) {
+                Some(mut queue) => movement::offer_input(&mut queue, input, &rules),
+                None => InputVerdict::NoPlayer,
+            }
+        });
         let mut stats = self.world.resource_mut::<InputStats>();
         match verdict {
             InputVerdict::NonFinite => stats.rejected_non_finite += 1,
@@ -207,21 +351,22 @@ impl Sim {
         verdict
     }
 
-    /// Runs one fixed step and returns what changed in it.
+    /// Queues an event (for example an operator message) for the next step's delta.
+    pub fn push_event(&mut self, event: Event) {
+        self.world.resource_mut::<PendingEvents>().0.push(event);
+    }
+
+    /// Runs one fixed step and returns what changed in it. Systems see [`Sim::tick`] already advanced: the
+    /// number of the state they compute.
     pub fn step(&mut self) -> &TickChanges {
         // Events raised between steps (a tick-rate change, an operator message) belong to this step's output.
         let pending = std::mem::take(&mut self.world.resource_mut::<PendingEvents>().0);
         let mut changes = self.world.resource_mut::<TickChanges>();
         changes.clear();
         changes.events.extend(pending);
-        self.schedule.run(&mut self.world);
         self.world.resource_mut::<Tick>().0 += 1;
+        self.schedule.run(&mut self.world);
         self.world.resource::<TickChanges>()
-    }
-
-    /// Queues an event (for example an operator message) for the next step's delta.
-    pub fn push_event(&mut self, event: Event) {
-        self.world.resource_mut::<PendingEvents>().0.push(event);
     }
 
     /// The changes of the last step.
@@ -255,6 +400,45 @@ impl Sim {
             .map(|p| p.0)
     }
 
+    /// The scoreboard: every player, best score first (ties by fewer deaths, then id).
+    pub fn scoreboard(&mut self) -> Vec<ScoreRow> {
+        let mut rows: Vec<ScoreRow> = self
+            .world
+            .query::<(&Player, &NetId, &Stats)>()
+            .iter(&self.world)
+            .map(|(p, id, s)| ScoreRow {
+                client: p.client,
+                id: id.0,
+                name: p.name.clone(),
+                kills: s.kills,
+                deaths: s.deaths,
+                score: s.score,
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            b.score
+                .cmp(&a.score)
+                .then(a.deaths.cmp(&b.deaths))
+                .then(a.id.cmp(&b.id))
+        });
+        rows
+    }
+
+    /// A hash of the whole simulation state (replicated fields and exact positions), for determinism checks.
+    pub fn state_hash(&mut self) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.tick().hash(&mut h);
+        let mut rows: Vec<(u32, EntityFields, [u32; 2])> = self
+            .world
+            .query::<(&NetId, &NetFields, &Position)>()
+            .iter(&self.world)
+            .map(|(id, f, p)| (id.0, f.0.clone(), [p.0.x.to_bits(), p.0.y.to_bits()]))
+            .collect();
+        rows.sort_by_key(|r| r.0);
+        rows.hash(&mut h);
+        h.finish()
+    }
+
     /// Input counters since start.
     pub fn input_stats(&self) -> InputStats {
         *self.world.resource::<InputStats>()
@@ -274,53 +458,61 @@ impl Sim {
         self.world.resource::<Clients>().0.get(&client).copied()
     }
 
-    fn farthest_spawn(&mut self) -> Vec2 {
-        let spawns: Vec<Vec2> = self
+    /// Makes a name distinguishable from the names of players already in the game by appending ` #2`, ` #3`, …
+    fn distinct_name(&mut self, name: &str) -> String {
+        let taken: Vec<String> = self
             .world
-            .resource::<MapAsset>()
-            .spawns
-            .iter()
-            .map(|p| Vec2::new(p.x, p.y))
+            .query::<&Player>()
+            .iter(&self.world)
+            .map(|p| p.name.clone())
             .collect();
-        let mut q = self.world.query_filtered::<&Position, With<Player>>();
-        let others: Vec<Vec2> = q.iter(&self.world).map(|p| p.0).collect();
-        let nearest = |s: &Vec2| {
-            others
-                .iter()
-                .map(|o| o.distance_squared(*s))
-                .fold(f32::INFINITY, f32::min)
-        };
-        // Ties (no players yet) go to the first spawn in file order, so spawning is deterministic.
-        let mut best = spawns[0];
-        let mut best_d = nearest(&best);
-        for s in &spawns[1..] {
-            let d = nearest(s);
-            if d > best_d {
-                best = *s;
-                best_d = d;
-            }
+        if !taken.iter().any(|t| t == name) {
+            return name.to_string();
         }
-        best
+        (2u32..)
+            .map(|n| {
+                let suffix = format!(" #{n}");
+                let keep = MAX_NAME_CHARS.saturating_sub(suffix.chars().count());
+                format!(
+                    "{}{suffix}",
+                    name.chars().take(keep).collect::<String>().trim_end()
+                )
+            })
+            .find(|candidate| !taken.contains(candidate))
+            .unwrap_or_else(|| name.to_string())
     }
 }
 
-/// Players whose position or facing changed this tick.
-pub type MovedPlayer = (With<Player>, Or<(Changed<Position>, Changed<Facing>)>);
+/// Players whose client-visible state changed this tick.
+pub type ChangedPlayer = (
+    With<Player>,
+    Or<(
+        Changed<Position>,
+        Changed<Facing>,
+        Changed<Health>,
+        Changed<Stats>,
+        Changed<Life>,
+    )>,
+);
 
 /// Writes players' client-visible state into their [`NetFields`], only where it changed at wire precision.
-pub fn export_players(mut players: Query<(&Position, &Facing, &mut NetFields), MovedPlayer>) {
-    for (pos, facing, mut fields) in &mut players {
-        let (x, y, angle) = (
-            position_to_wire(pos.0.x),
-            position_to_wire(pos.0.y),
-            angle_to_wire(facing.0),
-        );
-        let f = &fields.0;
-        if f.x != Some(x) || f.y != Some(y) || f.angle != Some(angle) {
-            let f = &mut fields.0;
-            f.x = Some(x);
-            f.y = Some(y);
-            f.angle = Some(angle);
+pub fn export_players(
+    mut players: Query<(&Position, &Facing, &Health, &Stats, &Life, &mut NetFields), ChangedPlayer>,
+) {
+    for (pos, facing, health, stats, life, mut fields) in &mut players {
+        let now = EntityFields {
+            x: Some(position_to_wire(pos.0.x)),
+            y: Some(position_to_wire(pos.0.y)),
+            angle: Some(angle_to_wire(facing.0)),
+            health: Some(health.0),
+            score: Some(stats.score),
+            kills: Some(stats.kills),
+            deaths: Some(stats.deaths),
+            flags: Some(if life.alive() { 0 } else { FLAG_DEAD }),
+            ..Default::default()
+        };
+        if !now.changed_since(&fields.0).is_empty() {
+            fields.0.apply(&now);
         }
     }
 }

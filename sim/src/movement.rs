@@ -101,16 +101,27 @@ pub fn push_out_of_wall(p: Vec2, radius: f32, wall: &Wall) -> Vec2 {
 /// Applies queued inputs: one movement step of `dt` per input, at most the player's banked budget per tick.
 /// A player with no input this tick stands still and banks the tick (up to `input_burst_ticks`), so an input
 /// that arrives late still moves the player as far as the client predicted, and sending inputs faster than the
-/// tick rate never moves anyone faster.
+/// tick rate never moves anyone faster. A fire button in any applied input asks the gun to fire this tick.
+/// Dead players' inputs are consumed (and acknowledged) without effect.
 pub fn apply_inputs(
-    mut players: Query<(&mut InputQueue, &mut Position, &mut Velocity, &mut Facing), With<Player>>,
+    mut players: Query<
+        (
+            &mut InputQueue,
+            &mut Position,
+            &mut Velocity,
+            &mut Facing,
+            &Life,
+            &mut Weapon,
+        ),
+        With<Player>,
+    >,
     map: Res<MapAsset>,
     rules: Res<RulesAsset>,
     dt: Res<FixedDt>,
     mut stats: ResMut<InputStats>,
 ) {
     let dt = dt.0;
-    for (mut queue, mut pos, mut vel, mut facing) in &mut players {
+    for (mut queue, mut pos, mut vel, mut facing, life, mut weapon) in &mut players {
         let queue = &mut *queue;
         queue.budget = (queue.budget + 1).min(rules.input_burst_ticks);
         let start = pos.0;
@@ -121,6 +132,10 @@ pub fn apply_inputs(
             };
             queue.budget -= 1;
             queue.last_applied = intent.seq;
+            stats.applied += 1;
+            if !life.alive() {
+                continue;
+            }
             p = step_circle(
                 p,
                 intent.dir * rules.player_speed * dt,
@@ -128,7 +143,9 @@ pub fn apply_inputs(
                 &map,
             );
             facing.set_if_neq(Facing(intent.aim));
-            stats.applied += 1;
+            if intent.buttons & tickwire_shared::BUTTON_FIRE != 0 {
+                weapon.trigger = Some(intent.aim);
+            }
         }
         pos.set_if_neq(Position(p));
         vel.set_if_neq(Velocity((p - start) / dt));
@@ -234,12 +251,8 @@ mod tests {
 
     #[test]
     fn stale_and_overflowing_inputs_are_refused() {
-        let rules = RulesAsset {
-            player_speed: 1.0,
-            player_radius: 1.0,
-            input_burst_ticks: 1,
-            input_queue_len: 2,
-        };
+        let mut rules = RulesAsset::default_rules();
+        rules.input_queue_len = 2;
         let mut q = InputQueue::default();
         let mut i = input(1.0, 0.0);
         i.seq = 5;

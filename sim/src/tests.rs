@@ -8,6 +8,7 @@ fn sim() -> Sim {
         map: MapAsset::default_map(),
         rules: RulesAsset::default_rules(),
         tick_rate: 30,
+        seed: 7,
     })
     .expect("valid config")
 }
@@ -29,6 +30,7 @@ fn tick_rate_outside_20_to_60_is_refused() {
             map: MapAsset::default_map(),
             rules: RulesAsset::default_rules(),
             tick_rate: hz,
+            seed: 0,
         };
         assert!(
             matches!(Sim::new(cfg), Err(SimError::TickRate(h)) if h == hz),
