@@ -30,6 +30,7 @@ fn sim() -> Sim {
         rules: RulesAsset::default_rules(),
         tick_rate: 30,
         seed: 1,
+        scenario: Default::default(),
     })
     .expect("valid");
     for c in 0..PLAYERS {

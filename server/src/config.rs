@@ -6,7 +6,7 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tickwire_sim::{MapAsset, RulesAsset, TICK_RATE_RANGE};
+use tickwire_sim::{MapAsset, RulesAsset, Scenario, TICK_RATE_RANGE};
 
 /// Command-line interface of `tickwire-server`.
 #[derive(Debug, Parser)]
@@ -21,9 +21,13 @@ pub struct Cli {
     /// Address to listen on (HTTP, browser client and WebSocket on one port). Port 0 picks a free port.
     #[arg(long, value_name = "ADDR")]
     pub bind: Option<SocketAddr>,
-    /// Simulation ticks per second, 20–60 (default 30).
+    /// Simulation ticks per second, 20–60 (default 30; 60 for the gaffer scenario).
     #[arg(long, value_name = "HZ")]
     pub tick_rate: Option<u16>,
+    /// The world to run: `arena` (the game), or the benchmark scenes `crowd` and `gaffer`
+    /// (see docs/BENCHMARKS.md).
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Option<Scenario>,
     /// TOML configuration file; its keys are these flags' names with underscores (`tick_rate = 30`).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -67,6 +71,7 @@ pub enum LogFormat {
 struct FileConfig {
     bind: Option<SocketAddr>,
     tick_rate: Option<u16>,
+    scenario: Option<Scenario>,
     map: Option<PathBuf>,
     rules: Option<PathBuf>,
     max_clients: Option<usize>,
@@ -135,6 +140,8 @@ pub struct ServerConfig {
     pub bind: SocketAddr,
     /// Ticks per second.
     pub tick_rate: u16,
+    /// Which world to run.
+    pub scenario: Scenario,
     /// The arena.
     pub map: MapAsset,
     /// The rules.
@@ -154,6 +161,7 @@ impl Default for ServerConfig {
         ServerConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             tick_rate: 30,
+            scenario: Scenario::Arena,
             map: MapAsset::default_map(),
             rules: RulesAsset::default_rules(),
             limits: Limits::default(),
@@ -175,9 +183,11 @@ impl ServerConfig {
         if let Some(bind) = cli.bind.or(file.bind) {
             cfg.bind = bind;
         }
-        if let Some(hz) = cli.tick_rate.or(file.tick_rate) {
-            cfg.tick_rate = hz;
-        }
+        cfg.scenario = cli.scenario.or(file.scenario).unwrap_or_default();
+        cfg.tick_rate = cli
+            .tick_rate
+            .or(file.tick_rate)
+            .unwrap_or(cfg.scenario.default_tick_rate());
         if !TICK_RATE_RANGE.contains(&cfg.tick_rate) {
             return Err(ConfigError::Invalid(format!(
                 "tick rate {} Hz is not supported: use a value from 20 to 60 (--tick-rate)",

@@ -65,6 +65,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         rules: config.rules.clone(),
         tick_rate: config.tick_rate,
         seed: config.seed,
+        scenario: config.scenario,
     })?;
     let listener = TcpListener::bind(config.bind)
         .await

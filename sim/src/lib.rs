@@ -27,6 +27,7 @@ pub mod components;
 pub mod movement;
 pub mod record;
 pub mod replication;
+pub mod scenario;
 
 pub use assets::{AssetError, MapAsset, RulesAsset};
 use bevy_ecs::prelude::*;
@@ -36,6 +37,7 @@ use glam::Vec2;
 pub use movement::InputVerdict;
 pub use record::{Entry, Recording, RecordingError};
 pub use replication::TickChanges;
+pub use scenario::Scenario;
 use std::hash::{Hash, Hasher};
 use tickwire_shared::entity::{
     EntityFields, FLAG_DEAD, KIND_PLAYER, angle_to_wire, position_to_wire,
@@ -69,6 +71,8 @@ pub struct SimConfig {
     pub tick_rate: u16,
     /// Seed of the simulation's random numbers.
     pub seed: u64,
+    /// Which world to run.
+    pub scenario: Scenario,
 }
 
 /// One row of the scoreboard.
@@ -95,6 +99,8 @@ pub struct Sim {
     tick_rate: u16,
     joined: u32,
     seed: u64,
+    scenario: Scenario,
+    spectators: std::collections::BTreeSet<ClientKey>,
     recording: Option<Recording>,
 }
 
@@ -114,7 +120,12 @@ impl Sim {
             return Err(SimError::TickRate(config.tick_rate));
         }
         let mut world = World::new();
-        world.insert_resource(config.map);
+        let map = match config.scenario {
+            Scenario::Arena => config.map,
+            Scenario::Crowd => scenario::crowd::map(),
+            Scenario::Gaffer => scenario::gaffer::map(),
+        };
+        world.insert_resource(map);
         world.insert_resource(config.rules);
         world.insert_resource(FixedDt(1.0 / f32::from(config.tick_rate)));
         world.insert_resource(TickRate(config.tick_rate));
@@ -128,25 +139,52 @@ impl Sim {
         world.init_resource::<Hits>();
         world.init_resource::<replication::NetIndex>();
         let mut schedule = Schedule::default();
-        schedule.add_systems(
-            (
-                movement::apply_inputs,
-                collision::separate_players,
-                combat::fire_weapons,
-                combat::move_projectiles,
-                combat::apply_hits,
-                combat::respawn,
-                export_players,
-                replication::replicate,
-            )
-                .chain(),
-        );
+        match config.scenario {
+            Scenario::Arena => {
+                schedule.add_systems(
+                    (
+                        movement::apply_inputs,
+                        collision::separate_players,
+                        combat::fire_weapons,
+                        combat::move_projectiles,
+                        combat::apply_hits,
+                        combat::respawn,
+                        export_players,
+                        replication::replicate,
+                    )
+                        .chain(),
+                );
+            }
+            Scenario::Crowd => {
+                schedule.add_systems(
+                    (
+                        scenario::crowd::walk,
+                        scenario::crowd::export,
+                        replication::replicate,
+                    )
+                        .chain(),
+                );
+            }
+            Scenario::Gaffer => {
+                scenario::gaffer::populate(&mut world);
+                schedule.add_systems(
+                    (
+                        scenario::gaffer::animate,
+                        scenario::gaffer::export,
+                        replication::replicate,
+                    )
+                        .chain(),
+                );
+            }
+        }
         Ok(Sim {
             world,
             schedule,
             tick_rate: config.tick_rate,
             joined: 0,
             seed: config.seed,
+            scenario: config.scenario,
+            spectators: Default::default(),
             recording: None,
         })
     }
@@ -158,6 +196,7 @@ impl Sim {
             rules: self.world.resource::<RulesAsset>().clone(),
             tick_rate: self.tick_rate,
             seed: self.seed,
+            scenario: self.scenario,
             entries: Vec::new(),
             end_tick: self.tick(),
         });
@@ -179,6 +218,7 @@ impl Sim {
             rules: recording.rules.clone(),
             tick_rate: recording.tick_rate,
             seed: recording.seed,
+            scenario: recording.scenario,
         })?;
         let mut entries = recording.entries.iter().peekable();
         while sim.tick() < recording.end_tick {
@@ -255,6 +295,19 @@ impl Sim {
             return id;
         }
         self.record(Entry::Join(client, name.to_string()));
+        match self.scenario {
+            Scenario::Arena => {}
+            Scenario::Crowd => {
+                let index = self.joined;
+                self.joined = self.joined.wrapping_add(1);
+                return scenario::crowd::join(&mut self.world, client, &clean_name(name), index);
+            }
+            Scenario::Gaffer => {
+                // Spectators: the scene has no entity for them.
+                self.spectators.insert(client);
+                return 0;
+            }
+        }
         let name = self.distinct_name(&clean_name(name));
         let colour = PALETTE[self.joined as usize % PALETTE.len()];
         self.joined = self.joined.wrapping_add(1);
@@ -316,6 +369,9 @@ impl Sim {
 
     /// Removes `client`'s player, if any.
     pub fn leave(&mut self, client: ClientKey) {
+        if self.spectators.remove(&client) {
+            self.record(Entry::Leave(client));
+        }
         if let Some(entity) = self.world.resource_mut::<Clients>().0.remove(&client) {
             self.record(Entry::Leave(client));
             self.world.despawn(entity);
@@ -336,8 +392,11 @@ impl Sim {
             input.buttons,
         ));
         let verdict = self.world.resource_scope(|world, rules: Mut<RulesAsset>| {
-            match world.get_mut::<InputQueue>(entity) {
-                Some(mut queue) => movement::offer_input(&mut queue, input, &rules),
+            if let Some(mut queue) = world.get_mut::<InputQueue>(entity) {
+                return movement::offer_input(&mut queue, input, &rules);
+            }
+            match world.get_mut::<scenario::crowd::Walker>(entity) {
+                Some(mut walker) => scenario::crowd::offer_input(&mut walker, input),
                 None => InputVerdict::NoPlayer,
             }
         });
@@ -381,9 +440,15 @@ impl Sim {
 
     /// The sequence number of the last input applied for `client` (0 before any).
     pub fn ack(&self, client: ClientKey) -> u32 {
-        self.client_entity(client)
-            .and_then(|e| self.world.get::<InputQueue>(e))
-            .map_or(0, |q| q.last_applied)
+        let Some(e) = self.client_entity(client) else {
+            return 0;
+        };
+        if let Some(q) = self.world.get::<InputQueue>(e) {
+            return q.last_applied;
+        }
+        self.world
+            .get::<scenario::crowd::Walker>(e)
+            .map_or(0, |w| w.seq)
     }
 
     /// The entity id of `client`'s player.
@@ -444,9 +509,14 @@ impl Sim {
         *self.world.resource::<InputStats>()
     }
 
-    /// The number of players in the world.
+    /// The number of clients in the world (players and spectators).
     pub fn player_count(&self) -> usize {
-        self.world.resource::<Clients>().0.len()
+        self.world.resource::<Clients>().0.len() + self.spectators.len()
+    }
+
+    /// Which world this simulation runs.
+    pub fn scenario(&self) -> Scenario {
+        self.scenario
     }
 
     /// Direct access to the world, for tests and tools that inspect state.

@@ -46,6 +46,9 @@ pub struct Recording {
     pub tick_rate: u16,
     /// The RNG seed.
     pub seed: u64,
+    /// Which world ran.
+    #[serde(default)]
+    pub scenario: crate::Scenario,
     /// `(tick, entry)`: the entry was applied when `tick` steps had completed (before the next step).
     pub entries: Vec<(u32, Entry)>,
     /// The number of steps completed when the recording was taken.

@@ -9,6 +9,7 @@ fn sim() -> Sim {
         rules: RulesAsset::default_rules(),
         tick_rate: 30,
         seed: 7,
+        scenario: Default::default(),
     })
     .expect("valid config")
 }
@@ -31,6 +32,7 @@ fn tick_rate_outside_20_to_60_is_refused() {
             rules: RulesAsset::default_rules(),
             tick_rate: hz,
             seed: 0,
+            scenario: Default::default(),
         };
         assert!(
             matches!(Sim::new(cfg), Err(SimError::TickRate(h)) if h == hz),

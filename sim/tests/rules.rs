@@ -34,6 +34,7 @@ fn sim() -> Sim {
         rules: RulesAsset::default_rules(),
         tick_rate: TICK_RATE,
         seed: 1,
+        scenario: Default::default(),
     };
     Sim::new(config).expect("valid")
 }
