@@ -1,0 +1,201 @@
+// End-to-end: the real server binary, two real Chromium pages, one player moves, the other one sees it.
+//
+// Needs Debian's chromium (`apt-get install -y chromium`) and a built server (`cargo build -p tickwire-server`,
+// which also builds and embeds this client). Run with `npm run e2e`.
+
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from './server.mjs';
+
+const RESULTS = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'test-results');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // Two pages play at once: neither may be throttled as a background tab.
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
+/** Opens the client in a fresh context, records console errors, joins with `name`. */
+async function joinGame(browser, url, name, errors) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`[${name}] console error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`[${name}] page error: ${e.message}`));
+  await page.goto(url, { waitUntil: 'load', timeout: 15_000 });
+  await page.fill('#name', name);
+  await page.click('#join-button');
+  await page
+    .waitForFunction(
+      () => {
+        const s = window.__tickwire?.state();
+        return !!s && s.connected && s.you !== null && s.entities[s.you] !== undefined && s.renderTick !== null;
+      },
+      null,
+      { timeout: 10_000 },
+    )
+    .catch(async (e) => {
+      const s = await page.evaluate(() => window.__tickwire?.state()).catch(() => null);
+      throw new Error(`${name} did not join: ${e.message}\nstate: ${JSON.stringify(s)}`);
+    });
+  return page;
+}
+
+const state = (page) => page.evaluate(() => window.__tickwire.state());
+
+test('two players: a move on one page is seen on the other', { timeout: 120_000 }, async (t) => {
+  mkdirSync(RESULTS, { recursive: true });
+  const server = await startServer();
+  t.diagnostic(`server at ${server.url}`);
+  let browser;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true, timeout: 30_000 });
+    const errors = [];
+    const alice = await joinGame(browser, server.url, 'alice', errors);
+    const bob = await joinGame(browser, server.url, 'bob', errors);
+
+    const a0 = await state(alice);
+    const aliceId = a0.you;
+    await bob.waitForFunction((id) => window.__tickwire.state().entities[id] !== undefined, aliceId, { timeout: 5000 });
+    const before = (await state(bob)).entities[aliceId];
+    assert.equal(before.name, 'alice', "bob sees alice's name");
+    const beforeDrawn = (await state(bob)).drawn.find((d) => d.id === aliceId);
+    assert.ok(beforeDrawn, "bob's renderer draws alice");
+
+    // Record, every animation frame, where each page draws alice (the renderer's own last frame).
+    const record = (id) => {
+      window.__trace = [];
+      const step = (ts) => {
+        const s = window.__tickwire.state();
+        const d = s.drawn.find((v) => v.id === id);
+        if (d) window.__trace.push([ts, d.x, d.y]);
+        if (window.__trace.length < 2000) requestAnimationFrame(step);
+      };
+      requestAnimationFrame(step);
+    };
+    await alice.evaluate(record, aliceId);
+    await bob.evaluate(record, aliceId);
+
+    // Hold a movement key on alice's page, towards the middle of the arena.
+    const key = before.x < a0.arena.width / 2 ? 'KeyD' : 'KeyA';
+    const sign = key === 'KeyD' ? 1 : -1;
+    await alice.bringToFront();
+    await alice.mouse.move(640, 100);
+    await alice.keyboard.down(key);
+    await alice.waitForTimeout(1000);
+    await alice.keyboard.up(key);
+    // Let the last inputs reach the server and bob's interpolation catch up (it draws ~2 ticks behind).
+    await alice.waitForTimeout(600);
+
+    const aliceSelf = await state(alice);
+    const bobView = await state(bob);
+    const after = bobView.entities[aliceId];
+    const moved = (after.x - before.x) * sign;
+    t.diagnostic(`alice moved ${moved.toFixed(2)} units as bob sees her (x ${before.x} → ${after.x})`);
+    assert.ok(moved > 100, `bob should see alice move > 100 units ${key === 'KeyD' ? 'right' : 'left'}, saw ${moved}`);
+    assert.equal(after.y, before.y, 'a horizontal move keeps y');
+    const drawn = bobView.drawn.find((d) => d.id === aliceId);
+    assert.ok(Math.abs(drawn.x - after.x) < 1, `bob draws alice where she is once she stopped (${drawn.x} vs ${after.x})`);
+    // Alice's own prediction agrees with the server once everything is acknowledged.
+    t.diagnostic(
+      `alice: ${aliceSelf.pending} inputs unacknowledged, ${aliceSelf.skippedInputs} idle ones skipped to drain a ` +
+        `backlog, ${aliceSelf.heldInputs} held back while acks were late`,
+    );
+    assert.ok(aliceSelf.pending <= 2, `alice's inputs are acknowledged promptly (${aliceSelf.pending} pending)`);
+    const own = aliceSelf.entities[aliceId];
+    assert.ok(
+      Math.abs(aliceSelf.predicted.x - own.x) <= 1 / 16 && Math.abs(aliceSelf.predicted.y - own.y) <= 1 / 16,
+      `alice's prediction ${JSON.stringify(aliceSelf.predicted)} matches the server ${own.x},${own.y}`,
+    );
+    assert.ok(aliceSelf.lastCorrection < 0.1, `reconciliation corrections stay tiny (${aliceSelf.lastCorrection})`);
+    assert.ok(aliceSelf.rttMs !== null, 'the ping/pong round trip is measured');
+    assert.ok(Object.values(bobView.entities).some((e) => e.name === 'bob'), 'bob sees himself');
+
+    // Smoothness: while alice moves, neither page draws her going backwards, jumping, or stopping.
+    for (const [who, page] of [['alice (predicted)', alice], ['bob (interpolated)', bob]]) {
+      const trace = await page.evaluate(() => window.__trace);
+      const speeds = [];
+      for (let i = 1; i < trace.length; i++) {
+        const dt = (trace[i][0] - trace[i - 1][0]) / 1000;
+        if (dt > 0) speeds.push({ v: ((trace[i][1] - trace[i - 1][1]) * sign) / dt, dt, x: trace[i][1] });
+      }
+      // Only the frames in the middle of the move (the ends accelerate and stop by design).
+      const x0 = trace[0][1];
+      const moving = speeds.filter((s) => Math.abs(s.x - x0) > 40 && Math.abs(s.x - after.x) > 40);
+      const max = Math.max(...moving.map((s) => s.v));
+      const min = Math.min(...moving.map((s) => s.v));
+      const stalls = moving.filter((s) => s.v < 0.5 * 220).length;
+      t.diagnostic(
+        `${who}: ${moving.length} frames mid-move, speed min ${min.toFixed(0)} max ${max.toFixed(0)} units/s, ` +
+          `slow frames ${stalls}`,
+      );
+      assert.ok(moving.length > 20, `${who}: enough frames recorded mid-move (${moving.length})`);
+      assert.ok(min >= 0, `${who}: never drawn moving backwards (min speed ${min})`);
+      assert.ok(max < 220 * 1.5, `${who}: never jumps (max speed ${max} units/s, true speed 220)`);
+      assert.ok(stalls <= 2, `${who}: at most 2 slow frames mid-move (${stalls})`);
+    }
+
+    // The HUD and scoreboard show up.
+    const hud = await alice.textContent('#stats');
+    assert.match(hud ?? '', /ping .* ms · \d+ Hz · ↓ .*\/s · \d+ fps/, `HUD text: ${hud}`);
+    const board = await alice.textContent('#scoreboard');
+    assert.ok(board?.includes('alice') && board.includes('bob'), `scoreboard lists both: ${board}`);
+    const fps = await alice.evaluate(() => window.__tickwire.fps());
+    t.diagnostic(`alice renders at ${fps.toFixed(0)} fps; hud: ${hud}`);
+
+    // Aim at bob and fire for a moment, so the screenshot shows projectiles (where the server has shooting).
+    const bobNow = (await state(alice)).drawn.find((d) => d.id === bobView.you);
+    const target = await alice.evaluate(
+      ({ x, y }) => {
+        const c = document.getElementById('arena');
+        const s = window.__tickwire.state();
+        const scale = Math.min((c.clientWidth - 32) / s.arena.width, (c.clientHeight - 60) / s.arena.height);
+        const ox = (c.clientWidth - s.arena.width * scale) / 2;
+        const oy = 44 + (c.clientHeight - 60 - s.arena.height * scale) / 2;
+        return { x: ox + x * scale, y: oy + y * scale };
+      },
+      bobNow ?? { x: 800, y: 500 },
+    );
+    await alice.mouse.move(target.x, target.y);
+    await alice.mouse.down();
+    await alice.waitForTimeout(450);
+    const shot = join(RESULTS, 'two-players.png');
+    await alice.screenshot({ path: shot });
+    await alice.mouse.up();
+    await bob.screenshot({ path: join(RESULTS, 'two-players-bob.png') });
+    t.diagnostic(`screenshots: ${shot}`);
+
+    assert.deepEqual(errors, [], 'no console errors');
+
+    // Shutting the server down shows the reason on both pages.
+    await server.stop();
+    for (const page of [alice, bob]) {
+      await page.waitForFunction(() => window.__tickwire.state().lastClose !== null, null, { timeout: 10_000 });
+      const close = (await state(page)).lastClose;
+      assert.equal(close.code, 1001, `close code after shutdown: ${JSON.stringify(close)}`);
+      assert.ok(close.transient, 'a shutdown is transient: the page will reconnect by itself');
+      assert.ok(await page.isVisible('#status'), 'the status overlay is shown');
+    }
+    t.diagnostic(`after shutdown: ${await alice.textContent('#status-text')}`);
+    await alice.screenshot({ path: join(RESULTS, 'server-shutdown.png') });
+  } catch (e) {
+    console.error(server.log());
+    throw e;
+  } finally {
+    await browser?.close().catch(() => undefined);
+    await server.stop();
+  }
+});

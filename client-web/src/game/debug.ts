@@ -1,0 +1,83 @@
+// The read-only debug view behind `window.__tickwire.state()`: a plain copy of the session the renderer draws
+// from (no separate bookkeeping), with wire values decoded to world units.
+
+import type { CloseInfo } from '../protocol/close';
+import { ANGLE_SCALE, POSITION_SCALE, type Arena, type EntityFields, type GameRules } from '../protocol/types';
+import type { Vec2 } from './movement';
+import type { Phase, Session } from './session';
+
+/** An entity with positions in world units, velocities in units per second and the angle in radians. */
+export type DecodedEntity = EntityFields & { id: number };
+
+export function decodeFields(id: number, f: Readonly<EntityFields>): DecodedEntity {
+  const { x, y, angle, vx, vy, ...rest } = f;
+  const out: DecodedEntity = { ...rest, id };
+  if (x !== undefined) out.x = x / POSITION_SCALE;
+  if (y !== undefined) out.y = y / POSITION_SCALE;
+  if (angle !== undefined) out.angle = angle / ANGLE_SCALE;
+  if (vx !== undefined) out.vx = vx / POSITION_SCALE;
+  if (vy !== undefined) out.vy = vy / POSITION_SCALE;
+  return out;
+}
+
+export interface DebugState {
+  /** Joined: welcome received and the connection open. */
+  connected: boolean;
+  phase: Phase;
+  name: string;
+  /** Your entity id. */
+  you: number | null;
+  /** The server tick of the newest state held. */
+  tick: number | null;
+  /** The last input seq the server applied. */
+  ack: number;
+  tickRate: number;
+  arena: Arena | null;
+  rules: GameRules;
+  /** The newest authoritative state, by entity id. */
+  entities: Record<number, DecodedEntity>;
+  /** Your predicted position (after every input sent). */
+  predicted: Vec2 | null;
+  /** Inputs sent and not yet acknowledged. */
+  pending: number;
+  /** Idle inputs skipped to drain a server-side backlog. */
+  skippedInputs: number;
+  /** Inputs held back because too many were unacknowledged. */
+  heldInputs: number;
+  lastCorrection: number;
+  /** The (fractional) server tick the last frame drew other entities at. */
+  renderTick: number | null;
+  /** Where the last frame drew each entity (world units). */
+  drawn: { id: number; x: number; y: number }[];
+  rttMs: number | null;
+  lastClose: CloseInfo | null;
+  lastError: { code: number; message: string } | null;
+}
+
+export function debugState(s: Session): DebugState {
+  const entities: Record<number, DecodedEntity> = {};
+  for (const [id, f] of s.world.entities) entities[id] = decodeFields(id, f);
+  const f = s.lastFrame;
+  return {
+    connected: s.phase === 'joined',
+    phase: s.phase,
+    name: s.name,
+    you: s.you,
+    tick: s.world.tick,
+    ack: s.world.ack,
+    tickRate: s.tickRate,
+    arena: s.arena,
+    rules: { ...s.rules },
+    entities,
+    predicted: s.predictor.current && { ...s.predictor.current },
+    pending: s.predictor.pending.length,
+    skippedInputs: s.pacer.skipped,
+    heldInputs: s.pacer.held,
+    lastCorrection: s.predictor.lastCorrection,
+    renderTick: f?.renderTick ?? null,
+    drawn: f ? [...(f.me ? [f.me] : []), ...f.others].map((v) => ({ id: v.id, x: v.x, y: v.y })) : [],
+    rttMs: s.rtt.value,
+    lastClose: s.lastClose && { ...s.lastClose },
+    lastError: s.lastError && { ...s.lastError },
+  };
+}

@@ -1,0 +1,262 @@
+// The state of one play session: everything the renderer, the HUD and the debug hook read, updated by server
+// messages (in the WebSocket handler, never in the render loop) and by the input timer.
+
+import { describeClose, type CloseInfo } from '../protocol/close';
+import { decodeServerMessage } from '../protocol/codec';
+import {
+  FLAG_DEAD,
+  KIND_PLAYER,
+  POSITION_SCALE,
+  type Arena,
+  type Delta,
+  type EntityFields,
+  type GameEvent,
+  type GameRules,
+  type Input,
+  type ServerMessage,
+  type Welcome,
+} from '../protocol/types';
+import { RateMeter, RttEstimator } from '../net/meter';
+import { RenderClock } from './clock';
+import { MAX_HEALTH, PLAYER_RADIUS, PLAYER_SPEED, PROJECTILE_RADIUS } from './constants';
+import { debugState, type DebugState } from './debug';
+import { Feed } from './feed';
+import { History, type EntityView } from './interpolation';
+import { moveContext, type MoveContext, type Vec2 } from './movement';
+import { InputPacer } from './pacing';
+import { Predictor } from './prediction';
+import { World } from './world';
+
+export type Phase = 'idle' | 'connecting' | 'joined' | 'closed';
+
+/** What the player is doing right now, sampled at the tick rate. */
+export interface InputSample {
+  dx: number;
+  dy: number;
+  aim: number;
+  buttons: number;
+}
+
+/** What one rendered frame shows. */
+export interface RenderFrame {
+  renderTick: number;
+  /** Every entity but the local player, interpolated. */
+  others: EntityView[];
+  /** The local player at its predicted position (null when not spawned or dead: then it is in `others`). */
+  me: EntityView | null;
+}
+
+/** The rules a server that sends none plays by: the constants block, which mirrors assets/rules.toml. */
+export const DEFAULT_RULES: Readonly<GameRules> = Object.freeze({
+  player_speed: PLAYER_SPEED,
+  player_radius: PLAYER_RADIUS,
+  projectile_radius: PROJECTILE_RADIUS,
+  max_health: MAX_HEALTH,
+});
+
+function isDead(f: Readonly<EntityFields> | undefined): boolean {
+  return ((f?.flags ?? 0) & FLAG_DEAD) !== 0;
+}
+
+export class Session {
+  phase: Phase = 'idle';
+  name = '';
+  you: number | null = null;
+  tickRate = 20;
+  arena: Arena | null = null;
+  /** The server's rules (from the welcome) or the client's own constants. */
+  rules: Readonly<GameRules> = DEFAULT_RULES;
+  ctx: MoveContext | null = null;
+  readonly world = new World();
+  readonly history = new History();
+  readonly predictor = new Predictor();
+  readonly pacer = new InputPacer();
+  readonly clock = new RenderClock(20);
+  readonly feed = new Feed();
+  readonly rtt = new RttEstimator();
+  readonly inBytes = new RateMeter();
+  /** The latest tick the server reported in a pong. */
+  serverTick: number | null = null;
+  lastClose: CloseInfo | null = null;
+  lastError: { code: number; message: string } | null = null;
+  maxHealth = MAX_HEALTH;
+  lastFrame: RenderFrame | null = null;
+  /** Called when the tick rate changes (welcome or event), to reschedule the input timer. */
+  onTickRate: ((hz: number) => void) | null = null;
+  private nextSeq = 1;
+  private lastAim = 0;
+  private lastFrameMs: number | null = null;
+
+  /** Starts a new connection: per-connection state is forgotten, the last close is kept for the screen. */
+  beginConnecting(name: string): void {
+    this.phase = 'connecting';
+    this.name = name;
+    this.you = null;
+    this.arena = null;
+    this.ctx = null;
+    this.world.clear();
+    this.history.clear();
+    this.predictor.reset(null);
+    this.pacer.reset();
+    this.clock.reset();
+    this.rtt.reset();
+    this.lastError = null;
+    this.lastFrame = null;
+    this.nextSeq = 1;
+  }
+
+  /** Decodes and applies one binary frame; returns what it was. */
+  receive(data: ArrayBuffer, nowMs: number): ServerMessage {
+    this.inBytes.add(nowMs, data.byteLength);
+    const msg = decodeServerMessage(data);
+    this.handle(msg, nowMs);
+    return msg;
+  }
+
+  handle(msg: ServerMessage, nowMs: number): void {
+    switch (msg.type) {
+      case 'welcome':
+        return this.onWelcome(msg);
+      case 'snapshot':
+        this.world.applySnapshot(msg);
+        return this.afterState(nowMs);
+      case 'delta':
+        this.world.applyDelta(msg);
+        this.afterState(nowMs);
+        return this.onEvents(msg, nowMs);
+      case 'pong':
+        this.rtt.add(Math.max(0, nowMs - msg.client_time));
+        this.serverTick = msg.server_tick;
+        return;
+      case 'error':
+        this.lastError = { code: msg.code, message: msg.message };
+        return;
+    }
+  }
+
+  private onWelcome(w: Welcome): void {
+    this.phase = 'joined';
+    this.you = w.you;
+    this.arena = w.arena;
+    this.rules = w.rules ?? DEFAULT_RULES;
+    this.maxHealth = Math.max(1, this.rules.max_health);
+    this.lastClose = null;
+    this.setTickRate(w.tick_rate);
+  }
+
+  private setTickRate(hz: number): void {
+    if (hz <= 0) return;
+    this.tickRate = hz;
+    this.clock.setTickRate(hz);
+    if (this.arena) this.ctx = moveContext(this.arena, hz, this.rules);
+    this.onTickRate?.(hz);
+  }
+
+  private afterState(nowMs: number): void {
+    const tick = this.world.tick!;
+    this.history.push(tick, this.world.entities);
+    this.clock.onTick(tick, nowMs);
+    for (const f of this.world.entities.values()) {
+      if (f.health !== undefined && f.health > this.maxHealth) this.maxHealth = f.health;
+    }
+    const me = this.you === null ? undefined : this.world.entities.get(this.you);
+    if (!me || !this.ctx) return this.predictor.reset(null);
+    this.ctx.others = this.otherPlayers();
+    const serverPos: Vec2 = { x: (me.x ?? 0) / POSITION_SCALE, y: (me.y ?? 0) / POSITION_SCALE };
+    if (isDead(me)) return this.predictor.reset(serverPos);
+    this.predictor.reconcile(this.world.ack, serverPos, this.ctx);
+  }
+
+  /** Where the other living players are in the newest state (for the collision approximation). */
+  private otherPlayers(): Vec2[] {
+    const out: Vec2[] = [];
+    for (const [id, f] of this.world.entities) {
+      if (id === this.you || f.kind !== KIND_PLAYER || isDead(f) || f.x === undefined || f.y === undefined) continue;
+      out.push({ x: f.x / POSITION_SCALE, y: f.y / POSITION_SCALE });
+    }
+    return out;
+  }
+
+  private onEvents(d: Delta, nowMs: number): void {
+    for (const e of d.events) this.onEvent(e, nowMs);
+  }
+
+  private who(id: number): { id: number; name: string; colour: number } {
+    const f = this.world.entities.get(id) ?? this.history.oldest?.entities.get(id);
+    return { id, name: f?.name ?? `#${id}`, colour: f?.colour ?? 0xcccccc };
+  }
+
+  private onEvent(e: GameEvent, nowMs: number): void {
+    switch (e.type) {
+      case 'kill': {
+        const killer = this.who(e.killer);
+        const victim = this.who(e.victim);
+        const mine = e.killer === this.you || e.victim === this.you;
+        this.feed.addKill({ at: nowMs, text: `${killer.name} ⟶ ${victim.name}`, killer, victim, mine });
+        return;
+      }
+      case 'say':
+        return this.feed.addSay(e.text, nowMs);
+      case 'tick_rate':
+        return this.setTickRate(e.hz);
+    }
+  }
+
+  /** Whether the local player is on the field (spawned and alive). */
+  get alive(): boolean {
+    if (this.you === null) return false;
+    const me = this.world.entities.get(this.you);
+    return me !== undefined && !isDead(me);
+  }
+
+  /**
+   * Builds the input to send now and predicts it; null when not joined or when the pacer holds this one back
+   * (too many inputs waiting for acknowledgement, see pacing.ts). `scheduledMs` is when the input timer meant
+   * to fire (its drift-free schedule), which places the predicted step for drawing.
+   */
+  makeInput(sample: InputSample, nowMs: number, scheduledMs = nowMs): Input | null {
+    if (this.phase !== 'joined' || !this.ctx || this.world.tick === null) return null;
+    const tickMs = 1000 / this.tickRate;
+    const idle = sample.dx === 0 && sample.dy === 0 && sample.buttons === 0;
+    if (!this.pacer.shouldSend(this.predictor.pending.length, this.rtt.value ?? 0, tickMs, nowMs, idle)) return null;
+    const input: Input = { type: 'input', seq: this.nextSeq++, ...sample };
+    this.lastAim = sample.aim;
+    if (this.alive && this.predictor.current) {
+      this.predictor.applyLocal({ seq: input.seq, dx: input.dx, dy: input.dy }, scheduledMs, this.ctx);
+    }
+    return input;
+  }
+
+  /** Computes what to draw at `nowMs` (once per animation frame). */
+  frame(nowMs: number): RenderFrame | null {
+    const newest = this.history.newest;
+    const oldest = this.history.oldest;
+    if (!newest || !oldest || !this.ctx) return (this.lastFrame = null);
+    const renderTick = this.clock.advance(nowMs, oldest.tick, newest.tick);
+    if (this.lastFrameMs !== null) this.predictor.decay(nowMs - this.lastFrameMs);
+    this.lastFrameMs = nowMs;
+    let others = this.history.sample(renderTick, this.tickRate);
+    let me: EntityView | null = null;
+    const myFields = this.you === null ? undefined : this.world.entities.get(this.you);
+    const pos = this.predictor.drawPosition(nowMs, this.ctx);
+    if (myFields && !isDead(myFields) && pos && this.you !== null) {
+      me = { id: this.you, x: pos.x, y: pos.y, angle: this.lastAim, fields: myFields };
+      others = others.filter((v) => v.id !== this.you);
+    }
+    return (this.lastFrame = { renderTick, others, me });
+  }
+
+  /** The connection closed: remember why, for the screen and the debug hook. */
+  closed(code: number, reason: string): CloseInfo {
+    const useError = !reason && this.lastError && this.lastError.code === code;
+    const info = describeClose(code, useError ? this.lastError!.message : reason);
+    this.lastClose = info;
+    this.phase = 'closed';
+    return info;
+  }
+
+  /** A read-only copy of the state for tests and debugging (`window.__tickwire.state()`). */
+  debugState(): DebugState {
+    return debugState(this);
+  }
+}

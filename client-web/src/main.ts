@@ -1,0 +1,56 @@
+// Entry point: wires the session, the connection, input, the renderer and the HUD, runs the render loop, and
+// exposes the read-only debug hook `window.__tickwire`.
+
+import './style.css';
+import type { DebugState } from './game/debug';
+import { Session } from './game/session';
+import { Connection } from './net/connection';
+import { RateMeter } from './net/meter';
+import { Renderer } from './render/renderer';
+import { Hud } from './ui/hud';
+import { InputState } from './ui/input';
+import { Screens } from './ui/screens';
+
+declare global {
+  interface Window {
+    /** Read-only view of the client's state, for end-to-end tests and debugging. */
+    __tickwire?: { state(): DebugState; fps(): number };
+  }
+}
+
+const canvas = document.getElementById('arena') as HTMLCanvasElement;
+const session = new Session();
+const renderer = new Renderer(canvas);
+const input = new InputState(canvas, () => renderer.myScreenPos);
+const connection: Connection = new Connection(session, {
+  onStatus: () => screens.refresh(),
+  sampleInput: () => input.sample(),
+});
+const screens: Screens = new Screens(session, () => connection, (playing) => {
+  input.enabled = playing;
+  if (!playing) input.reset();
+  document.body.classList.toggle('playing', playing);
+});
+const hud = new Hud(
+  document.getElementById('stats')!,
+  document.getElementById('scoreboard')!,
+  document.getElementById('killfeed')!,
+  document.getElementById('says')!,
+);
+const frames = new RateMeter();
+
+window.__tickwire = Object.freeze({
+  // The same Session object the renderer draws from; a fresh plain copy on every call.
+  state: () => session.debugState(),
+  fps: () => frames.rate(performance.now()),
+});
+
+function loop(now: number): void {
+  frames.add(now);
+  const frame = session.frame(now);
+  renderer.draw(session, frame);
+  hud.update(session, now, frames.rate(now));
+  screens.tickCountdown();
+  requestAnimationFrame(loop);
+}
+requestAnimationFrame(loop);

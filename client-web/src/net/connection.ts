@@ -1,0 +1,159 @@
+// The WebSocket connection: joining, the input and ping timers, close handling and automatic reconnection.
+// Server messages are decoded and applied here, in `onmessage`, never in the render loop.
+
+import { reconnectDelayMs, type CloseInfo } from '../protocol/close';
+import { encodeHello, encodeInput, encodePing } from '../protocol/codec';
+import { PROTOCOL_VERSION } from '../protocol/types';
+import { PING_INTERVAL_MS } from '../game/constants';
+import type { InputSample, Session } from '../game/session';
+
+export interface ConnectionEvents {
+  /** The state changed (connecting, joined, closed, reconnect scheduled): refresh the screens. */
+  onStatus(): void;
+  /** Samples the keyboard and mouse (called at the tick rate). */
+  sampleInput(): InputSample;
+}
+
+/** The WebSocket address of the page's own server: ws://host/ws, or wss:// when the page is https. */
+export function socketUrl(loc: { protocol: string; host: string } = location): string {
+  return `${loc.protocol === 'https:' ? 'wss:' : 'ws:'}//${loc.host}/ws`;
+}
+
+export class Connection {
+  private ws: WebSocket | null = null;
+  private inputTimer: ReturnType<typeof setTimeout> | null = null;
+  private pingTimer: ReturnType<typeof setInterval> | null = null;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private attempt = 0;
+  private nextInputAt = 0;
+  /** When the next automatic reconnect happens (ms, performance.now clock), or null. */
+  reconnectAt: number | null = null;
+
+  constructor(
+    private readonly session: Session,
+    private readonly events: ConnectionEvents,
+    private readonly url: string = socketUrl(),
+  ) {
+    session.onTickRate = () => this.scheduleInputs();
+  }
+
+  /** Connects (or reconnects now) with a display name. */
+  connect(name: string): void {
+    this.cancelReconnect();
+    const old = this.ws;
+    this.teardown();
+    if (old && old.readyState === WebSocket.OPEN) old.close(1000, 'reconnecting');
+    this.session.beginConnecting(name);
+    const ws = new WebSocket(this.url);
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    ws.onopen = () => {
+      ws.send(encodeHello({ version: PROTOCOL_VERSION, name }));
+      this.pingTimer = setInterval(() => this.ping(), PING_INTERVAL_MS);
+      this.ping();
+    };
+    ws.onmessage = (ev: MessageEvent) => this.onMessage(ws, ev);
+    ws.onclose = (ev: CloseEvent) => this.onClose(ws, ev.code, ev.reason);
+    // A failed connection also fires `close` (code 1006), which does the reporting.
+    ws.onerror = () => undefined;
+    this.events.onStatus();
+  }
+
+  /** Closes on purpose (no reconnect). */
+  disconnect(): void {
+    this.cancelReconnect();
+    if (this.ws) {
+      const ws = this.ws;
+      this.teardown();
+      this.session.closed(1000, 'left the game');
+      ws.close(1000, 'left the game');
+    }
+    this.events.onStatus();
+  }
+
+  private onMessage(ws: WebSocket, ev: MessageEvent): void {
+    if (ws !== this.ws) return;
+    if (!(ev.data instanceof ArrayBuffer)) {
+      console.warn('tickwire: ignoring a non-binary frame');
+      return;
+    }
+    const wasJoined = this.session.phase === 'joined';
+    try {
+      const msg = this.session.receive(ev.data, performance.now());
+      if (msg.type === 'welcome') {
+        this.attempt = 0;
+        this.scheduleInputs();
+      }
+    } catch (e) {
+      // A message we cannot decode or apply: the state can no longer be trusted. Start over with a fresh
+      // connection (and so a fresh snapshot).
+      console.warn(`tickwire: ${(e as Error).message}; reconnecting`);
+      ws.close(1000, 'client desync');
+      this.onClose(ws, 1006, `client could not apply a message: ${(e as Error).message}`);
+      return;
+    }
+    if (!wasJoined && this.session.phase === 'joined') this.events.onStatus();
+  }
+
+  private onClose(ws: WebSocket, code: number, reason: string): void {
+    if (ws !== this.ws) return;
+    this.teardown();
+    const info = this.session.closed(code, reason);
+    if (info.transient) this.scheduleReconnect(info);
+    this.events.onStatus();
+  }
+
+  private scheduleReconnect(info: CloseInfo): void {
+    const delay = reconnectDelayMs(info.code, this.attempt++);
+    this.reconnectAt = performance.now() + delay;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.reconnectAt = null;
+      this.connect(this.session.name);
+    }, delay);
+  }
+
+  private cancelReconnect(): void {
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.reconnectAt = null;
+  }
+
+  private teardown(): void {
+    if (this.inputTimer !== null) clearTimeout(this.inputTimer);
+    if (this.pingTimer !== null) clearInterval(this.pingTimer);
+    this.inputTimer = null;
+    this.pingTimer = null;
+    const ws = this.ws;
+    this.ws = null;
+    if (ws && ws.readyState === WebSocket.CONNECTING) ws.onopen = () => ws.close(1000);
+  }
+
+  private send(bytes: Uint8Array): void {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(bytes);
+  }
+
+  private ping(): void {
+    this.send(encodePing({ client_time: performance.now() }));
+  }
+
+  /** (Re)starts the input timer at the current tick rate, on a drift-free schedule. */
+  private scheduleInputs(): void {
+    if (this.inputTimer !== null) clearTimeout(this.inputTimer);
+    this.inputTimer = null;
+    if (!this.ws || this.session.phase !== 'joined') return;
+    this.nextInputAt = performance.now();
+    this.inputTick();
+  }
+
+  private inputTick(): void {
+    const now = performance.now();
+    const input = this.session.makeInput(this.events.sampleInput(), now, Math.min(now, this.nextInputAt));
+    if (input) this.send(encodeInput(input));
+    const period = 1000 / this.session.tickRate;
+    this.nextInputAt += period;
+    // After a long pause (background tab) start a new schedule instead of sending a burst.
+    if (this.nextInputAt < now - period) this.nextInputAt = now + period;
+    this.inputTimer = setTimeout(() => this.inputTick(), Math.max(0, this.nextInputAt - performance.now()));
+  }
+}

@@ -1,0 +1,142 @@
+// The tickwire wire protocol, version 1: message and entity types as the client holds them.
+// The contract is docs/PROTOCOL.md; every number here is a wire value (fixed-point where the protocol says so).
+
+/** The protocol version this client speaks (Hello.version, Welcome.version). */
+export const PROTOCOL_VERSION = 1;
+
+/** Fixed-point scale of positions: one world unit is 16 wire units. */
+export const POSITION_SCALE = 16;
+/** Fixed-point scale of angles: one radian is 10,000 wire units. */
+export const ANGLE_SCALE = 10_000;
+
+export const KIND_PLAYER = 0;
+export const KIND_PROJECTILE = 1;
+export const KIND_OBJECT = 2;
+
+/** Flag bit 0: the entity is dead (a player waiting to respawn). */
+export const FLAG_DEAD = 0b1;
+
+/**
+ * The replicated fields of one entity, as wire values: `x`/`y` in 1/16 units, `angle` in 1/10,000 rad.
+ * A field that is `undefined` was not present in the message (or is not known yet).
+ */
+export interface EntityFields {
+  kind?: number;
+  x?: number;
+  y?: number;
+  angle?: number;
+  name?: string;
+  colour?: number;
+  health?: number;
+  score?: number;
+  kills?: number;
+  deaths?: number;
+  owner?: number;
+  flags?: number;
+  /** Velocity in 1/16 units per second, for entities moving in a straight line (projectiles). */
+  vx?: number;
+  vy?: number;
+  /** The tick at which the entity was at (x, y); at tick t it is at (x, y) + v·(t − since) / tick_rate. */
+  since?: number;
+}
+
+/** An entity record: its id and the fields the message carried. */
+export interface EntityRecord extends EntityFields {
+  id: number;
+}
+
+export interface Wall {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface Arena {
+  width: number;
+  height: number;
+  walls: Wall[];
+}
+
+export type GameEvent =
+  | { type: 'kill'; killer: number; victim: number }
+  | { type: 'say'; text: string }
+  | { type: 'tick_rate'; hz: number };
+
+/** The tuning numbers a client needs to predict and draw (the welcome's 7th element). */
+export interface GameRules {
+  player_speed: number;
+  player_radius: number;
+  projectile_radius: number;
+  max_health: number;
+}
+
+export interface Welcome {
+  type: 'welcome';
+  version: number;
+  you: number;
+  tick_rate: number;
+  tick: number;
+  arena: Arena;
+  /** Absent from servers that predate it: the client then uses its own constants (game/constants.ts). */
+  rules?: GameRules;
+}
+
+export interface Snapshot {
+  type: 'snapshot';
+  tick: number;
+  ack: number;
+  entities: EntityRecord[];
+}
+
+export interface Delta {
+  type: 'delta';
+  tick: number;
+  base: number;
+  ack: number;
+  spawns: EntityRecord[];
+  changes: EntityRecord[];
+  despawns: number[];
+  events: GameEvent[];
+}
+
+export interface Pong {
+  type: 'pong';
+  client_time: number;
+  server_tick: number;
+}
+
+export interface ServerError {
+  type: 'error';
+  code: number;
+  message: string;
+}
+
+export type ServerMessage = Welcome | Snapshot | Delta | Pong | ServerError;
+
+export interface Hello {
+  type: 'hello';
+  version: number;
+  name: string;
+}
+
+export interface Input {
+  type: 'input';
+  seq: number;
+  dx: number;
+  dy: number;
+  aim: number;
+  buttons: number;
+}
+
+export interface Ping {
+  type: 'ping';
+  client_time: number;
+}
+
+export type ClientMessage = Hello | Input | Ping;
+
+/** A message the client could not decode: the server broke the contract (or the client did). */
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+}

@@ -1,0 +1,98 @@
+// The HUD (ping, tick rate, inbound bytes/s, frame rate), the scoreboard, the kill feed and operator messages.
+// Plain DOM, refreshed a few times a second (text layout is the browser's job, not the canvas').
+
+import { KIND_PLAYER } from '../protocol/types';
+import type { Session } from '../game/session';
+import { cssColour } from '../render/renderer';
+
+const REFRESH_MS = 250;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function formatBytes(perSecond: number): string {
+  if (perSecond < 1024) return `${Math.round(perSecond)} B/s`;
+  return `${(perSecond / 1024).toFixed(1)} kB/s`;
+}
+
+export class Hud {
+  private lastRefresh = -Infinity;
+  private feedVersion = -1;
+
+  constructor(
+    private readonly stats: HTMLElement,
+    private readonly scoreboard: HTMLElement,
+    private readonly killfeed: HTMLElement,
+    private readonly says: HTMLElement,
+  ) {}
+
+  update(session: Session, nowMs: number, fps: number): void {
+    session.feed.expire(nowMs);
+    if (session.feed.version !== this.feedVersion) {
+      this.feedVersion = session.feed.version;
+      this.renderFeed(session);
+    }
+    if (nowMs - this.lastRefresh < REFRESH_MS) return;
+    this.lastRefresh = nowMs;
+    this.renderStats(session, nowMs, fps);
+    this.renderScoreboard(session);
+  }
+
+  private renderStats(session: Session, nowMs: number, fps: number): void {
+    const rtt = session.rtt.value;
+    const parts = [
+      `ping ${rtt === null ? '–' : rtt < 10 ? rtt.toFixed(1) : Math.round(rtt)} ms`,
+      `${session.tickRate} Hz`,
+      `↓ ${formatBytes(session.inBytes.rate(nowMs))}`,
+      `${Math.round(fps)} fps`,
+    ];
+    this.stats.textContent = parts.join(' · ');
+    this.stats.title = `tick ${session.world.tick ?? '–'}, ack ${session.world.ack}, ` +
+      `pending inputs ${session.predictor.pending.length}, last correction ${session.predictor.lastCorrection.toFixed(3)}`;
+  }
+
+  private renderScoreboard(session: Session): void {
+    const players = [...session.world.entities.entries()]
+      .filter(([, f]) => f.kind === KIND_PLAYER)
+      .sort(([ia, a], [ib, b]) => (b.score ?? 0) - (a.score ?? 0) || (b.kills ?? 0) - (a.kills ?? 0) || ia - ib);
+    const table = el('table');
+    const head = el('tr');
+    for (const h of ['', 'player', 'K', 'D', 'score']) head.append(el('th', undefined, h));
+    table.append(head);
+    for (const [id, f] of players) {
+      const row = el('tr', id === session.you ? 'me' : undefined);
+      const swatch = el('td');
+      const dot = el('span', 'dot');
+      dot.style.background = cssColour(f.colour);
+      swatch.append(dot);
+      row.append(
+        swatch,
+        el('td', 'name', f.name ?? `#${id}`),
+        el('td', 'num', String(f.kills ?? 0)),
+        el('td', 'num', String(f.deaths ?? 0)),
+        el('td', 'num', String(f.score ?? 0)),
+      );
+      table.append(row);
+    }
+    this.scoreboard.replaceChildren(table);
+  }
+
+  private renderFeed(session: Session): void {
+    this.killfeed.replaceChildren(
+      ...session.feed.kills.map((line) => {
+        const row = el('div', line.mine ? 'kill mine' : 'kill');
+        const killer = el('span', 'who', line.killer?.name ?? '?');
+        killer.style.color = cssColour(line.killer?.colour);
+        const victim = el('span', 'who', line.victim?.name ?? '?');
+        victim.style.color = cssColour(line.victim?.colour);
+        row.append(killer, el('span', 'verb', ' killed '), victim);
+        return row;
+      }),
+    );
+    this.says.replaceChildren(...session.feed.says.map((s) => el('div', 'say', s.text)));
+  }
+}

@@ -1,0 +1,85 @@
+// The codec against the golden fixtures written by the Rust encoder (shared/fixtures).
+
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { decodeServerMessage, encodeHello, encodeInput, encodePing } from '../src/protocol/codec';
+import { decodeEntityRecord } from '../src/protocol/entity';
+import { ProtocolError, type Hello, type Input, type Ping } from '../src/protocol/types';
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'fixtures');
+const index = JSON.parse(readFileSync(join(FIXTURES, 'index.json'), 'utf8')) as Record<string, { type: string }>;
+const bytes = (name: string): Uint8Array => new Uint8Array(readFileSync(join(FIXTURES, `${name}.msgpack`)));
+const strip = <T extends { type: string }>(m: T): Omit<T, 'type'> => {
+  const { type: _type, ...rest } = m;
+  return rest;
+};
+
+const SERVER = ['welcome', 'snapshot', 'delta', 'pong', 'error'];
+const CLIENT = ['hello', 'input', 'ping'];
+
+describe('fixtures', () => {
+  it('index.json names every fixture file, and the client knows every one of them', () => {
+    const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.msgpack')).map((f) => f.replace('.msgpack', ''));
+    expect(files.sort()).toEqual(Object.keys(index).sort());
+    expect([...SERVER, ...CLIENT].sort()).toEqual(files.sort());
+  });
+});
+
+describe('decoding server messages', () => {
+  for (const name of SERVER) {
+    it(`decodes ${name}.msgpack exactly as index.json describes it`, () => {
+      expect(decodeServerMessage(bytes(name))).toEqual(index[name]);
+    });
+  }
+
+  it('accepts an ArrayBuffer as the browser hands it over', () => {
+    const b = bytes('delta');
+    const copy = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+    expect(decodeServerMessage(copy)).toEqual(index.delta);
+  });
+
+  it('rejects trailing bytes, bad shapes, unknown types and masks above the last field', () => {
+    const pong = bytes('pong');
+    expect(() => decodeServerMessage(new Uint8Array([...pong, 0x00]))).toThrow(ProtocolError);
+    expect(() => decodeServerMessage(new Uint8Array([0x92, 0x03, 0x01]))).toThrow(/pong: expected 3/);
+    expect(() => decodeServerMessage(new Uint8Array([0x91, 0x09]))).toThrow(/unknown server message type 9/);
+    expect(() => decodeServerMessage(new Uint8Array([0xc1]))).toThrow(ProtocolError);
+    expect(() => decodeEntityRecord([1, 0x8000])).toThrow(/bits above 14/);
+    expect(() => decodeEntityRecord([1, 0b11, 0])).toThrow(/missing value for x/);
+    expect(() => decodeEntityRecord([1, 0b1, 0, 5])).toThrow(/beyond its mask/);
+    expect(() => decodeEntityRecord([1, 0b1000, 40000])).toThrow(/angle/);
+    expect(() => decodeEntityRecord([1, 0b10000, 7])).toThrow(/name must be a string/);
+  });
+});
+
+describe('encoding client messages', () => {
+  it('hello is byte-identical to hello.msgpack', () => {
+    expect(encodeHello(strip(index.hello as Hello))).toEqual(bytes('hello'));
+  });
+
+  it('input is byte-identical to input.msgpack (dx, dy, aim as float32, even -1.0)', () => {
+    expect(encodeInput(strip(index.input as Input))).toEqual(bytes('input'));
+  });
+
+  it('ping is byte-identical to ping.msgpack (client_time as float64)', () => {
+    expect(encodePing(strip(index.ping as Ping))).toEqual(bytes('ping'));
+  });
+
+  it('writes whole-number floats as floats and integers in their smallest encoding', () => {
+    expect([...encodePing({ client_time: 1000 })]).toEqual([0x92, 0x02, 0xcb, 0x40, 0x8f, 0x40, 0, 0, 0, 0, 0]);
+    const small = encodeInput({ seq: 5, dx: 1, dy: 0, aim: 0, buttons: 0 });
+    expect([...small.slice(0, 4)]).toEqual([0x96, 0x01, 0x05, 0xca]);
+    const big = encodeInput({ seq: 70000, dx: 0, dy: 0, aim: 0, buttons: 0 });
+    expect([...big.slice(2, 7)]).toEqual([0xce, 0x00, 0x01, 0x11, 0x70]);
+    expect([...encodeInput({ seq: 200, dx: 0, dy: 0, aim: 0, buttons: 0 }).slice(2, 4)]).toEqual([0xcc, 200]);
+  });
+
+  it('encodes long and non-ASCII names with the right string header', () => {
+    const long = encodeHello({ version: 1, name: 'x'.repeat(40) });
+    expect([...long.slice(0, 5)]).toEqual([0x93, 0x00, 0x01, 0xd9, 40]);
+    const utf8 = encodeHello({ version: 1, name: 'zoë' });
+    expect([...utf8]).toEqual([0x93, 0x00, 0x01, 0xa4, 0x7a, 0x6f, 0xc3, 0xab]);
+  });
+});

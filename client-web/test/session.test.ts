@@ -1,0 +1,95 @@
+// The session: server messages (the golden fixtures) applied to the state the renderer and debug hook read.
+
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { Session } from '../src/game/session';
+import { DesyncError } from '../src/game/world';
+import type { Delta, Snapshot } from '../src/protocol/types';
+import { ARENA } from './helpers';
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'fixtures');
+const fixture = (name: string): ArrayBuffer => {
+  const b = readFileSync(join(FIXTURES, `${name}.msgpack`));
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+};
+
+function joined(): Session {
+  const s = new Session();
+  s.beginConnecting('ann');
+  s.receive(fixture('welcome'), 0);
+  s.receive(fixture('snapshot'), 10);
+  return s;
+}
+
+const player = (id: number, x: number, y: number) => ({ id, kind: 0, x: x * 16, y: y * 16, name: `p${id}`, health: 100, flags: 0 });
+
+describe('session', () => {
+  it('applies the welcome, snapshot and delta fixtures in order', () => {
+    const s = joined();
+    let st = s.debugState();
+    expect(st).toMatchObject({ connected: true, you: 9, tick: 4000, ack: 0, tickRate: 30 });
+    expect(st.entities[9]).toMatchObject({ x: 100, y: 50, angle: -1.5708, name: 'ann', colour: 0x3fa9f5, health: 100 });
+    // Velocities are decoded to units per second, like positions to units.
+    expect(st.entities[70000]).toEqual({ id: 70000, kind: 1, owner: 9, x: -1, y: 2500, vx: -700, vy: 0, since: 3999 });
+    expect(st.rules).toEqual({ player_speed: 220, player_radius: 16, projectile_radius: 4, max_health: 100 });
+    expect(st.predicted).toEqual({ x: 100, y: 50 });
+
+    s.receive(fixture('delta'), 40);
+    st = s.debugState();
+    expect(st.tick).toBe(4001);
+    expect(st.ack).toBe(300);
+    expect(st.entities[9]).toMatchObject({ x: 1613 / 16, health: 75, name: 'ann' });
+    expect(st.entities[70000]).toBeUndefined();
+    expect(st.entities[70001]).toMatchObject({ kind: 1, owner: 9 });
+    expect(st.tickRate).toBe(20);
+    expect(s.feed.kills).toMatchObject([{ killer: { id: 9, name: 'ann' }, victim: { id: 12, name: '#12' }, mine: true }]);
+    expect(s.feed.says.map((l) => l.text)).toEqual(['hello, arena']);
+  });
+
+  it('rejects a delta whose base is not the tick held', () => {
+    const s = joined();
+    const d: Delta = { type: 'delta', tick: 4100, base: 4099, ack: 0, spawns: [], changes: [], despawns: [], events: [] };
+    expect(() => s.handle(d, 50)).toThrow(DesyncError);
+  });
+
+  it('accepts a snapshot at any time and replaces the whole state', () => {
+    const s = joined();
+    const snap: Snapshot = { type: 'snapshot', tick: 5000, ack: 0, entities: [player(9, 300, 300)] };
+    s.handle(snap, 100);
+    expect(Object.keys(s.debugState().entities)).toEqual(['9']);
+    expect(s.debugState().tick).toBe(5000);
+  });
+
+  it('predicts its own inputs, limits unacknowledged ones, and draws itself at the predicted position', () => {
+    const s = new Session();
+    s.beginConnecting('ann');
+    s.handle({ type: 'welcome', version: 1, you: 1, tick_rate: 20, tick: 1, arena: ARENA }, 0);
+    s.handle({ type: 'snapshot', tick: 1, ack: 0, entities: [player(1, 200, 200), player(2, 500, 500)] }, 0);
+    const sent = [];
+    for (let i = 0; i < 20; i++) {
+      const input = s.makeInput({ dx: 1, dy: 0, aim: 0.5, buttons: 0 }, i * 50);
+      if (input) sent.push(input);
+    }
+    expect(sent.map((i) => i.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(s.debugState().predicted).toEqual({ x: 277, y: 200 });
+    // The server applied the first two.
+    s.handle({ type: 'delta', tick: 2, base: 1, ack: 2, spawns: [], changes: [{ id: 1, x: 222 * 16 }], despawns: [], events: [] }, 300);
+    expect(s.debugState().pending).toBe(5);
+    expect(s.debugState().predicted).toEqual({ x: 277, y: 200 });
+    const frame = s.frame(400)!;
+    expect(frame.me).toMatchObject({ id: 1, angle: 0.5 });
+    expect(frame.others.map((v) => v.id)).toEqual([2]);
+  });
+
+  it('turns the error message before a close into the close reason', () => {
+    const s = joined();
+    s.receive(fixture('error'), 50);
+    const info = s.closed(4000, '');
+    expect(info.message).toMatch(/version mismatch/i);
+    expect(info.message).toContain('this server speaks version 1');
+    expect(info.transient).toBe(false);
+    expect(s.debugState()).toMatchObject({ connected: false, phase: 'closed', lastClose: { code: 4000 } });
+  });
+});
