@@ -115,6 +115,8 @@ pub struct Limits {
     pub outbound_queue: usize,
     /// How long a client may stay unable to take updates before it is closed with 4004.
     pub too_slow_after: Duration,
+    /// Ticks of changes kept so a client that skipped ticks catches up with one delta (older: a snapshot).
+    pub catchup_ticks: usize,
     /// Decoded inputs waiting for the tick, across all clients; beyond that inputs are dropped and counted.
     pub input_queue: usize,
 }
@@ -128,6 +130,7 @@ impl Default for Limits {
             hello_timeout: Duration::from_secs(10),
             outbound_queue: 8,
             too_slow_after: Duration::from_secs(5),
+            catchup_ticks: 64,
             input_queue: 16_384,
         }
     }

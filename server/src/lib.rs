@@ -12,6 +12,7 @@
 //! `tickwire-server` binary and the end-to-end tests both use it.
 
 pub mod config;
+pub mod fanout;
 pub mod http;
 pub mod hub;
 pub mod session;
@@ -86,13 +87,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         shutdown_rx,
     );
 
-    let driver = tick::TickDriver::new(
-        sim,
-        hub.clone(),
-        receivers,
-        limits.too_slow_after,
-        config.record.clone(),
-    );
+    let driver = tick::TickDriver::new(sim, hub.clone(), receivers, &limits, config.record.clone());
     let tick_thread = std::thread::Builder::new()
         .name("tickwire-tick".into())
         .spawn(move || driver.run())

@@ -2,10 +2,13 @@
 //!
 //! It runs on a thread of its own at a fixed rate. Every tick it (1) drains joins and leaves, (2) drains
 //! decoded inputs into the simulation, (3) steps the simulation, (4) encodes the shared part of the delta once
-//! (and a snapshot at most once, for the clients that need one), and (5) hands each client its frame with a
-//! non-blocking `try_send`. A client whose queue is full skips the tick and gets a snapshot when it has room
-//! again; one that stays full for too long is closed. Nothing here ever waits on a socket.
+//! (see [`crate::fanout`]), and (5) hands each client its frame with a non-blocking `try_send`. A client whose
+//! queue is full skips the tick; when it has room again it gets one delta from the last state it was handed
+//! (or a snapshot if that is too old), never a backlog. One that stays full for too long is closed. Nothing
+//! here ever waits on a socket.
 
+use crate::config::Limits;
+use crate::fanout::Fanout;
 use crate::hub::Hub;
 use crate::hub::{ClientKey, Control, HubReceivers, Join, SessionCtl};
 use bytes::Bytes;
@@ -14,9 +17,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use tickwire_shared::codec::{
-    delta_frame, encode_delta_body, encode_snapshot_body, snapshot_frame,
-};
 use tickwire_shared::{PROTOCOL_VERSION, ServerMessage, Welcome, close, encode_server};
 use tickwire_sim::Sim;
 use tokio::sync::mpsc::error::{TryRecvError, TrySendError};
@@ -30,9 +30,8 @@ const MAX_CATCH_UP_TICKS: u32 = 5;
 struct Link {
     out: tokio::sync::mpsc::Sender<Bytes>,
     ctl: Arc<SessionCtl>,
-    /// True when the client holds the previous tick's state, so a delta applies; false until its first
-    /// snapshot is queued and after it skipped a tick.
-    in_sync: bool,
+    /// The tick of the last frame handed to this client's queue: the state its next frame builds on.
+    last_sent: Option<u32>,
     /// When the client first could not take a frame, in the current run of full queues.
     behind_since: Option<Instant>,
 }
@@ -45,6 +44,7 @@ pub struct TickDriver {
     rx: HubReceivers,
     links: BTreeMap<ClientKey, Link>,
     too_slow_after: Duration,
+    fanout: Fanout,
     record: Option<PathBuf>,
 }
 
@@ -54,7 +54,7 @@ impl TickDriver {
         mut sim: Sim,
         hub: Arc<Hub>,
         rx: HubReceivers,
-        too_slow_after: Duration,
+        limits: &Limits,
         record: Option<PathBuf>,
     ) -> Self {
         if record.is_some() {
@@ -65,7 +65,8 @@ impl TickDriver {
             hub,
             rx,
             links: BTreeMap::new(),
-            too_slow_after,
+            too_slow_after: limits.too_slow_after,
+            fanout: Fanout::new(limits.catchup_ticks),
             record,
         }
     }
@@ -125,11 +126,10 @@ impl TickDriver {
         let _enter = span.enter();
         self.drain_control();
         self.drain_inputs();
-        let base = self.sim.tick();
         self.sim.step();
         let tick = self.sim.tick();
         self.hub.tick.store(tick, Ordering::Relaxed);
-        self.hand_off(tick, base);
+        self.hand_off(tick);
     }
 
     fn drain_control(&mut self) {
@@ -164,7 +164,7 @@ impl TickDriver {
                 Link {
                     out: join.out,
                     ctl: join.ctl,
-                    in_sync: false,
+                    last_sent: None,
                     behind_since: None,
                 },
             );
@@ -187,34 +187,17 @@ impl TickDriver {
         }
     }
 
-    fn hand_off(&mut self, tick: u32, base: u32) {
-        let changes = self.sim.last_changes();
-        let delta_body = if self.links.values().any(|l| l.in_sync) {
-            encode_delta_body(
-                &changes.spawns,
-                &changes.changes,
-                &changes.despawns,
-                &changes.events,
-            )
-        } else {
-            Bytes::new()
-        };
-        let mut snapshot_body: Option<Bytes> = None;
+    fn hand_off(&mut self, tick: u32) {
+        self.fanout.begin(tick, self.sim.take_changes());
         let now = Instant::now();
         let mut dropped = Vec::new();
         for (&key, link) in &mut self.links {
             let ack = self.sim.ack(key);
-            let frame = if link.in_sync {
-                delta_frame(tick, base, ack, &delta_body)
-            } else {
-                let body =
-                    snapshot_body.get_or_insert_with(|| encode_snapshot_body(&self.sim.snapshot()));
-                snapshot_frame(tick, ack, body)
-            };
+            let frame = self.fanout.frame_for(link.last_sent, ack, &mut self.sim);
             let len = frame.len() as u64;
             match link.out.try_send(frame) {
                 Ok(()) => {
-                    link.in_sync = true;
+                    link.last_sent = Some(tick);
                     link.behind_since = None;
                     self.hub
                         .counters
@@ -222,7 +205,6 @@ impl TickDriver {
                         .fetch_add(len, Ordering::Relaxed);
                 }
                 Err(TrySendError::Full(_)) => {
-                    link.in_sync = false;
                     self.hub
                         .counters
                         .frames_skipped

@@ -428,6 +428,11 @@ impl Sim {
         self.world.resource::<TickChanges>()
     }
 
+    /// Takes the changes of the last step out of the world (leaving them empty), to share them without a copy.
+    pub fn take_changes(&mut self) -> TickChanges {
+        std::mem::take(&mut *self.world.resource_mut::<TickChanges>())
+    }
+
     /// The changes of the last step.
     pub fn last_changes(&self) -> &TickChanges {
         self.world.resource::<TickChanges>()
