@@ -55,6 +55,8 @@ pub struct InputQueue {
     pub last_applied: u32,
     /// Ticks of movement the player may still use (refilled by one per tick, capped by the rules).
     pub budget: u32,
+    /// Consecutive ticks that started with two or more inputs waiting.
+    pub backlog_ticks: u32,
 }
 
 /// The replicated identity of an entity: the id clients know it by.

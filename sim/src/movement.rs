@@ -7,6 +7,11 @@ use bevy_ecs::prelude::*;
 use glam::Vec2;
 use tickwire_shared::{Input, Wall};
 
+/// After this many consecutive ticks with two or more inputs waiting, a player's tick takes one extra input.
+/// That drains a standing backlog (one step per second, so at most ~3% faster than the tick rate for a client
+/// that floods) without dropping movement the client has already predicted.
+pub const BACKLOG_DRAIN_TICKS: u32 = 30;
+
 /// What became of an input offered to the simulation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputVerdict {
@@ -124,6 +129,17 @@ pub fn apply_inputs(
     for (mut queue, mut pos, mut vel, mut facing, life, mut weapon) in &mut players {
         let queue = &mut *queue;
         queue.budget = (queue.budget + 1).min(rules.input_burst_ticks);
+        // A backlog that persists (inputs arriving just after the tick that should have taken them, then
+        // one per tick) would delay this player for good: once a second, take one extra input to drain it.
+        if queue.pending.len() >= 2 {
+            queue.backlog_ticks += 1;
+            if queue.backlog_ticks >= BACKLOG_DRAIN_TICKS {
+                queue.budget += 1;
+                queue.backlog_ticks = 0;
+            }
+        } else {
+            queue.backlog_ticks = 0;
+        }
         let start = pos.0;
         let mut p = start;
         while queue.budget > 0 {
@@ -246,6 +262,76 @@ mod tests {
         assert!(
             (p.x - 35.0).abs() < 1e-4 && (p.y - 48.0).abs() < 1e-4,
             "got {p:?}"
+        );
+    }
+
+    #[test]
+    fn a_standing_backlog_drains_by_one_extra_step_per_second() {
+        let rules = RulesAsset::default_rules();
+        let mut world = World::new();
+        world.insert_resource(MapAsset {
+            width: 1.0e6,
+            height: 1.0e6,
+            walls: vec![],
+            spawns: vec![crate::assets::Point { x: 10.0, y: 10.0 }],
+        });
+        world.insert_resource(rules.clone());
+        world.insert_resource(FixedDt(1.0 / 30.0));
+        world.init_resource::<InputStats>();
+        let player = Player {
+            client: 1,
+            name: "a".into(),
+            colour: 0,
+        };
+        let mut queue = InputQueue::default();
+        let mut seq = 0;
+        for _ in 0..3 {
+            seq += 1;
+            offer_input(
+                &mut queue,
+                &Input {
+                    seq,
+                    dx: 1.0,
+                    dy: 0.0,
+                    aim: 0.0,
+                    buttons: 0,
+                },
+                &rules,
+            );
+        }
+        let e = world
+            .spawn((
+                player,
+                queue,
+                Position(Vec2::new(10.0, 10.0)),
+                Velocity::default(),
+                Facing(0.0),
+            ))
+            .insert((Life::default(), Weapon::default()))
+            .id();
+        let mut schedule = bevy_ecs::schedule::Schedule::default();
+        schedule.add_systems(apply_inputs);
+        // One new input per tick on top of a backlog of three: without draining it would stay at three.
+        for _ in 0..(2 * BACKLOG_DRAIN_TICKS) {
+            seq += 1;
+            let mut q = world.get_mut::<InputQueue>(e).expect("queue");
+            offer_input(
+                &mut q,
+                &Input {
+                    seq,
+                    dx: 1.0,
+                    dy: 0.0,
+                    aim: 0.0,
+                    buttons: 0,
+                },
+                &rules,
+            );
+            schedule.run(&mut world);
+        }
+        let left = world.get::<InputQueue>(e).expect("queue").pending.len();
+        assert!(
+            left < 3,
+            "the standing backlog must shrink, {left} inputs still wait"
         );
     }
 
