@@ -18,6 +18,7 @@ pub mod assets;
 pub mod components;
 pub mod movement;
 pub mod replication;
+pub mod roster;
 
 pub use assets::{AssetError, MapAsset, RulesAsset};
 use bevy_ecs::prelude::*;
