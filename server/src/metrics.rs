@@ -25,6 +25,11 @@ const TICK_BUCKETS: &[f64] = &[
 /// How often recorded histogram samples are folded into the buckets when nobody scrapes.
 pub const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
+/// A counter copied from a hub atomic when the page is rendered.
+type Mirrored = (Counter, fn(&Hub) -> u64);
+/// A gauge read from the hub when the page is rendered.
+type Sampled = (Gauge, fn(&Hub) -> f64);
+
 /// The server's metrics and its Prometheus recorder.
 pub struct Metrics {
     recorder: PrometheusRecorder,
@@ -33,8 +38,8 @@ pub struct Metrics {
     pub tick_duration: Histogram,
     /// Failed admin authentications (WebSocket and RCON).
     pub admin_auth_failures: Counter,
-    mirrored: Vec<(Counter, fn(&Hub) -> u64)>,
-    gauges: Vec<(Gauge, fn(&Hub) -> f64)>,
+    mirrored: Vec<Mirrored>,
+    gauges: Vec<Sampled>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -91,7 +96,7 @@ impl Metrics {
             "Refused admin logins (wrong or missing token), WebSocket and RCON.",
             None,
         );
-        let mirrored: Vec<(Counter, fn(&Hub) -> u64)> = vec![
+        let mirrored: Vec<Mirrored> = vec![
             (
                 counter(
                     "tickwire_tick_overruns_total",
@@ -165,7 +170,7 @@ impl Metrics {
                 |h| load(&h.counters.bytes_out),
             ),
         ];
-        let gauges: Vec<(Gauge, fn(&Hub) -> f64)> = vec![
+        let gauges: Vec<Sampled> = vec![
             (
                 gauge(
                     "tickwire_clients_connected",
