@@ -133,8 +133,8 @@ async fn sigterm_closes_every_client_with_1001_and_exits_0() {
         "within the 5 s grace period"
     );
     assert!(
-        !log.contains("tickwire console"),
-        "no console without a terminal"
+        !log.contains("local console"),
+        "no console without a terminal:\n{log}"
     );
 }
 

@@ -72,6 +72,7 @@ fn run(hub: &Hub, runtime: &tokio::runtime::Handle, terminal: &TerminalGuard) {
             return;
         }
     };
+    tracing::info!("local console on this terminal");
     println!("tickwire console: type `help` for the commands");
     loop {
         match editor.readline(PROMPT) {

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tickwire_sim::roster::RosterEntry;
 use tokio::sync::oneshot;
-use tracing::info;
+use tracing::{debug, info};
 
 /// How long a command waits for the tick driver (it answers within one tick unless the server is stuck).
 const TICK_ANSWER_TIMEOUT: Duration = Duration::from_secs(3);
@@ -47,7 +47,12 @@ pub async fn execute(hub: &Hub, origin: &str, line: &str) -> Reply {
         Ok(c) => c,
         Err(e) => return Reply::err(e),
     };
-    info!(%origin, command = line.trim(), "admin command");
+    // Remote commands are an audit trail; the local operator sees their own typing already.
+    if origin == "console" {
+        debug!(%origin, command = line.trim(), "admin command");
+    } else {
+        info!(%origin, command = line.trim(), "admin command");
+    }
     match command {
         Command::Help => Reply::ok(HELP),
         Command::Status => Reply::ok(status(hub)),
