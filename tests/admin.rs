@@ -236,3 +236,19 @@ async fn admin_bind_moves_the_endpoint_to_a_separate_listener() {
     let game_on_admin = Client::connect(&format!("ws://{admin_addr}/ws")).await;
     assert!(game_on_admin.is_err(), "the admin listener serves no game");
 }
+
+#[tokio::test]
+async fn without_a_token_the_admin_and_rcon_listeners_are_not_opened() {
+    let server = TestServer::start_with(|c| {
+        c.admin.bind = Some(([127, 0, 0, 1], 0).into());
+        c.admin.rcon_bind = Some(([127, 0, 0, 1], 0).into());
+    })
+    .await;
+    assert_eq!(server.server().admin_addr(), None);
+    assert_eq!(server.server().rcon_addr(), None);
+    let on_main = raw_http(server.addr(), b"GET /admin HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert!(
+        on_main.starts_with("HTTP/1.1 403") && on_main.contains("disabled"),
+        "{on_main}"
+    );
+}

@@ -84,8 +84,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         source,
     })?;
     let limits = config.limits.clone();
-    let admin_listener = bind_optional(config.admin.bind).await?;
-    let rcon_listener = bind_optional(config.admin.rcon_bind).await?;
+    // Without a token there is no remote admin: the extra listeners are not even bound.
+    let remote = |addr: Option<SocketAddr>| addr.filter(|_| config.admin.token.is_some());
+    let admin_listener = bind_optional(remote(config.admin.bind)).await?;
+    let rcon_listener = bind_optional(remote(config.admin.rcon_bind)).await?;
     let settings = admin::AdminSettings {
         token: config.admin.token.clone(),
         admin_addr: admin_listener.as_ref().map(|(_, a)| *a),
@@ -116,14 +118,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         local_addr,
         admin_listener.as_ref().map(|(_, a)| *a),
     );
-    if hub.admin.token.is_some() {
-        if let Some((listener, _)) = admin_listener {
-            tokio::spawn(admin::ws::listen(listener, hub.clone(), limits));
-        }
-        if let Some((listener, addr)) = rcon_listener {
-            info!("RCON on {addr} (the admin token is the password)");
-            tokio::spawn(admin::rcon::listen(listener, hub.clone()));
-        }
+    if let Some((listener, _)) = admin_listener {
+        tokio::spawn(admin::ws::listen(listener, hub.clone(), limits));
+    }
+    if let Some((listener, addr)) = rcon_listener {
+        info!("RCON on {addr} (the admin token is the password)");
+        tokio::spawn(admin::rcon::listen(listener, hub.clone()));
     }
     Ok(RunningServer {
         local_addr,
