@@ -230,7 +230,13 @@ async fn upgrade(
     .await;
     let key = hub.next_key();
     hub.counters.connections.fetch_add(1, Ordering::Relaxed);
-    let span = info_span!("session", %peer, client = key, name = tracing::field::Empty);
+    let span = info_span!(
+        "session",
+        %peer,
+        client = key,
+        player = tracing::field::Empty,
+        name = tracing::field::Empty
+    );
     session::run(ws, key, peer, hub.clone(), limits)
         .instrument(span)
         .await;

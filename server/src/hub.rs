@@ -25,13 +25,25 @@ pub struct CloseReason {
     pub reason: String,
 }
 
-/// Per-session state the tick driver may set: the reason it dropped the session's outbound queue.
+/// Per-session state the tick driver may set: the reason it dropped the session's outbound queue, and the
+/// player's entity id once it joined (for the session's log span).
 #[derive(Debug, Default)]
 pub struct SessionCtl {
     close: Mutex<Option<CloseReason>>,
+    player: AtomicU32,
 }
 
 impl SessionCtl {
+    /// Records the entity id the tick gave this session's player.
+    pub fn set_player(&self, id: u32) {
+        self.player.store(id, Ordering::Relaxed);
+    }
+
+    /// The player's entity id, once joined.
+    pub fn player(&self) -> Option<u32> {
+        Some(self.player.load(Ordering::Relaxed)).filter(|&id| id != 0)
+    }
+
     /// Records why the session must close (the first reason wins).
     pub fn set_close(&self, code: u16, reason: impl Into<String>) {
         if let Ok(mut slot) = self.close.lock() {

@@ -133,6 +133,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut ping_every = tokio::time::interval(crate::rtt::PING_INTERVAL);
+    let mut named = false;
     loop {
         tokio::select! {
             // Round-trip probe for the console's `players` (see `crate::rtt`).
@@ -143,6 +144,11 @@ where
             }
             frame = out_rx.recv() => match frame {
                 Some(frame) => {
+                    if !named && let Some(id) = ctl.player() {
+                        // The first frame is the welcome: from now on the span names the player.
+                        tracing::Span::current().record("player", id);
+                        named = true;
+                    }
                     // Coalesce: everything queued now goes out in one write.
                     let mut batch = Some(frame);
                     while let Some(f) = batch.take() {

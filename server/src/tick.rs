@@ -154,6 +154,7 @@ impl TickDriver {
             arena: self.sim.arena(),
         }));
         // A fresh queue always has room; if it does not, the session is already gone.
+        join.ctl.set_player(you);
         if join.out.try_send(welcome).is_ok() {
             self.hub.counters.joins.fetch_add(1, Ordering::Relaxed);
             debug!(client = join.key, entity = you, "joined");
