@@ -37,27 +37,33 @@ fn drain(readers: &mut [(TcpStream, TcpStream)]) {
 
 fn bench_floor(c: &mut Criterion) {
     let mut group = c.benchmark_group("floor");
-    group.sample_size(20).measurement_time(Duration::from_secs(3));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(3));
     for clients in [100usize, 1000] {
         // 64 B: a small delta; 1,400 B: a 100-player delta at ~14 bytes per player.
         for payload in [64usize, 1400] {
             let mut socks = pairs(clients);
             let bytes = vec![0xa5u8; payload];
             group.throughput(Throughput::Elements(clients as u64));
-            group.bench_with_input(BenchmarkId::new(format!("{payload}B"), clients), &clients, |b, _| {
-                b.iter_custom(|rounds| {
-                    let mut spent = Duration::ZERO;
-                    for _ in 0..rounds {
-                        let start = Instant::now();
-                        for (w, _) in socks.iter_mut() {
-                            w.write_all(&bytes).expect("write");
+            group.bench_with_input(
+                BenchmarkId::new(format!("{payload}B"), clients),
+                &clients,
+                |b, _| {
+                    b.iter_custom(|rounds| {
+                        let mut spent = Duration::ZERO;
+                        for _ in 0..rounds {
+                            let start = Instant::now();
+                            for (w, _) in socks.iter_mut() {
+                                w.write_all(&bytes).expect("write");
+                            }
+                            spent += start.elapsed();
+                            drain(&mut socks);
                         }
-                        spent += start.elapsed();
-                        drain(&mut socks);
-                    }
-                    spent
-                })
-            });
+                        spent
+                    })
+                },
+            );
         }
     }
     group.finish();

@@ -52,6 +52,21 @@ pub struct Cli {
     /// Record every join, leave and input, and write the recording to FILE at shutdown (for replays).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// Token for remote administration (`/admin`, RCON). Prefer the environment variable or the config file: a
+    /// flag is visible to other local users in the process list. Without a token remote admin is off.
+    #[arg(
+        long,
+        env = "TICKWIRE_ADMIN_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub admin_token: Option<String>,
+    /// Serve the admin WebSocket on this separate (private) address instead of `/admin` on the main listener.
+    #[arg(long, value_name = "ADDR")]
+    pub admin_bind: Option<SocketAddr>,
+    /// Also speak the Source RCON protocol on this TCP address (off by default; the admin token is the password).
+    #[arg(long, value_name = "ADDR")]
+    pub rcon_bind: Option<SocketAddr>,
 }
 
 /// How logs are written to stderr.
@@ -79,6 +94,9 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     seed: Option<u64>,
     record: Option<PathBuf>,
+    admin_token: Option<String>,
+    admin_bind: Option<SocketAddr>,
+    rcon_bind: Option<SocketAddr>,
 }
 
 /// Why the configuration cannot be used.
@@ -157,6 +175,21 @@ pub struct ServerConfig {
     pub seed: u64,
     /// Where to write the match recording at shutdown, if recording.
     pub record: Option<PathBuf>,
+    /// Remote administration.
+    pub admin: AdminConfig,
+}
+
+/// Remote administration settings.
+#[derive(Debug, Clone, Default)]
+pub struct AdminConfig {
+    /// The token; `None` disables remote administration.
+    pub token: Option<crate::admin::AdminToken>,
+    /// A separate listener for `/admin`, instead of the main one.
+    pub bind: Option<SocketAddr>,
+    /// The RCON listener, off when `None`.
+    pub rcon_bind: Option<SocketAddr>,
+    /// True when the token is shorter than [`crate::admin::auth::WEAK_TOKEN_CHARS`] (warned about at start).
+    pub weak_token: bool,
 }
 
 impl Default for ServerConfig {
@@ -171,6 +204,7 @@ impl Default for ServerConfig {
             log_format: LogFormat::Text,
             seed: 0,
             record: None,
+            admin: AdminConfig::default(),
         }
     }
 }
@@ -226,6 +260,17 @@ impl ServerConfig {
                 .map_or(0, |d| d.as_nanos() as u64)
         });
         cfg.record = cli.record.or(file.record);
+        if let Some(token) = cli.admin_token.or(file.admin_token) {
+            if token.trim().is_empty() {
+                return Err(ConfigError::Invalid(
+                    "the admin token must not be empty (unset it to disable remote admin)".into(),
+                ));
+            }
+            cfg.admin.weak_token = token.chars().count() < crate::admin::auth::WEAK_TOKEN_CHARS;
+            cfg.admin.token = Some(crate::admin::AdminToken::new(&token));
+        }
+        cfg.admin.bind = cli.admin_bind.or(file.admin_bind);
+        cfg.admin.rcon_bind = cli.rcon_bind.or(file.rcon_bind);
         Ok(cfg)
     }
 }
@@ -261,6 +306,22 @@ mod tests {
     }
 
     #[test]
+    fn remote_admin_is_off_without_a_token_and_an_empty_token_is_refused() {
+        // Only meaningful when the environment does not set the token itself.
+        if std::env::var_os("TICKWIRE_ADMIN_TOKEN").is_none() {
+            let cfg = parse(&[]).expect("defaults are valid");
+            assert!(cfg.admin.token.is_none() && cfg.admin.rcon_bind.is_none());
+        }
+        let err = parse(&["--admin-token", " "]).expect_err("empty token");
+        assert!(err.to_string().contains("must not be empty"), "{err}");
+        let cfg = parse(&["--admin-token", "s3cret-s3cret-s3cret"]).expect("valid");
+        assert!(
+            !format!("{cfg:?}").contains("s3cret"),
+            "the token never appears in the config's Debug form"
+        );
+    }
+
+    #[test]
     fn tick_rates_outside_20_to_60_are_refused_with_a_clear_message() {
         for hz in ["19", "61", "0"] {
             let err = parse(&["--tick-rate", hz]).expect_err("out of range");
@@ -289,6 +350,21 @@ mod tests {
             (cfg.tick_rate, cfg.bind.port()),
             (40, 9000),
             "the flag wins, the file keeps the rest"
+        );
+        std::fs::write(
+            &path,
+            "admin_token = \"from-the-file-0123456789\"\nrcon_bind = \"127.0.0.1:27015\"\n",
+        )
+        .expect("write config");
+        let cfg = parse(&["--config", p, "--admin-bind", "127.0.0.1:9100"]).expect("valid");
+        let token = cfg.admin.token.expect("the file's token");
+        assert!(token.matches(b"from-the-file-0123456789") && !cfg.admin.weak_token);
+        assert_eq!(cfg.admin.rcon_bind.map(|a| a.port()), Some(27015));
+        assert_eq!(cfg.admin.bind.map(|a| a.port()), Some(9100));
+        let cfg = parse(&["--config", p, "--admin-token", "short"]).expect("valid");
+        assert!(
+            cfg.admin.token.expect("the flag's token").matches(b"short") && cfg.admin.weak_token,
+            "the flag wins over the file, and a short token is flagged as weak"
         );
         std::fs::write(&path, "tick_rat = 20\n").expect("write config");
         let err = parse(&["--config", p]).expect_err("unknown key");

@@ -25,13 +25,15 @@ const MAX_HEADERS: usize = 32;
 
 /// A parsed request head: what routing needs.
 #[derive(Debug, Default)]
-struct Request {
-    method: String,
-    path: String,
-    upgrade_websocket: bool,
-    connection_upgrade: bool,
-    ws_key: Option<String>,
-    ws_version: Option<String>,
+pub(crate) struct Request {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) upgrade_websocket: bool,
+    pub(crate) connection_upgrade: bool,
+    pub(crate) ws_key: Option<String>,
+    pub(crate) ws_version: Option<String>,
+    /// The `Authorization` header, read only by the admin endpoint.
+    pub(crate) authorization: Option<String>,
 }
 
 /// Serves one TCP connection: one HTTP request, or a WebSocket session.
@@ -93,6 +95,10 @@ pub async fn serve_connection(
         }
         ("GET" | "HEAD", "/healthz") => {
             let _ = respond(&mut stream, 200, "OK", "text/plain", b"ok\n", &[]).await;
+        }
+        ("GET", "/metrics") => crate::metrics::serve(&mut stream, &hub).await,
+        ("GET", tickwire_shared::admin::ADMIN_PATH) if hub.admin.admin_addr.is_none() => {
+            crate::admin::ws::serve(stream, peer, request, leftover, hub).await
         }
         ("GET" | "HEAD", path) => match crate::web::find(path) {
             Some((content_type, body)) => {
@@ -224,7 +230,13 @@ async fn upgrade(
     .await;
     let key = hub.next_key();
     hub.counters.connections.fetch_add(1, Ordering::Relaxed);
-    let span = info_span!("session", %peer, client = key, name = tracing::field::Empty);
+    let span = info_span!(
+        "session",
+        %peer,
+        client = key,
+        player = tracing::field::Empty,
+        name = tracing::field::Empty
+    );
     session::run(ws, key, peer, hub.clone(), limits)
         .instrument(span)
         .await;
@@ -243,13 +255,13 @@ pub fn ws_config(limits: &Limits) -> WebSocketConfig {
 }
 
 #[derive(Debug)]
-enum HeadError {
+pub(crate) enum HeadError {
     TooLarge,
     Closed,
 }
 
 /// Reads until the end of the request head (`\r\n\r\n`); returns everything read, which may include more.
-async fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, HeadError> {
+pub(crate) async fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, HeadError> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     loop {
@@ -272,7 +284,7 @@ async fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, HeadError> {
 }
 
 /// Parses a request head; returns its length and the fields routing needs.
-fn parse_head(buf: &[u8]) -> Option<(usize, Request)> {
+pub(crate) fn parse_head(buf: &[u8]) -> Option<(usize, Request)> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     let len = match req.parse(buf) {
@@ -299,13 +311,15 @@ fn parse_head(buf: &[u8]) -> Option<(usize, Request)> {
             out.ws_key = Some(value.to_string());
         } else if h.name.eq_ignore_ascii_case("sec-websocket-version") {
             out.ws_version = Some(value.to_string());
+        } else if h.name.eq_ignore_ascii_case("authorization") {
+            out.authorization = Some(value.to_string());
         }
     }
     Some((len, out))
 }
 
 /// A key is the base64 encoding of 16 bytes: 24 characters ending in `==`.
-fn valid_ws_key(key: &str) -> bool {
+pub(crate) fn valid_ws_key(key: &str) -> bool {
     key.len() == 24
         && key.ends_with("==")
         && key[..22]
@@ -313,7 +327,7 @@ fn valid_ws_key(key: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
-async fn respond(
+pub(crate) async fn respond(
     stream: &mut TcpStream,
     status: u16,
     reason: &str,

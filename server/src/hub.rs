@@ -9,7 +9,7 @@ use dashmap::DashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tickwire_shared::Input;
 use tokio::sync::{mpsc, watch};
 
@@ -25,13 +25,25 @@ pub struct CloseReason {
     pub reason: String,
 }
 
-/// Per-session state the tick driver may set: the reason it dropped the session's outbound queue.
+/// Per-session state the tick driver may set: the reason it dropped the session's outbound queue, and the
+/// player's entity id once it joined (for the session's log span).
 #[derive(Debug, Default)]
 pub struct SessionCtl {
     close: Mutex<Option<CloseReason>>,
+    player: AtomicU32,
 }
 
 impl SessionCtl {
+    /// Records the entity id the tick gave this session's player.
+    pub fn set_player(&self, id: u32) {
+        self.player.store(id, Ordering::Relaxed);
+    }
+
+    /// The player's entity id, once joined.
+    pub fn player(&self) -> Option<u32> {
+        Some(self.player.load(Ordering::Relaxed)).filter(|&id| id != 0)
+    }
+
     /// Records why the session must close (the first reason wins).
     pub fn set_close(&self, code: u16, reason: impl Into<String>) {
         if let Ok(mut slot) = self.close.lock() {
@@ -68,6 +80,8 @@ pub enum Control {
     Join(Join),
     /// A joined client's connection ended.
     Leave(ClientKey),
+    /// An operator command that changes or reads the game; answered within the tick that drains it.
+    Admin(crate::admin::TickRequest),
 }
 
 /// What the console and metrics show about a connection.
@@ -79,6 +93,8 @@ pub struct SessionInfo {
     pub connected_at: Instant,
     /// The name from the hello, once joined.
     pub name: Option<String>,
+    /// The last measured WebSocket ping round trip (see `crate::rtt`).
+    pub rtt: Option<Duration>,
 }
 
 /// Counters kept by the network layer and the tick driver.
@@ -88,6 +104,8 @@ pub struct Counters {
     pub connections: AtomicU64,
     /// Clients that joined.
     pub joins: AtomicU64,
+    /// Joined clients that left the game, for any reason (closed, kicked, too slow, shutdown).
+    pub leaves: AtomicU64,
     /// Inputs decoded and queued for the tick.
     pub inputs_received: AtomicU64,
     /// Inputs dropped because the tick's input queue was full.
@@ -121,6 +139,16 @@ pub struct Hub {
     pub counters: Counters,
     /// Flips to `true` once when the server starts shutting down.
     pub shutdown: watch::Receiver<bool>,
+    /// Starts the shutdown (signals, the `shutdown` command, [`crate::RunningServer::shutdown`]).
+    pub stop: crate::shutdown::ShutdownSwitch,
+    /// Tick timing and rates, published by the tick driver for the console.
+    pub stats: crate::stats::TickStats,
+    /// The Prometheus metrics behind `GET /metrics`.
+    pub metrics: crate::metrics::Metrics,
+    /// Remote administration settings (token, where the endpoints are).
+    pub admin: crate::admin::AdminSettings,
+    /// When the server started.
+    pub started_at: Instant,
     next_key: AtomicU64,
 }
 
@@ -139,8 +167,9 @@ impl Hub {
         input_queue: usize,
         max_clients: usize,
         tick_rate: u16,
-        shutdown: watch::Receiver<bool>,
+        admin: crate::admin::AdminSettings,
     ) -> (Arc<Hub>, HubReceivers) {
+        let (stop, shutdown) = crate::shutdown::ShutdownSwitch::new();
         // Each session sends at most one join and one leave, so twice the client limit never fills.
         let (control_tx, control_rx) = mpsc::channel(max_clients.saturating_mul(2).max(16));
         let (input_tx, input_rx) = mpsc::channel(input_queue.max(16));
@@ -153,6 +182,11 @@ impl Hub {
             open: AtomicUsize::new(0),
             counters: Counters::default(),
             shutdown,
+            stop,
+            stats: crate::stats::TickStats::default(),
+            metrics: crate::metrics::Metrics::new(),
+            admin,
+            started_at: Instant::now(),
             next_key: AtomicU64::new(1),
         };
         (

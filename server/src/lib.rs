@@ -7,15 +7,25 @@
 //! - [`hub`]: the two bounded queues where sessions and the tick driver meet, and shared counters.
 //! - [`tick`]: the tick driver, on its own thread: drain inputs → step → encode once → hand off.
 //! - [`config`]: flags, config file, defaults and limits.
+//! - [`admin`]: the operator's commands and their front-ends (local console, `/admin` WebSocket, RCON).
+//! - [`metrics`]: `GET /metrics` in Prometheus text format.
+//! - [`stats`]: tick timing (p50/p99/max over the last minute) and rates for `status`.
+//! - [`rtt`]: WebSocket pings that measure each client's round trip.
+//! - [`shutdown`]: the one switch that starts a graceful shutdown.
 //!
 //! [`start`] runs all of it inside the caller's tokio runtime and returns a [`RunningServer`] handle; the
 //! `tickwire-server` binary and the end-to-end tests both use it.
 
+pub mod admin;
 pub mod config;
 pub mod fanout;
 pub mod http;
 pub mod hub;
+pub mod metrics;
+pub mod rtt;
 pub mod session;
+pub mod shutdown;
+pub mod stats;
 pub mod tick;
 pub mod web;
 
@@ -27,7 +37,6 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tickwire_sim::{Sim, SimConfig};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tracing::{error, info, warn};
 
 /// Why the server could not start.
@@ -54,7 +63,6 @@ pub enum StartError {
 pub struct RunningServer {
     local_addr: SocketAddr,
     hub: Arc<Hub>,
-    shutdown_tx: watch::Sender<bool>,
     tick_thread: Option<std::thread::JoinHandle<()>>,
     accept_task: tokio::task::JoinHandle<()>,
 }
@@ -78,13 +86,22 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         addr: config.bind,
         source,
     })?;
-    let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let limits = config.limits.clone();
+    // Without a token there is no remote admin: the extra listeners are not even bound.
+    let remote = |addr: Option<SocketAddr>| addr.filter(|_| config.admin.token.is_some());
+    let admin_listener = bind_optional(remote(config.admin.bind)).await?;
+    let rcon_listener = bind_optional(remote(config.admin.rcon_bind)).await?;
+    let settings = admin::AdminSettings {
+        token: config.admin.token.clone(),
+        admin_addr: admin_listener.as_ref().map(|(_, a)| *a),
+        rcon_addr: rcon_listener.as_ref().map(|(_, a)| *a),
+        failures: tokio::sync::Mutex::new(()),
+    };
     let (hub, receivers) = Hub::new(
         limits.input_queue,
         limits.max_clients,
         config.tick_rate,
-        shutdown_rx,
+        settings,
     );
 
     let driver = tick::TickDriver::new(sim, hub.clone(), receivers, &limits, config.record.clone());
@@ -93,18 +110,65 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         .spawn(move || driver.run())
         .map_err(StartError::Thread)?;
 
-    let accept_task = tokio::spawn(accept_loop(listener, hub.clone(), limits));
+    let accept_task = tokio::spawn(accept_loop(listener, hub.clone(), limits.clone()));
+    tokio::spawn(metrics::upkeep_loop(hub.clone()));
     info!(
         "listening on http://{local_addr} (game WebSocket: ws://{local_addr}{})",
         tickwire_shared::GAME_PATH
     );
+    announce_admin(
+        &config.admin,
+        local_addr,
+        admin_listener.as_ref().map(|(_, a)| *a),
+    );
+    if let Some((listener, _)) = admin_listener {
+        tokio::spawn(admin::ws::listen(listener, hub.clone(), limits));
+    }
+    if let Some((listener, addr)) = rcon_listener {
+        info!("RCON on {addr} (the admin token is the password)");
+        tokio::spawn(admin::rcon::listen(listener, hub.clone()));
+    }
     Ok(RunningServer {
         local_addr,
         hub,
-        shutdown_tx,
         tick_thread: Some(tick_thread),
         accept_task,
     })
+}
+
+/// Binds an optional extra listener (admin or RCON).
+async fn bind_optional(
+    addr: Option<SocketAddr>,
+) -> Result<Option<(TcpListener, SocketAddr)>, StartError> {
+    let Some(addr) = addr else { return Ok(None) };
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    Ok(Some((listener, local)))
+}
+
+/// Says at startup where remote admin is, or that it is off (never the token).
+fn announce_admin(cfg: &config::AdminConfig, main: SocketAddr, separate: Option<SocketAddr>) {
+    let path = tickwire_shared::admin::ADMIN_PATH;
+    if cfg.token.is_none() {
+        info!(
+            "remote admin disabled: no admin token (set --admin-token, TICKWIRE_ADMIN_TOKEN or admin_token)"
+        );
+        if cfg.bind.is_some() || cfg.rcon_bind.is_some() {
+            warn!("--admin-bind/--rcon-bind ignored: they need an admin token");
+        }
+        return;
+    }
+    info!("remote admin on ws://{}{path}", separate.unwrap_or(main));
+    if cfg.weak_token {
+        warn!(
+            "the admin token is shorter than {} characters; use a long random one",
+            admin::auth::WEAK_TOKEN_CHARS
+        );
+    }
 }
 
 async fn accept_loop(listener: TcpListener, hub: Arc<Hub>, limits: config::Limits) {
@@ -137,9 +201,27 @@ impl RunningServer {
         &self.hub
     }
 
+    /// The separate admin listener's address (`--admin-bind`), when there is one.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.hub.admin.admin_addr
+    }
+
+    /// The RCON listener's address (`--rcon-bind`), when there is one.
+    pub fn rcon_addr(&self) -> Option<SocketAddr> {
+        self.hub.admin.rcon_addr
+    }
+
     /// Starts shutting down without waiting: no new connections, every client gets 1001 after the last tick.
     pub fn begin_shutdown(&self) {
-        let _ = self.shutdown_tx.send(true);
+        self.hub.stop.trigger(None);
+    }
+
+    /// Resolves once something started the shutdown (the `shutdown` command, [`Self::begin_shutdown`]); returns
+    /// the grace period the command asked for, if any. The host then calls [`Self::shutdown`].
+    pub async fn shutdown_requested(&self) -> Option<Duration> {
+        let mut rx = self.hub.stop.subscribe();
+        hub::shutdown_signalled(&mut rx).await;
+        self.hub.stop.requested_grace()
     }
 
     /// Shuts down gracefully: stops accepting, lets the tick finish, sends every client a close frame 1001

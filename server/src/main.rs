@@ -1,13 +1,11 @@
-//! `tickwire-server`: runs the game server with the browser client served at `/`.
+//! `tickwire-server`: runs the game server with the browser client served at `/`, and the operator's console on
+//! stdin when it is a terminal.
 
 use anyhow::Context;
 use clap::Parser;
-use std::time::Duration;
 use tickwire_server::config::{Cli, LogFormat, ServerConfig};
+use tickwire_server::shutdown::DEFAULT_GRACE;
 use tracing_subscriber::EnvFilter;
-
-/// How long clients get to receive their close frames on shutdown.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -22,10 +20,21 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(config: ServerConfig) -> anyhow::Result<()> {
     let server = tickwire_server::start(config).await?;
-    wait_for_signal().await;
-    tracing::info!("shutting down (signal again to exit at once)");
+    // Dropped last: puts the terminal back even if the prompt is still showing.
+    let _terminal = tickwire_server::admin::console::spawn(
+        server.hub().clone(),
+        tokio::runtime::Handle::current(),
+    );
+    let grace = tokio::select! {
+        _ = wait_for_signal() => DEFAULT_GRACE,
+        requested = server.shutdown_requested() => requested.unwrap_or(DEFAULT_GRACE),
+    };
+    tracing::info!(
+        grace_s = grace.as_secs_f64(),
+        "shutting down (signal again to exit at once)"
+    );
     tokio::select! {
-        _ = server.shutdown(SHUTDOWN_GRACE) => {}
+        _ = server.shutdown(grace) => {}
         _ = wait_for_signal() => {
             tracing::warn!("second signal: exiting now");
         }

@@ -45,6 +45,7 @@ pub async fn run<S>(
             peer,
             connected_at: Instant::now(),
             name: None,
+            rtt: None,
         },
     );
     let reason = serve(&mut ws, key, &hub, &limits).await;
@@ -52,6 +53,7 @@ pub async fn run<S>(
         close_with(&mut ws, reason).await;
     }
     hub.sessions.remove(&key);
+    hub.metrics.disconnect(reason.as_ref().map(|r| r.code));
     info!(
         code = reason.as_ref().map(|r| r.code),
         reason = reason
@@ -76,7 +78,7 @@ where
     // 1. The hello, within the time limit.
     let hello = tokio::select! {
         _ = crate::hub::shutdown_signalled(&mut shutdown) => return Some(going_away()),
-        first = tokio::time::timeout(limits.hello_timeout, next_client_message(ws, hub)) => match first {
+        first = tokio::time::timeout(limits.hello_timeout, next_client_message(ws, hub, key)) => match first {
             Err(_) => return Some(reason(close::HELLO_TIMEOUT, "no hello within the time limit")),
             Ok(Err(end)) => return end,
             Ok(Ok(ClientMessage::Hello(hello))) => hello,
@@ -130,10 +132,23 @@ async fn pump<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    let mut ping_every = tokio::time::interval(crate::rtt::PING_INTERVAL);
+    let mut named = false;
     loop {
         tokio::select! {
+            // Round-trip probe for the console's `players` (see `crate::rtt`).
+            _ = ping_every.tick() => {
+                if ws.send(Message::Ping(crate::rtt::ping_payload())).await.is_err() {
+                    return None;
+                }
+            }
             frame = out_rx.recv() => match frame {
                 Some(frame) => {
+                    if !named && let Some(id) = ctl.player() {
+                        // The first frame is the welcome: from now on the span names the player.
+                        tracing::Span::current().record("player", id);
+                        named = true;
+                    }
                     // Coalesce: everything queued now goes out in one write.
                     let mut batch = Some(frame);
                     while let Some(f) = batch.take() {
@@ -149,7 +164,7 @@ where
                 // The tick driver dropped us: it recorded why (too slow, kicked, shutdown).
                 None => return Some(ctl.close_reason().unwrap_or_else(going_away)),
             },
-            msg = next_client_message(ws, hub) => match msg {
+            msg = next_client_message(ws, hub, key) => match msg {
                 Ok(ClientMessage::Input(input)) => {
                     hub.counters.inputs_received.fetch_add(1, Ordering::Relaxed);
                     if hub.inputs.try_send((key, input)).is_err() {
@@ -184,6 +199,7 @@ where
 async fn next_client_message<S>(
     ws: &mut WebSocketStream<S>,
     hub: &Hub,
+    key: ClientKey,
 ) -> Result<ClientMessage, Option<CloseReason>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -214,8 +230,15 @@ where
                 )));
             }
             Message::Close(_) => return Err(None),
-            // Pings are answered by tungstenite itself; pongs and raw frames need nothing.
-            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
+            Message::Pong(payload) => {
+                if let Some(rtt) = crate::rtt::rtt_from_pong(&payload)
+                    && let Some(mut info) = hub.sessions.get_mut(&key)
+                {
+                    info.rtt = Some(rtt);
+                }
+            }
+            // Pings are answered by tungstenite itself; raw frames need nothing.
+            Message::Ping(_) | Message::Frame(_) => continue,
         }
     }
 }

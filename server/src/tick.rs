@@ -1,6 +1,7 @@
 //! The tick driver: the only code that sees both the simulation and the network queues.
 //!
-//! It runs on a thread of its own at a fixed rate. Every tick it (1) drains joins and leaves, (2) drains
+//! It runs on a thread of its own at a fixed rate. Every tick it (1) drains joins, leaves and operator requests
+//! (`ops`: kick, say, tickrate, players, answered in the same tick), (2) drains
 //! decoded inputs into the simulation, (3) steps the simulation, (4) encodes the shared part of the delta once
 //! (see [`crate::fanout`]), and (5) hands each client its frame with a non-blocking `try_send`. A client whose
 //! queue is full skips the tick; when it has room again it gets one delta from the last state it was handed
@@ -21,6 +22,8 @@ use tickwire_shared::{PROTOCOL_VERSION, ServerMessage, Welcome, close, encode_se
 use tickwire_sim::Sim;
 use tokio::sync::mpsc::error::{TryRecvError, TrySendError};
 use tracing::{debug, debug_span, info, warn};
+
+mod ops;
 
 /// If a tick starts this many periods late, the driver stops trying to catch up and restarts its clock.
 const MAX_CATCH_UP_TICKS: u32 = 5;
@@ -75,6 +78,7 @@ impl TickDriver {
     pub fn run(mut self) {
         let mut period = period_of(self.sim.tick_rate());
         let mut next = Instant::now() + period;
+        let mut timer = crate::stats::TickTimer::new(Instant::now());
         info!(tick_rate = self.sim.tick_rate(), "tick loop started");
         loop {
             let now = Instant::now();
@@ -98,7 +102,18 @@ impl TickDriver {
             if self.hub.shutting_down() {
                 break;
             }
+            let started = Instant::now();
             self.tick();
+            let ended = Instant::now();
+            let took = ended - started;
+            self.hub.metrics.tick_duration.record(took.as_secs_f64());
+            timer.record(
+                ended,
+                took,
+                self.links.len(),
+                &self.hub.counters,
+                &self.hub.stats,
+            );
             if period != period_of(self.sim.tick_rate()) {
                 period = period_of(self.sim.tick_rate());
             }
@@ -108,6 +123,7 @@ impl TickDriver {
         for (_, link) in std::mem::take(&mut self.links) {
             link.ctl
                 .set_close(close::GOING_AWAY, "server shutting down");
+            self.hub.counters.leaves.fetch_add(1, Ordering::Relaxed);
         }
         info!(tick = self.sim.tick(), "tick loop stopped");
         if let (Some(path), Some(recording)) = (&self.record, self.sim.take_recording()) {
@@ -138,8 +154,11 @@ impl TickDriver {
                 Ok(Control::Join(join)) => self.join(join),
                 Ok(Control::Leave(key)) => {
                     self.sim.leave(key);
-                    self.links.remove(&key);
+                    if self.links.remove(&key).is_some() {
+                        self.hub.counters.leaves.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
+                Ok(Control::Admin(request)) => self.admin(request),
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
@@ -156,6 +175,7 @@ impl TickDriver {
             rules: self.sim.game_rules(),
         }));
         // A fresh queue always has room; if it does not, the session is already gone.
+        join.ctl.set_player(you);
         if join.out.try_send(welcome).is_ok() {
             self.hub.counters.joins.fetch_add(1, Ordering::Relaxed);
             debug!(client = join.key, entity = you, "joined");
@@ -225,6 +245,7 @@ impl TickDriver {
             // Dropping the link drops its sender: the session sees its queue end and closes with the reason.
             self.links.remove(&key);
             self.sim.leave(key);
+            self.hub.counters.leaves.fetch_add(1, Ordering::Relaxed);
         }
     }
 }

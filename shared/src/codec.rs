@@ -28,7 +28,7 @@ pub enum DecodeError {
     TrailingBytes(usize),
 }
 
-fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, DecodeError> {
+pub(crate) fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, DecodeError> {
     let mut de = rmp_serde::Deserializer::new(Cursor::new(bytes));
     de.set_max_depth(MAX_DEPTH);
     let value = T::deserialize(&mut de)?;
@@ -39,7 +39,7 @@ fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, DecodeError> {
     Ok(value)
 }
 
-fn encode<T: Serialize>(value: &T) -> Bytes {
+pub(crate) fn encode<T: Serialize>(value: &T) -> Bytes {
     let mut out = Vec::with_capacity(64);
     // Serialising our own types into a Vec cannot fail: every type here has a MessagePack form and Vec never
     // returns an I/O error.

@@ -13,7 +13,9 @@
 //! - [`close`]: the WebSocket close codes tickwire uses and what each means.
 //! - [`codec`]: encode/decode entry points and the decode error type.
 //! - [`mirror`]: the client-side copy of the world, built by applying snapshots and deltas.
+//! - [`admin`]: the operator console's messages (command, reply), spoken only on `/admin`.
 
+pub mod admin;
 pub mod client;
 pub mod close;
 pub mod codec;

@@ -27,6 +27,7 @@ pub mod components;
 pub mod movement;
 pub mod record;
 pub mod replication;
+pub mod roster;
 pub mod scenario;
 
 pub use assets::{AssetError, MapAsset, RulesAsset};

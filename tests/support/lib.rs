@@ -3,15 +3,25 @@
 //! Starts the real server in-process on `127.0.0.1:0` and connects real WebSocket clients to it. Used by the
 //! integration tests in `tests/` and by the benchmarks.
 
+use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
 use std::time::Duration;
 pub use tickwire_client::{Client, ClientError};
 use tickwire_server::RunningServer;
+use tickwire_server::admin::AdminToken;
 use tickwire_server::config::ServerConfig;
+use tickwire_shared::admin::{
+    ADMIN_PATH, AdminRequest, AdminResponse, decode_admin_response, encode_admin_request,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message};
 
 /// How long tests wait for something that should happen within a few ticks.
 pub const WAIT: Duration = Duration::from_secs(5);
+
+/// The admin token of [`TestServer::start_admin`].
+pub const TEST_TOKEN: &str = "test-admin-token-0123456789";
 
 /// A server running in this process on an ephemeral port.
 #[derive(Debug)]
@@ -34,6 +44,28 @@ impl TestServer {
             .await
             .expect("the test server starts");
         TestServer { server }
+    }
+
+    /// Starts a server with remote admin enabled (token [`TEST_TOKEN`]) after `adjust`.
+    pub async fn start_admin(adjust: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        Self::start_with(|c| {
+            c.admin.token = Some(AdminToken::new(TEST_TOKEN));
+            adjust(c);
+        })
+        .await
+    }
+
+    /// The admin WebSocket URL (on the separate admin listener when there is one).
+    pub fn admin_url(&self) -> String {
+        let addr = self.server.admin_addr().unwrap_or(self.addr());
+        format!("ws://{addr}{ADMIN_PATH}")
+    }
+
+    /// An authenticated admin session with [`TEST_TOKEN`].
+    pub async fn admin(&self) -> Admin {
+        Admin::connect(&self.admin_url(), TEST_TOKEN)
+            .await
+            .expect("admin connects with the right token")
     }
 
     /// The server's address.
@@ -73,4 +105,61 @@ pub async fn raw_http(addr: SocketAddr, request: &[u8]) -> String {
     let mut out = Vec::new();
     let _ = tokio::time::timeout(WAIT, stream.read_to_end(&mut out)).await;
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A minimal admin client: one command, one reply.
+#[derive(Debug)]
+pub struct Admin {
+    ws: tickwire_client::Socket,
+    next_id: u32,
+}
+
+impl Admin {
+    /// Opens the admin WebSocket with `Authorization: Bearer TOKEN`.
+    pub async fn connect(url: &str, token: &str) -> Result<Admin, tungstenite::Error> {
+        let mut request = url.into_client_request()?;
+        let value = format!("Bearer {token}")
+            .parse()
+            .map_err(|_| tungstenite::Error::Url(tungstenite::error::UrlError::NoHostName))?;
+        request.headers_mut().insert("Authorization", value);
+        let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+        Ok(Admin { ws, next_id: 1 })
+    }
+
+    /// Runs `line`; returns the reply's `ok` and text.
+    pub async fn run(&mut self, line: &str) -> (bool, String) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let req = AdminRequest::Command {
+            id,
+            line: line.into(),
+        };
+        self.ws
+            .send(Message::Binary(encode_admin_request(&req)))
+            .await
+            .expect("send admin command");
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("an admin reply in time")
+                .expect("the admin connection stays open")
+                .expect("admin read");
+            if let Message::Binary(bytes) = msg {
+                let AdminResponse::Reply { id: got, ok, text } =
+                    decode_admin_response(&bytes).expect("a valid admin reply");
+                assert_eq!(got, id, "the reply carries the request's id");
+                return (ok, text);
+            }
+        }
+    }
+}
+
+/// Fetches `GET /metrics` and returns the body.
+pub async fn metrics(addr: SocketAddr) -> String {
+    let response = raw_http(addr, b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default()
 }

@@ -1,0 +1,180 @@
+//! Tick timing for the operator: the tick driver records how long each tick took, keeps the last minute in a
+//! ring, and once a second publishes p50/p99/max and the per-second rates into atomics. Readers (`status`) only
+//! load atomics, so the tick never waits for them, and the tick's own cost is one push per tick plus a sort of at
+//! most 3,600 numbers once a second, into a buffer allocated once.
+
+use crate::hub::Counters;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// The window the percentiles cover.
+pub const WINDOW: Duration = Duration::from_secs(60);
+/// How often the published figures are refreshed.
+pub const PUBLISH_EVERY: Duration = Duration::from_secs(1);
+
+/// What the tick driver publishes; read with [`TickStats::read`].
+#[derive(Debug, Default)]
+pub struct TickStats {
+    p50_us: AtomicU32,
+    p99_us: AtomicU32,
+    max_us: AtomicU32,
+    samples: AtomicU32,
+    players: AtomicU32,
+    inputs_per_s: AtomicU64,
+    bytes_in_per_s: AtomicU64,
+    bytes_out_per_s: AtomicU64,
+}
+
+/// A consistent-enough copy of [`TickStats`] (each figure is exact; they may be a second apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StatsView {
+    /// Median tick duration over the window, in microseconds.
+    pub p50_us: u32,
+    /// 99th percentile tick duration, in microseconds.
+    pub p99_us: u32,
+    /// Longest tick in the window, in microseconds.
+    pub max_us: u32,
+    /// Ticks in the window.
+    pub samples: u32,
+    /// Joined players.
+    pub players: u32,
+    /// Inputs received per second (last second).
+    pub inputs_per_s: u64,
+    /// Bytes received from clients per second.
+    pub bytes_in_per_s: u64,
+    /// Bytes handed to client sockets per second.
+    pub bytes_out_per_s: u64,
+}
+
+impl TickStats {
+    /// Loads the published figures.
+    pub fn read(&self) -> StatsView {
+        StatsView {
+            p50_us: self.p50_us.load(Ordering::Relaxed),
+            p99_us: self.p99_us.load(Ordering::Relaxed),
+            max_us: self.max_us.load(Ordering::Relaxed),
+            samples: self.samples.load(Ordering::Relaxed),
+            players: self.players.load(Ordering::Relaxed),
+            inputs_per_s: self.inputs_per_s.load(Ordering::Relaxed),
+            bytes_in_per_s: self.bytes_in_per_s.load(Ordering::Relaxed),
+            bytes_out_per_s: self.bytes_out_per_s.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The tick driver's side: the last minute of tick durations and the counters at the last publication.
+#[derive(Debug)]
+pub struct TickTimer {
+    window: VecDeque<(Instant, u32)>,
+    scratch: Vec<u32>,
+    last_publish: Instant,
+    last_counts: [u64; 3],
+}
+
+impl TickTimer {
+    /// An empty timer; room for a minute at 60 Hz is reserved up front.
+    pub fn new(now: Instant) -> Self {
+        TickTimer {
+            window: VecDeque::with_capacity(4096),
+            scratch: Vec::with_capacity(4096),
+            last_publish: now,
+            last_counts: [0; 3],
+        }
+    }
+
+    /// Records one tick that ended at `end` and took `took`; publishes when a second has passed.
+    pub fn record(
+        &mut self,
+        end: Instant,
+        took: Duration,
+        players: usize,
+        counters: &Counters,
+        out: &TickStats,
+    ) {
+        let us = u32::try_from(took.as_micros()).unwrap_or(u32::MAX);
+        self.window.push_back((end, us));
+        while let Some(&(at, _)) = self.window.front() {
+            if end.duration_since(at) <= WINDOW {
+                break;
+            }
+            self.window.pop_front();
+        }
+        out.players.store(
+            u32::try_from(players).unwrap_or(u32::MAX),
+            Ordering::Relaxed,
+        );
+        let since = end.duration_since(self.last_publish);
+        if since >= PUBLISH_EVERY {
+            self.publish(since, counters, out);
+            self.last_publish = end;
+        }
+    }
+
+    fn publish(&mut self, since: Duration, counters: &Counters, out: &TickStats) {
+        self.scratch.clear();
+        self.scratch.extend(self.window.iter().map(|&(_, us)| us));
+        self.scratch.sort_unstable();
+        let (p50, p99, max) = percentiles(&self.scratch);
+        out.p50_us.store(p50, Ordering::Relaxed);
+        out.p99_us.store(p99, Ordering::Relaxed);
+        out.max_us.store(max, Ordering::Relaxed);
+        out.samples.store(
+            u32::try_from(self.scratch.len()).unwrap_or(u32::MAX),
+            Ordering::Relaxed,
+        );
+        let now = [
+            counters.inputs_received.load(Ordering::Relaxed),
+            counters.bytes_in.load(Ordering::Relaxed),
+            counters.bytes_out.load(Ordering::Relaxed),
+        ];
+        let secs = since.as_secs_f64().max(1e-3);
+        let rate = |i: usize| (now[i].saturating_sub(self.last_counts[i]) as f64 / secs) as u64;
+        out.inputs_per_s.store(rate(0), Ordering::Relaxed);
+        out.bytes_in_per_s.store(rate(1), Ordering::Relaxed);
+        out.bytes_out_per_s.store(rate(2), Ordering::Relaxed);
+        self.last_counts = now;
+    }
+}
+
+/// p50, p99 and max of sorted values (nearest-rank); zeros when empty.
+pub fn percentiles(sorted: &[u32]) -> (u32, u32, u32) {
+    let Some(&max) = sorted.last() else {
+        return (0, 0, 0);
+    };
+    let rank = |p: f64| {
+        let i = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+        sorted[i - 1]
+    };
+    (rank(0.50), rank(0.99), max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let v: Vec<u32> = (1..=100).collect();
+        assert_eq!(percentiles(&v), (50, 99, 100));
+        assert_eq!(percentiles(&[7]), (7, 7, 7));
+        assert_eq!(percentiles(&[]), (0, 0, 0));
+    }
+
+    #[test]
+    fn the_window_forgets_ticks_older_than_a_minute_and_publishes_each_second() {
+        let start = Instant::now();
+        let mut timer = TickTimer::new(start);
+        let counters = Counters::default();
+        let out = TickStats::default();
+        timer.record(start, Duration::from_millis(50), 1, &counters, &out);
+        for i in 1..=30u64 {
+            let at = start + Duration::from_secs(61) + Duration::from_millis(i * 33);
+            timer.record(at, Duration::from_micros(200), 2, &counters, &out);
+        }
+        let view = out.read();
+        assert_eq!(view.max_us, 200, "the 50 ms tick is over a minute old");
+        assert_eq!((view.p50_us, view.players), (200, 2));
+        assert!(view.samples <= 30);
+    }
+}

@@ -1,0 +1,108 @@
+//! Operator requests, handled by the tick driver between draining inputs and stepping: each is answered in the
+//! tick that drains it, with a `oneshot` that never blocks.
+
+use super::TickDriver;
+use crate::admin::{TickAnswer, TickOp, TickRequest};
+use std::sync::atomic::Ordering;
+use tickwire_shared::{Event, close};
+use tickwire_sim::roster::RosterEntry;
+use tracing::info;
+
+impl TickDriver {
+    pub(super) fn admin(&mut self, request: TickRequest) {
+        let answer = match request.op {
+            TickOp::Players => Ok(TickAnswer::Players(self.sim.roster())),
+            TickOp::Say { text } => {
+                self.sim.push_event(Event::Say { text: text.clone() });
+                Ok(TickAnswer::Done(format!(
+                    "said to {} player(s): {text}",
+                    self.links.len()
+                )))
+            }
+            TickOp::TickRate { hz } => match self.sim.set_tick_rate(hz) {
+                Ok(()) => {
+                    self.hub.tick_rate.store(hz, Ordering::Relaxed);
+                    info!(tick_rate = hz, "tick rate changed");
+                    Ok(TickAnswer::Done(format!("tick rate is now {hz} Hz")))
+                }
+                Err(e) => Err(e.to_string()),
+            },
+            TickOp::Kick { target, reason } => self.kick(&target, &reason),
+        };
+        // The asker may have given up (timeout, connection gone): nothing to do then.
+        let _ = request.reply.send(answer);
+    }
+
+    fn kick(&mut self, target: &str, reason: &str) -> Result<TickAnswer, String> {
+        let roster = self.sim.roster();
+        let row = find_player(&roster, target)?;
+        let link = self
+            .links
+            .remove(&row.client)
+            .ok_or_else(|| format!("player {} is already leaving", row.id))?;
+        // The session sees its queue end and closes with this code and reason.
+        link.ctl.set_close(close::KICKED, reason);
+        drop(link);
+        self.sim.leave(row.client);
+        self.hub.counters.leaves.fetch_add(1, Ordering::Relaxed);
+        info!(player = row.id, name = %row.name, reason, "player kicked");
+        Ok(TickAnswer::Done(format!(
+            "kicked {} ({}): {reason}",
+            row.id, row.name
+        )))
+    }
+}
+
+/// Finds a player by entity id, else by name (case-insensitive); refuses an ambiguous name.
+pub fn find_player<'a>(roster: &'a [RosterEntry], target: &str) -> Result<&'a RosterEntry, String> {
+    if let Ok(id) = target.parse::<u32>()
+        && let Some(row) = roster.iter().find(|r| r.id == id)
+    {
+        return Ok(row);
+    }
+    let named: Vec<&RosterEntry> = roster
+        .iter()
+        .filter(|r| r.name.eq_ignore_ascii_case(target))
+        .collect();
+    match named.as_slice() {
+        [one] => Ok(one),
+        [] => Err(format!("no player with id or name `{target}`")),
+        many => Err(format!(
+            "{} players are named `{target}`; kick by id: {}",
+            many.len(),
+            many.iter()
+                .map(|r| r.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: u32, name: &str) -> RosterEntry {
+        RosterEntry {
+            client: u64::from(id) + 100,
+            id,
+            name: name.into(),
+            score: 0,
+        }
+    }
+
+    #[test]
+    fn finds_by_id_then_name_and_refuses_ambiguity() {
+        let roster = vec![row(1, "ann"), row(2, "Bob"), row(3, "bob"), row(4, "7")];
+        assert_eq!(find_player(&roster, "1").map(|r| r.id), Ok(1));
+        assert_eq!(find_player(&roster, "ANN").map(|r| r.id), Ok(1));
+        assert_eq!(
+            find_player(&roster, "7").map(|r| r.id),
+            Ok(4),
+            "a numeric name"
+        );
+        let err = find_player(&roster, "bob").expect_err("two bobs");
+        assert!(err.contains("2, 3"), "{err}");
+        assert!(find_player(&roster, "zed").is_err());
+    }
+}
