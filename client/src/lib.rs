@@ -72,18 +72,40 @@ impl Client {
         })
     }
 
+    /// Opens a `wss://` WebSocket trusting the roots in `tls` (for a server with a private or self-signed
+    /// certificate); `connect` already handles `wss://` for certificates public roots vouch for.
+    pub async fn connect_tls(
+        url: &str,
+        tls: std::sync::Arc<rustls::ClientConfig>,
+    ) -> Result<Client, ClientError> {
+        let connector = tokio_tungstenite::Connector::Rustls(tls);
+        let (ws, _response) =
+            tokio_tungstenite::connect_async_tls_with_config(url, None, true, Some(connector))
+                .await?;
+        Ok(Client {
+            ws,
+            mirror: Mirror::new(),
+            welcome: None,
+            next_seq: 1,
+        })
+    }
+
+    /// Says hello and waits for the welcome and the first snapshot (after `connect` or `connect_tls`).
+    pub async fn hello(&mut self, name: &str, wait: Duration) -> Result<(), ClientError> {
+        self.send(&ClientMessage::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            name: name.to_string(),
+        }))
+        .await?;
+        self.recv_until(wait, |c, _| c.welcome.is_some() && c.mirror.tick.is_some())
+            .await?;
+        Ok(())
+    }
+
     /// Connects, says hello and waits for the welcome and the first snapshot.
     pub async fn join(url: &str, name: &str, wait: Duration) -> Result<Client, ClientError> {
         let mut client = Client::connect(url).await?;
-        client
-            .send(&ClientMessage::Hello(Hello {
-                version: PROTOCOL_VERSION,
-                name: name.to_string(),
-            }))
-            .await?;
-        client
-            .recv_until(wait, |c, _| c.welcome.is_some() && c.mirror.tick.is_some())
-            .await?;
+        client.hello(name, wait).await?;
         Ok(client)
     }
 

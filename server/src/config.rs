@@ -46,6 +46,12 @@ pub struct Cli {
     /// Log output format.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
+    /// PEM certificate chain: serve https:// and wss:// on the listener (needs --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Seed of the simulation's random numbers (default: from the clock). Recorded with --record.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -92,6 +98,8 @@ struct FileConfig {
     max_clients: Option<usize>,
     max_message_bytes: Option<usize>,
     log_format: Option<LogFormat>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     seed: Option<u64>,
     record: Option<PathBuf>,
     admin_token: Option<String>,
@@ -171,6 +179,8 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Log format (used by the binary).
     pub log_format: LogFormat,
+    /// Certificate chain and private key files: the listener speaks TLS when set.
+    pub tls: Option<(PathBuf, PathBuf)>,
     /// Seed of the simulation's random numbers.
     pub seed: u64,
     /// Where to write the match recording at shutdown, if recording.
@@ -202,6 +212,7 @@ impl Default for ServerConfig {
             rules: RulesAsset::default_rules(),
             limits: Limits::default(),
             log_format: LogFormat::Text,
+            tls: None,
             seed: 0,
             record: None,
             admin: AdminConfig::default(),
@@ -254,6 +265,15 @@ impl ServerConfig {
             cfg.limits.max_message_bytes = n;
         }
         cfg.log_format = cli.log_format.or(file.log_format).unwrap_or_default();
+        cfg.tls = match (cli.tls_cert.or(file.tls_cert), cli.tls_key.or(file.tls_key)) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError::Invalid(
+                    "TLS needs both a certificate and a key (--tls-cert, --tls-key)".into(),
+                ));
+            }
+        };
         cfg.seed = cli.seed.or(file.seed).unwrap_or_else(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

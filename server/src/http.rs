@@ -6,13 +6,13 @@
 //! tokio-tungstenite with the server's limits, keeping any bytes the client sent after its request head.
 
 use crate::config::Limits;
+use crate::conn::Conn;
 use crate::hub::Hub;
 use crate::session;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
@@ -37,13 +37,7 @@ pub(crate) struct Request {
 }
 
 /// Serves one TCP connection: one HTTP request, or a WebSocket session.
-pub async fn serve_connection(
-    mut stream: TcpStream,
-    peer: SocketAddr,
-    hub: Arc<Hub>,
-    limits: Limits,
-) {
-    let _ = stream.set_nodelay(true);
+pub async fn serve_connection(mut stream: Conn, peer: SocketAddr, hub: Arc<Hub>, limits: Limits) {
     let head = match tokio::time::timeout(limits.handshake_timeout, read_head(&mut stream)).await {
         Ok(Ok(head)) => head,
         Ok(Err(HeadError::TooLarge)) => {
@@ -144,7 +138,7 @@ pub async fn serve_connection(
 }
 
 async fn upgrade(
-    mut stream: TcpStream,
+    mut stream: Conn,
     peer: SocketAddr,
     req: Request,
     leftover: Vec<u8>,
@@ -261,7 +255,7 @@ pub(crate) enum HeadError {
 }
 
 /// Reads until the end of the request head (`\r\n\r\n`); returns everything read, which may include more.
-pub(crate) async fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, HeadError> {
+pub(crate) async fn read_head(stream: &mut Conn) -> Result<Vec<u8>, HeadError> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     loop {
@@ -328,7 +322,7 @@ pub(crate) fn valid_ws_key(key: &str) -> bool {
 }
 
 pub(crate) async fn respond(
-    stream: &mut TcpStream,
+    stream: &mut Conn,
     status: u16,
     reason: &str,
     content_type: &str,

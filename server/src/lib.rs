@@ -18,6 +18,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod conn;
 pub mod fanout;
 pub mod http;
 pub mod hub;
@@ -27,6 +28,7 @@ pub mod session;
 pub mod shutdown;
 pub mod stats;
 pub mod tick;
+pub mod tls;
 pub mod web;
 
 use config::ServerConfig;
@@ -53,6 +55,9 @@ pub enum StartError {
     /// The simulation refused its configuration.
     #[error(transparent)]
     Sim(#[from] tickwire_sim::SimError),
+    /// The TLS certificate or key could not be used.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
     /// The tick thread could not be started.
     #[error("cannot start the tick thread: {0}")]
     Thread(std::io::Error),
@@ -69,6 +74,11 @@ pub struct RunningServer {
 
 /// Binds the listener, starts the tick thread and the accept loop. Must be called inside a tokio runtime.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    // Everything that can fail on bad configuration is checked before any thread starts.
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(tls::acceptor(cert, key)?),
+        None => None,
+    };
     let sim = Sim::new(SimConfig {
         map: config.map.clone(),
         rules: config.rules.clone(),
@@ -110,10 +120,15 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         .spawn(move || driver.run())
         .map_err(StartError::Thread)?;
 
-    let accept_task = tokio::spawn(accept_loop(listener, hub.clone(), limits.clone()));
+    let (http, ws) = if tls.is_some() {
+        ("https", "wss")
+    } else {
+        ("http", "ws")
+    };
+    let accept_task = tokio::spawn(accept_loop(listener, hub.clone(), limits.clone(), tls));
     tokio::spawn(metrics::upkeep_loop(hub.clone()));
     info!(
-        "listening on http://{local_addr} (game WebSocket: ws://{local_addr}{})",
+        "listening on {http}://{local_addr} (game WebSocket: {ws}://{local_addr}{})",
         tickwire_shared::GAME_PATH
     );
     announce_admin(
@@ -171,14 +186,38 @@ fn announce_admin(cfg: &config::AdminConfig, main: SocketAddr, separate: Option<
     }
 }
 
-async fn accept_loop(listener: TcpListener, hub: Arc<Hub>, limits: config::Limits) {
+async fn accept_loop(
+    listener: TcpListener,
+    hub: Arc<Hub>,
+    limits: config::Limits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
     let mut shutdown = hub.shutdown.clone();
     loop {
         tokio::select! {
             _ = crate::hub::shutdown_signalled(&mut shutdown) => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    tokio::spawn(http::serve_connection(stream, peer, hub.clone(), limits.clone()));
+                    let _ = stream.set_nodelay(true);
+                    let (hub, limits, tls) = (hub.clone(), limits.clone(), tls.clone());
+                    tokio::spawn(async move {
+                        let conn = match tls {
+                            None => conn::Conn::Plain(stream),
+                            // The TLS handshake counts against the same time limit as the HTTP request head.
+                            Some(acceptor) => match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(stream)).await {
+                                Ok(Ok(tls)) => conn::Conn::Tls(Box::new(tls)),
+                                Ok(Err(e)) => {
+                                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                                    return;
+                                }
+                                Err(_) => {
+                                    tracing::debug!(%peer, "TLS handshake not complete in time");
+                                    return;
+                                }
+                            },
+                        };
+                        http::serve_connection(conn, peer, hub, limits).await;
+                    });
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.

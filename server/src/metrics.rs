@@ -234,7 +234,7 @@ impl Metrics {
 }
 
 /// Answers `GET /metrics`.
-pub(crate) async fn serve(stream: &mut tokio::net::TcpStream, hub: &Hub) {
+pub(crate) async fn serve(stream: &mut crate::conn::Conn, hub: &Hub) {
     let body = hub.metrics.render(hub);
     let _ = crate::http::respond(
         stream,

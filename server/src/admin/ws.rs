@@ -10,6 +10,7 @@
 
 use super::{auth, execute};
 use crate::config::Limits;
+use crate::conn::Conn;
 use crate::http::{HeadError, Request, parse_head, read_head, respond, valid_ws_key};
 use crate::hub::Hub;
 use futures_util::{SinkExt, StreamExt};
@@ -31,7 +32,7 @@ const MAX_ADMIN_MESSAGE: usize = 16 * 1024;
 
 /// Serves `GET /admin`: checks the token, upgrades, runs commands until the console disconnects.
 pub(crate) async fn serve(
-    mut stream: TcpStream,
+    mut stream: Conn,
     peer: SocketAddr,
     req: Request,
     leftover: Vec<u8>,
@@ -107,7 +108,7 @@ pub(crate) async fn serve(
     session(ws, peer, hub).instrument(span).await;
 }
 
-async fn session(mut ws: WebSocketStream<TcpStream>, peer: SocketAddr, hub: Arc<Hub>) {
+async fn session(mut ws: WebSocketStream<Conn>, peer: SocketAddr, hub: Arc<Hub>) {
     info!("admin console connected");
     let origin = format!("admin websocket {peer}");
     while let Some(Ok(msg)) = ws.next().await {
@@ -165,8 +166,9 @@ pub(crate) async fn listen(listener: TcpListener, hub: Arc<Hub>, limits: Limits)
     }
 }
 
-async fn admin_connection(mut stream: TcpStream, peer: SocketAddr, hub: Arc<Hub>, limits: Limits) {
+async fn admin_connection(stream: TcpStream, peer: SocketAddr, hub: Arc<Hub>, limits: Limits) {
     let _ = stream.set_nodelay(true);
+    let mut stream = Conn::Plain(stream);
     let head = match tokio::time::timeout(limits.handshake_timeout, read_head(&mut stream)).await {
         Ok(Ok(head)) => head,
         Ok(Err(HeadError::TooLarge | HeadError::Closed)) | Err(_) => return,

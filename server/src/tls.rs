@@ -1,0 +1,67 @@
+//! TLS for `https://` and `wss://` on the main listener, with rustls: the certificate chain and private key
+//! are read from PEM files at start, with errors that name the file.
+
+use std::path::Path;
+use std::sync::Arc;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+/// Why TLS could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// The certificate file could not be read or holds no certificate.
+    #[error("TLS certificate {file}: {message}")]
+    Cert {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The key file could not be read or holds no private key.
+    #[error("TLS private key {file}: {message}")]
+    Key {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The certificate and key do not go together, or rustls refused them.
+    #[error("TLS configuration: {0}")]
+    Config(String),
+}
+
+/// Builds the acceptor from a PEM certificate chain and a PEM private key (PKCS#8, PKCS#1 or SEC1).
+pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
+    let cert_file = cert.display().to_string();
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| TlsError::Cert {
+            file: cert_file.clone(),
+            message: e.to_string(),
+        })?
+        .collect::<Result<_, _>>()
+        .map_err(|e| TlsError::Cert {
+            file: cert_file.clone(),
+            message: e.to_string(),
+        })?;
+    if certs.is_empty() {
+        return Err(TlsError::Cert {
+            file: cert_file,
+            message: "no certificate found in the file".into(),
+        });
+    }
+    let key_file = key.display().to_string();
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::Key {
+        file: key_file,
+        message: e.to_string(),
+    })?;
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Config(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| TlsError::Config(e.to_string()))?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}

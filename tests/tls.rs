@@ -1,0 +1,134 @@
+//! `https://` and `wss://` on the same listener, with a certificate generated for the test.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tickwire_testkit::{Client, TestServer, WAIT, raw_http};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_rustls::rustls::{self, pki_types::ServerName};
+
+struct Certs {
+    dir: std::path::PathBuf,
+    client: Arc<rustls::ClientConfig>,
+}
+
+/// A self-signed certificate for `localhost`, written to PEM files, and a client configuration trusting it.
+fn certs(tag: &str) -> Certs {
+    let key = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
+        .expect("generate certificate");
+    let dir = std::env::temp_dir().join(format!("tickwire-tls-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("cert.pem"), key.cert.pem()).expect("write cert");
+    std::fs::write(dir.join("key.pem"), key.signing_key.serialize_pem()).expect("write key");
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(key.cert.der().clone())
+        .expect("trust the test certificate");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Certs {
+        dir,
+        client: Arc::new(client),
+    }
+}
+
+async fn tls_server(certs: &Certs) -> TestServer {
+    let (cert, key) = (certs.dir.join("cert.pem"), certs.dir.join("key.pem"));
+    TestServer::start_with(move |c| c.tls = Some((cert, key))).await
+}
+
+#[tokio::test]
+async fn wss_clients_play_and_https_serves_the_page() {
+    let certs = certs("play");
+    let server = tls_server(&certs).await;
+    let url = format!("wss://localhost:{}/ws", server.addr().port());
+    let mut a = Client::connect_tls(&url, certs.client.clone())
+        .await
+        .expect("wss connects");
+    a.hello("ann", WAIT).await.expect("joins over TLS");
+    let mut b = Client::connect_tls(&url, certs.client.clone())
+        .await
+        .expect("wss connects");
+    b.hello("bob", WAIT).await.expect("joins over TLS");
+    let ann = a.you().expect("id");
+    assert!(
+        b.mirror.entities.contains_key(&ann),
+        "bob sees ann over wss"
+    );
+    let tick = b.mirror.tick.expect("tick");
+    b.recv_until(WAIT, |c, _| c.mirror.tick >= Some(tick + 10))
+        .await
+        .expect("deltas keep coming over TLS");
+
+    // https on the same port.
+    let tcp = tokio::net::TcpStream::connect(server.addr())
+        .await
+        .expect("tcp");
+    let connector = tokio_rustls::TlsConnector::from(certs.client.clone());
+    let mut tls = connector
+        .connect(ServerName::try_from("localhost").expect("name"), tcp)
+        .await
+        .expect("tls");
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .expect("write");
+    let mut body = Vec::new();
+    let _ = tokio::time::timeout(WAIT, tls.read_to_end(&mut body)).await;
+    let text = String::from_utf8_lossy(&body);
+    assert!(
+        text.starts_with("HTTP/1.1 200"),
+        "https GET /healthz: {text}"
+    );
+    let _ = std::fs::remove_dir_all(&certs.dir);
+}
+
+#[tokio::test]
+async fn a_plain_text_client_on_the_tls_port_fails_cleanly() {
+    let certs = certs("plain");
+    let server = tls_server(&certs).await;
+    let started = Instant::now();
+    let answer = raw_http(
+        server.addr(),
+        b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    )
+    .await;
+    assert!(
+        !answer.contains("200"),
+        "plain HTTP must not be served on the TLS port: {answer:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the server must close at once, not hang"
+    );
+    let plain_ws = tokio::time::timeout(
+        Duration::from_secs(3),
+        Client::connect(&format!("ws://{}/ws", server.addr())),
+    )
+    .await
+    .expect("a ws:// client on the TLS port gets an answer, not a hang");
+    assert!(
+        plain_ws.is_err(),
+        "a ws:// client cannot connect to the TLS port"
+    );
+    let _ = std::fs::remove_dir_all(&certs.dir);
+}
+
+#[tokio::test]
+async fn a_missing_certificate_is_a_clear_start_error() {
+    let mut config = tickwire_server::config::ServerConfig::default();
+    config.bind = "127.0.0.1:0".parse().expect("addr");
+    config.tls = Some((
+        "/nonexistent/cert.pem".into(),
+        "/nonexistent/key.pem".into(),
+    ));
+    let err = tickwire_server::start(config)
+        .await
+        .expect_err("no certificate");
+    assert!(
+        err.to_string().contains("/nonexistent/cert.pem"),
+        "the error names the file: {err}"
+    );
+}
