@@ -118,12 +118,14 @@ async fn a_plain_text_client_on_the_tls_port_fails_cleanly() {
 
 #[tokio::test]
 async fn a_missing_certificate_is_a_clear_start_error() {
-    let mut config = tickwire_server::config::ServerConfig::default();
-    config.bind = "127.0.0.1:0".parse().expect("addr");
-    config.tls = Some((
-        "/nonexistent/cert.pem".into(),
-        "/nonexistent/key.pem".into(),
-    ));
+    let config = tickwire_server::config::ServerConfig {
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        tls: Some((
+            "/nonexistent/cert.pem".into(),
+            "/nonexistent/key.pem".into(),
+        )),
+        ..Default::default()
+    };
     let err = tickwire_server::start(config)
         .await
         .expect_err("no certificate");
