@@ -64,6 +64,7 @@ async fn a_wrong_protocol_version_gets_an_error_and_close_4000() {
     c.send(&ClientMessage::Hello(Hello {
         version: 99,
         name: "old".into(),
+        resume: None,
     }))
     .await
     .expect("send");

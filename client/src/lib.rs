@@ -95,6 +95,7 @@ impl Client {
         self.send(&ClientMessage::Hello(Hello {
             version: PROTOCOL_VERSION,
             name: name.to_string(),
+            resume: None,
         }))
         .await?;
         self.recv_until(wait, |c, _| c.welcome.is_some() && c.mirror.tick.is_some())

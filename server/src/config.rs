@@ -46,6 +46,22 @@ pub struct Cli {
     /// Log output format.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
+    /// Browser origins (comma-separated, exact, e.g. `https://game.example`) allowed to open game WebSockets
+    /// besides the server's own; `*` allows any. Clients that send no Origin (bots, native) are always allowed.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub allowed_origins: Option<Vec<String>>,
+    /// Time a new connection has to complete TLS and its HTTP request head (default 5s).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub handshake_timeout: Option<Duration>,
+    /// Time a client may stay silent (no message, no pong) before it is closed (default 20s).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub idle_timeout: Option<Duration>,
+    /// Time a dropped player is held for its resume token (default 15s).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub resume_grace: Option<Duration>,
+    /// Serve the WebSocket conformance echo endpoint /echo (for the Autobahn test suite; never in production).
+    #[arg(long, hide = true)]
+    pub conformance_echo: bool,
     /// PEM certificate chain: serve https:// and wss:// on the listener (needs --tls-key).
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -100,6 +116,13 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    allowed_origins: Option<Vec<String>>,
+    #[serde(default, with = "duration_text")]
+    handshake_timeout: Option<Duration>,
+    #[serde(default, with = "duration_text")]
+    idle_timeout: Option<Duration>,
+    #[serde(default, with = "duration_text")]
+    resume_grace: Option<Duration>,
     seed: Option<u64>,
     record: Option<PathBuf>,
     admin_token: Option<String>,
@@ -143,6 +166,21 @@ pub struct Limits {
     pub too_slow_after: Duration,
     /// Ticks of changes kept so a client that skipped ticks catches up with one delta (older: a snapshot).
     pub catchup_ticks: usize,
+    /// How long a client may stay silent (no message, no pong to the server's pings) before it is closed with
+    /// 4005; its player is then held for resume.
+    pub idle_timeout: Duration,
+    /// How long the player of a dropped connection is held for its resume token.
+    pub resume_grace: Duration,
+    /// Messages per second a client may send (inputs, pings, anything), with a burst of twice that; the excess
+    /// is dropped and counted, and a flood that lasts over a second closes the client with 1008.
+    pub max_messages_per_second: u32,
+    /// The kernel send buffer per game connection, in bytes: bounds the memory a client that stops reading can
+    /// pin, and makes it fall behind (and catch up or be closed) promptly.
+    pub send_buffer_bytes: usize,
+    /// Browser origins allowed to open game WebSockets besides the server's own (`*`: any).
+    pub allowed_origins: std::sync::Arc<[String]>,
+    /// Serve the conformance echo endpoint `/echo` (for the Autobahn test suite; off in production).
+    pub conformance_echo: bool,
     /// Decoded inputs waiting for the tick, across all clients; beyond that inputs are dropped and counted.
     pub input_queue: usize,
 }
@@ -157,6 +195,12 @@ impl Default for Limits {
             outbound_queue: 8,
             too_slow_after: Duration::from_secs(5),
             catchup_ticks: 64,
+            idle_timeout: Duration::from_secs(20),
+            resume_grace: Duration::from_secs(15),
+            max_messages_per_second: 120,
+            send_buffer_bytes: 256 * 1024,
+            allowed_origins: std::sync::Arc::from(Vec::new()),
+            conformance_echo: false,
             input_queue: 16_384,
         }
     }
@@ -265,6 +309,23 @@ impl ServerConfig {
             cfg.limits.max_message_bytes = n;
         }
         cfg.log_format = cli.log_format.or(file.log_format).unwrap_or_default();
+        if let Some(origins) = cli.allowed_origins.or(file.allowed_origins) {
+            cfg.limits.allowed_origins = origins
+                .into_iter()
+                .map(|o| o.trim().to_string())
+                .filter(|o| !o.is_empty())
+                .collect();
+        }
+        if let Some(d) = cli.handshake_timeout.or(file.handshake_timeout) {
+            cfg.limits.handshake_timeout = d;
+        }
+        if let Some(d) = cli.idle_timeout.or(file.idle_timeout) {
+            cfg.limits.idle_timeout = d;
+        }
+        if let Some(d) = cli.resume_grace.or(file.resume_grace) {
+            cfg.limits.resume_grace = d;
+        }
+        cfg.limits.conformance_echo = cli.conformance_echo;
         cfg.tls = match (cli.tls_cert.or(file.tls_cert), cli.tls_key.or(file.tls_key)) {
             (Some(cert), Some(key)) => Some((cert, key)),
             (None, None) => None,
@@ -292,6 +353,45 @@ impl ServerConfig {
         cfg.admin.bind = cli.admin_bind.or(file.admin_bind);
         cfg.admin.rcon_bind = cli.rcon_bind.or(file.rcon_bind);
         Ok(cfg)
+    }
+}
+
+/// Parses a duration such as `500ms`, `5s`, `2m` or a plain number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (number, unit) = t
+        .find(|c: char| c.is_ascii_alphabetic())
+        .map_or((t, "s"), |i| (&t[..i], &t[i..]));
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (e.g. 500ms, 5s, 2m)"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit `{unit}` (use ms, s, m or h)"
+            ));
+        }
+    };
+    if !(seconds.is_finite() && seconds > 0.0) {
+        return Err(format!("`{text}`: a duration must be positive"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Durations in the config file are written like on the command line (`"5s"`).
+mod duration_text {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        text.map(|t| super::parse_duration(&t).map_err(serde::de::Error::custom))
+            .transpose()
     }
 }
 
@@ -353,6 +453,33 @@ mod tests {
         assert_eq!(
             parse(&["--tick-rate", "60"]).expect("60 is fine").tick_rate,
             60
+        );
+    }
+
+    #[test]
+    fn durations_and_origins_parse() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert!(
+            parse_duration("soon").is_err()
+                && parse_duration("5y").is_err()
+                && parse_duration("0s").is_err()
+        );
+        let cfg = parse(&[
+            "--idle-timeout",
+            "7s",
+            "--allowed-origins",
+            "https://a.example, https://b.example",
+        ])
+        .expect("valid");
+        assert_eq!(cfg.limits.idle_timeout, Duration::from_secs(7));
+        assert_eq!(
+            &*cfg.limits.allowed_origins,
+            [
+                "https://a.example".to_string(),
+                "https://b.example".to_string()
+            ]
         );
     }
 

@@ -34,6 +34,10 @@ pub(crate) struct Request {
     pub(crate) ws_version: Option<String>,
     /// The `Authorization` header, read only by the admin endpoint.
     pub(crate) authorization: Option<String>,
+    /// The `Origin` header (browsers send it on WebSocket upgrades).
+    pub(crate) origin: Option<String>,
+    /// The `Host` header.
+    pub(crate) host: Option<String>,
 }
 
 /// Serves one TCP connection: one HTTP request, or a WebSocket session.
@@ -87,6 +91,9 @@ pub async fn serve_connection(mut stream: Conn, peer: SocketAddr, hub: Arc<Hub>,
         ("GET", tickwire_shared::GAME_PATH) => {
             upgrade(stream, peer, request, leftover, hub, limits).await
         }
+        ("GET", crate::echo::ECHO_PATH) if limits.conformance_echo => {
+            crate::echo::serve(stream, request, leftover, limits).await
+        }
         ("GET" | "HEAD", "/healthz") => {
             let _ = respond(&mut stream, 200, "OK", "text/plain", b"ok\n", &[]).await;
         }
@@ -137,6 +144,110 @@ pub async fn serve_connection(mut stream: Conn, peer: SocketAddr, hub: Arc<Hub>,
     }
 }
 
+/// Why an upgrade request is refused: the HTTP answer to send instead of 101.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    status: u16,
+    reason: &'static str,
+    body: &'static [u8],
+    headers: &'static [(&'static str, &'static str)],
+}
+
+impl Refusal {
+    /// Sends the refusal and closes.
+    pub(crate) async fn send(self, stream: &mut Conn) {
+        let _ = respond(
+            stream,
+            self.status,
+            self.reason,
+            "text/plain",
+            self.body,
+            self.headers,
+        )
+        .await;
+    }
+}
+
+/// Checks an upgrade request per RFC 6455 §4.2.1 and the Origin policy; returns the client's key.
+pub(crate) fn check_upgrade(req: &Request, limits: &Limits, tls: bool) -> Result<String, Refusal> {
+    if !(req.upgrade_websocket && req.connection_upgrade) {
+        return Err(Refusal {
+            status: 426,
+            reason: "Upgrade Required",
+            body: b"this endpoint speaks WebSocket only\n",
+            headers: &[("Upgrade", "websocket"), ("Connection", "Upgrade")],
+        });
+    }
+    if req.ws_version.as_deref() != Some("13") {
+        return Err(Refusal {
+            status: 426,
+            reason: "Upgrade Required",
+            body: b"unsupported WebSocket version\n",
+            headers: &[("Sec-WebSocket-Version", "13")],
+        });
+    }
+    let Some(key) = req.ws_key.as_deref().filter(|k| valid_ws_key(k)) else {
+        return Err(Refusal {
+            status: 400,
+            reason: "Bad Request",
+            body: b"missing or invalid Sec-WebSocket-Key\n",
+            headers: &[],
+        });
+    };
+    if !origin_allowed(req, &limits.allowed_origins, tls) {
+        return Err(Refusal {
+            status: 403,
+            reason: "Forbidden",
+            body: b"origin not allowed\n",
+            headers: &[],
+        });
+    }
+    Ok(key.to_string())
+}
+
+/// The Origin policy (CSWSH defence): a request without `Origin` (bots, native clients) is allowed; a browser's
+/// `Origin` must be the server's own (`http(s)://` + the `Host` it asked for) or one of `allowed` exactly
+/// (`*` allows any).
+pub(crate) fn origin_allowed(req: &Request, allowed: &[String], tls: bool) -> bool {
+    let Some(origin) = req.origin.as_deref() else {
+        return true;
+    };
+    if allowed
+        .iter()
+        .any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
+    {
+        return true;
+    }
+    let scheme = if tls { "https" } else { "http" };
+    req.host
+        .as_deref()
+        .is_some_and(|host| origin.eq_ignore_ascii_case(&format!("{scheme}://{host}")))
+}
+
+/// Answers `101 Switching Protocols` and wraps the connection with the server's WebSocket limits, keeping any
+/// bytes the client sent after its request head.
+pub(crate) async fn accept_ws(
+    mut stream: Conn,
+    key: &str,
+    leftover: Vec<u8>,
+    limits: &Limits,
+) -> Option<WebSocketStream<Conn>> {
+    let accept = derive_accept_key(key.as_bytes());
+    let response = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+    );
+    stream.write_all(response.as_bytes()).await.ok()?;
+    Some(
+        WebSocketStream::from_partially_read(
+            stream,
+            leftover,
+            Role::Server,
+            Some(ws_config(limits)),
+        )
+        .await,
+    )
+}
+
 async fn upgrade(
     mut stream: Conn,
     peer: SocketAddr,
@@ -145,41 +256,14 @@ async fn upgrade(
     hub: Arc<Hub>,
     limits: Limits,
 ) {
-    if !(req.upgrade_websocket && req.connection_upgrade) {
-        let _ = respond(
-            &mut stream,
-            426,
-            "Upgrade Required",
-            "text/plain",
-            b"this endpoint speaks WebSocket only\n",
-            &[("Upgrade", "websocket"), ("Connection", "Upgrade")],
-        )
-        .await;
-        return;
-    }
-    if req.ws_version.as_deref() != Some("13") {
-        let _ = respond(
-            &mut stream,
-            426,
-            "Upgrade Required",
-            "text/plain",
-            b"unsupported WebSocket version\n",
-            &[("Sec-WebSocket-Version", "13")],
-        )
-        .await;
-        return;
-    }
-    let Some(key) = req.ws_key.filter(|k| valid_ws_key(k)) else {
-        let _ = respond(
-            &mut stream,
-            400,
-            "Bad Request",
-            "text/plain",
-            b"missing or invalid Sec-WebSocket-Key\n",
-            &[],
-        )
-        .await;
-        return;
+    let key = match check_upgrade(&req, &limits, stream.is_tls()) {
+        Ok(key) => key,
+        Err(refusal) => {
+            if refusal.status == 403 {
+                tracing::info!(%peer, origin = req.origin.as_deref().unwrap_or(""), "upgrade refused: origin not allowed");
+            }
+            return refusal.send(&mut stream).await;
+        }
     };
     if hub.shutting_down() {
         let _ = respond(
@@ -207,21 +291,10 @@ async fn upgrade(
         .await;
         return;
     }
-    let accept = derive_accept_key(key.as_bytes());
-    let response = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
-    );
-    if stream.write_all(response.as_bytes()).await.is_err() {
+    let Some(ws) = accept_ws(stream, &key, leftover, &limits).await else {
         hub.open.fetch_sub(1, Ordering::AcqRel);
         return;
-    }
-    let ws = WebSocketStream::from_partially_read(
-        stream,
-        leftover,
-        Role::Server,
-        Some(ws_config(&limits)),
-    )
-    .await;
+    };
     let key = hub.next_key();
     hub.counters.connections.fetch_add(1, Ordering::Relaxed);
     let span = info_span!(
@@ -307,6 +380,10 @@ pub(crate) fn parse_head(buf: &[u8]) -> Option<(usize, Request)> {
             out.ws_version = Some(value.to_string());
         } else if h.name.eq_ignore_ascii_case("authorization") {
             out.authorization = Some(value.to_string());
+        } else if h.name.eq_ignore_ascii_case("origin") {
+            out.origin = Some(value.to_string());
+        } else if h.name.eq_ignore_ascii_case("host") {
+            out.host = Some(value.to_string());
         }
     }
     Some((len, out))

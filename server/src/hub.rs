@@ -71,6 +71,8 @@ pub struct Join {
     pub out: mpsc::Sender<Bytes>,
     /// Where the tick driver records why it dropped the client.
     pub ctl: Arc<SessionCtl>,
+    /// The resume token from the hello: take back a held player instead of creating one.
+    pub resume: Option<tickwire_shared::ResumeToken>,
 }
 
 /// Connection lifecycle messages, which must never be lost (sent with `send().await` on a bounded queue).
@@ -78,8 +80,10 @@ pub struct Join {
 pub enum Control {
     /// A client completed its hello.
     Join(Join),
-    /// A joined client's connection ended.
+    /// A joined client left for good (it closed normally, or broke the protocol).
     Leave(ClientKey),
+    /// A joined client's connection dropped without a close: hold its player for the resume grace period.
+    Detach(ClientKey),
     /// An operator command that changes or reads the game; answered within the tick that drains it.
     Admin(crate::admin::TickRequest),
 }
@@ -108,6 +112,8 @@ pub struct Counters {
     pub leaves: AtomicU64,
     /// Inputs decoded and queued for the tick.
     pub inputs_received: AtomicU64,
+    /// Client messages dropped by the per-client rate limit.
+    pub messages_dropped: AtomicU64,
     /// Inputs dropped because the tick's input queue was full.
     pub inputs_dropped: AtomicU64,
     /// Ticks whose frame a client could not take (it skipped the tick and will get a snapshot).

@@ -17,8 +17,10 @@
 //! `tickwire-server` binary and the end-to-end tests both use it.
 
 pub mod admin;
+pub mod closing;
 pub mod config;
 pub mod conn;
+pub mod echo;
 pub mod fanout;
 pub mod http;
 pub mod hub;
@@ -199,6 +201,8 @@ async fn accept_loop(
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
+                    // A bounded kernel send buffer: a client that stops reading pins at most this much.
+                    let _ = socket2::SockRef::from(&stream).set_send_buffer_size(limits.send_buffer_bytes);
                     let (hub, limits, tls) = (hub.clone(), limits.clone(), tls.clone());
                     tokio::spawn(async move {
                         let conn = match tls {

@@ -3,31 +3,61 @@
 //! The session decodes client frames with the shared codec and forwards them; it never reads game state. Its
 //! outbound queue is filled only by the tick driver; the session coalesces whatever is queued into one socket
 //! write per wake-up (feed every frame, flush once). Bad input closes this session alone with the close code the
-//! protocol names for it.
+//! protocol names for it. A connection that drops without a close (or stops answering pings) leaves its player
+//! held for resume; one that closes normally or is closed for misbehaving leaves for good.
 
+mod inbound;
+
+use crate::closing::{close_with, going_away, reason};
 use crate::config::Limits;
 use crate::hub::{ClientKey, CloseReason, Control, Hub, Join, SessionCtl, SessionInfo};
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
+use inbound::{Inbound, Stop};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tickwire_shared::{
-    ClientMessage, PROTOCOL_VERSION, Pong, ProtocolError, ServerMessage, close, decode_client,
-    encode_server,
+    ClientMessage, PROTOCOL_VERSION, Pong, ProtocolError, ServerMessage, close, encode_server,
 };
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tracing::{debug, info};
+use tracing::info;
 
-/// How long the server waits for its close frame to be written before dropping the TCP connection.
-const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How a session ended.
+#[derive(Debug)]
+struct End {
+    /// The close the server sends, if it closes.
+    reason: Option<CloseReason>,
+    /// Hold the player for resume (the connection dropped rather than being closed on purpose).
+    hold: bool,
+}
+
+impl End {
+    fn close(reason: CloseReason) -> Self {
+        End {
+            reason: Some(reason),
+            hold: false,
+        }
+    }
+
+    fn from_stop(stop: Stop) -> Self {
+        match stop {
+            Stop::Closed => End {
+                reason: None,
+                hold: false,
+            },
+            Stop::Vanished => End {
+                reason: None,
+                hold: true,
+            },
+            Stop::Close(r) => End::close(r),
+        }
+    }
+}
 
 /// Runs a session to its end. The WebSocket handshake is already done.
 pub async fn run<S>(
@@ -48,41 +78,39 @@ pub async fn run<S>(
             rtt: None,
         },
     );
-    let reason = serve(&mut ws, key, &hub, &limits).await;
-    if let Some(reason) = &reason {
+    let end = serve(&mut ws, key, &hub, &limits).await;
+    if let Some(reason) = &end.reason {
         close_with(&mut ws, reason).await;
     }
     hub.sessions.remove(&key);
-    hub.metrics.disconnect(reason.as_ref().map(|r| r.code));
+    hub.metrics.disconnect(end.reason.as_ref().map(|r| r.code));
     info!(
-        code = reason.as_ref().map(|r| r.code),
-        reason = reason
+        code = end.reason.as_ref().map(|r| r.code),
+        reason = end
+            .reason
             .as_ref()
             .map(|r| r.reason.as_str())
             .unwrap_or("peer closed"),
+        held_for_resume = end.hold,
         "session ended"
     );
 }
 
-/// The session's life; returns the reason the server closes it, or `None` when the peer closed or vanished.
-async fn serve<S>(
-    ws: &mut WebSocketStream<S>,
-    key: ClientKey,
-    hub: &Hub,
-    limits: &Limits,
-) -> Option<CloseReason>
+/// The session's life.
+async fn serve<S>(ws: &mut WebSocketStream<S>, key: ClientKey, hub: &Hub, limits: &Limits) -> End
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut shutdown = hub.shutdown.clone();
+    let mut inbound = Inbound::new(limits);
     // 1. The hello, within the time limit.
     let hello = tokio::select! {
-        _ = crate::hub::shutdown_signalled(&mut shutdown) => return Some(going_away()),
-        first = tokio::time::timeout(limits.hello_timeout, next_client_message(ws, hub, key)) => match first {
-            Err(_) => return Some(reason(close::HELLO_TIMEOUT, "no hello within the time limit")),
-            Ok(Err(end)) => return end,
+        _ = crate::hub::shutdown_signalled(&mut shutdown) => return End::close(going_away()),
+        first = tokio::time::timeout(limits.hello_timeout, inbound.next(ws, hub, key)) => match first {
+            Err(_) => return End::close(reason(close::HELLO_TIMEOUT, "no hello within the time limit")),
+            Ok(Err(stop)) => return End { hold: false, ..End::from_stop(stop) },
             Ok(Ok(ClientMessage::Hello(hello))) => hello,
-            Ok(Ok(_)) => return Some(reason(close::UNEXPECTED_MESSAGE, "the first message must be a hello")),
+            Ok(Ok(_)) => return End::close(reason(close::UNEXPECTED_MESSAGE, "the first message must be a hello")),
         },
     };
     if hello.version != PROTOCOL_VERSION {
@@ -95,7 +123,7 @@ where
             message: message.clone(),
         });
         let _ = ws.send(Message::Binary(encode_server(&error))).await;
-        return Some(reason(close::VERSION_MISMATCH, &message));
+        return End::close(reason(close::VERSION_MISMATCH, &message));
     }
     tracing::Span::current().record("name", hello.name.as_str());
     if let Some(mut info) = hub.sessions.get_mut(&key) {
@@ -110,36 +138,61 @@ where
         name: hello.name,
         out: out_tx,
         ctl: ctl.clone(),
+        resume: hello.resume,
     };
     if hub.control.send(Control::Join(join)).await.is_err() {
-        return Some(going_away());
+        return End::close(going_away());
     }
-    let end = pump(ws, key, &mut out_rx, &ctl, hub, &mut shutdown).await;
-    // Leave before anything else: the tick removes the player and stops writing to our queue.
-    let _ = hub.control.send(Control::Leave(key)).await;
+    let end = pump(
+        ws,
+        key,
+        &mut out_rx,
+        &ctl,
+        hub,
+        limits,
+        &mut inbound,
+        &mut shutdown,
+    )
+    .await;
+    // Tell the tick before anything else: it removes (or holds) the player and stops writing to our queue.
+    let _ = hub
+        .control
+        .send(if end.hold {
+            Control::Detach(key)
+        } else {
+            Control::Leave(key)
+        })
+        .await;
     end
 }
 
-/// The joined phase: frames out, messages in.
+/// The joined phase: frames out, messages in, pings, the idle timeout.
 async fn pump<S>(
     ws: &mut WebSocketStream<S>,
     key: ClientKey,
     out_rx: &mut mpsc::Receiver<Bytes>,
     ctl: &SessionCtl,
     hub: &Hub,
+    limits: &Limits,
+    inbound: &mut Inbound,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
-) -> Option<CloseReason>
+) -> End
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut ping_every = tokio::time::interval(crate::rtt::PING_INTERVAL);
+    // Ping often enough that a live client always answers well within the idle timeout.
+    let mut ping_every =
+        tokio::time::interval(crate::rtt::PING_INTERVAL.min(limits.idle_timeout / 3));
     let mut named = false;
     loop {
         tokio::select! {
-            // Round-trip probe for the console's `players` (see `crate::rtt`).
+            // Keepalive and round-trip probe (see `crate::rtt`); a client silent for too long is gone.
             _ = ping_every.tick() => {
+                if inbound.last_heard.elapsed() > limits.idle_timeout {
+                    return End { reason: Some(reason(close::IDLE_TIMEOUT, "no answer to pings")), hold: true };
+                }
                 if ws.send(Message::Ping(crate::rtt::ping_payload())).await.is_err() {
-                    return None;
+                    return End { reason: None, hold: true };
                 }
             }
             frame = out_rx.recv() => match frame {
@@ -153,18 +206,18 @@ where
                     let mut batch = Some(frame);
                     while let Some(f) = batch.take() {
                         if ws.feed(Message::Binary(f)).await.is_err() {
-                            return None;
+                            return End { reason: None, hold: true };
                         }
                         batch = out_rx.try_recv().ok();
                     }
                     if ws.flush().await.is_err() {
-                        return None;
+                        return End { reason: None, hold: true };
                     }
                 }
-                // The tick driver dropped us: it recorded why (too slow, kicked, shutdown).
-                None => return Some(ctl.close_reason().unwrap_or_else(going_away)),
+                // The tick driver dropped us: it recorded why (too slow, kicked, resume refused).
+                None => return End::close(ctl.close_reason().unwrap_or_else(going_away)),
             },
-            msg = next_client_message(ws, hub, key) => match msg {
+            msg = inbound.next(ws, hub, key) => match msg {
                 Ok(ClientMessage::Input(input)) => {
                     hub.counters.inputs_received.fetch_add(1, Ordering::Relaxed);
                     if hub.inputs.try_send((key, input)).is_err() {
@@ -174,11 +227,11 @@ where
                 Ok(ClientMessage::Ping(ping)) => {
                     let pong = ServerMessage::Pong(Pong { client_time: ping.client_time, server_tick: hub.tick.load(Ordering::Relaxed) });
                     if ws.send(Message::Binary(encode_server(&pong))).await.is_err() {
-                        return None;
+                        return End { reason: None, hold: true };
                     }
                 }
-                Ok(ClientMessage::Hello(_)) => return Some(reason(close::UNEXPECTED_MESSAGE, "hello sent twice")),
-                Err(end) => return end,
+                Ok(ClientMessage::Hello(_)) => return End::close(reason(close::UNEXPECTED_MESSAGE, "hello sent twice")),
+                Err(stop) => return End::from_stop(stop),
             },
             _ = crate::hub::shutdown_signalled(shutdown) => {
                 // Let the tick driver finish its last tick and flush what it queued.
@@ -188,113 +241,8 @@ where
                     }
                 }
                 let _ = ws.flush().await;
-                return Some(going_away());
+                return End::close(going_away());
             }
         }
     }
-}
-
-/// Reads until the next tickwire message. `Err(None)`: the peer closed or the connection died;
-/// `Err(Some(reason))`: the client broke the protocol and must be closed with that reason.
-async fn next_client_message<S>(
-    ws: &mut WebSocketStream<S>,
-    hub: &Hub,
-    key: ClientKey,
-) -> Result<ClientMessage, Option<CloseReason>>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    loop {
-        let msg = match ws.next().await {
-            None => return Err(None),
-            Some(Ok(msg)) => msg,
-            Some(Err(e)) => return Err(read_error_reason(e)),
-        };
-        match msg {
-            Message::Binary(bytes) => {
-                hub.counters
-                    .bytes_in
-                    .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                return decode_client(&bytes).map_err(|e| {
-                    debug!(error = %e, "undecodable message");
-                    Some(reason(
-                        close::INVALID_PAYLOAD,
-                        &format!("invalid message: {e}"),
-                    ))
-                });
-            }
-            Message::Text(_) => {
-                return Err(Some(reason(
-                    close::UNSUPPORTED_DATA,
-                    "text frames are not supported; send binary MessagePack",
-                )));
-            }
-            Message::Close(_) => return Err(None),
-            Message::Pong(payload) => {
-                if let Some(rtt) = crate::rtt::rtt_from_pong(&payload)
-                    && let Some(mut info) = hub.sessions.get_mut(&key)
-                {
-                    info.rtt = Some(rtt);
-                }
-            }
-            // Pings are answered by tungstenite itself; raw frames need nothing.
-            Message::Ping(_) | Message::Frame(_) => continue,
-        }
-    }
-}
-
-/// Maps a read error to the close the server should send, if any.
-fn read_error_reason(e: WsError) -> Option<CloseReason> {
-    match e {
-        WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => Some(reason(
-            close::MESSAGE_TOO_BIG,
-            &format!("message of {size} bytes exceeds the limit of {max_size}"),
-        )),
-        WsError::Capacity(e) => Some(reason(close::MESSAGE_TOO_BIG, &e.to_string())),
-        WsError::Protocol(e) => Some(reason(close::PROTOCOL_ERROR, &e.to_string())),
-        WsError::Utf8(_) => Some(reason(
-            close::INVALID_PAYLOAD,
-            "invalid UTF-8 in a text frame",
-        )),
-        // The connection is gone (reset, closed, I/O error): nobody to tell.
-        _ => None,
-    }
-}
-
-fn reason(code: u16, text: &str) -> CloseReason {
-    CloseReason {
-        code,
-        reason: truncate_reason(text),
-    }
-}
-
-fn going_away() -> CloseReason {
-    reason(close::GOING_AWAY, "server shutting down")
-}
-
-/// Close reasons are limited to 123 bytes by RFC 6455; cut on a character boundary.
-fn truncate_reason(text: &str) -> String {
-    let mut end = text.len().min(123);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_string()
-}
-
-/// Sends a close frame (bounded in time) and waits briefly for the peer's reply.
-async fn close_with<S>(ws: &mut WebSocketStream<S>, why: &CloseReason)
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let frame = CloseFrame {
-        code: CloseCode::from(why.code),
-        reason: why.reason.clone().into(),
-    };
-    let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, async {
-        if ws.close(Some(frame)).await.is_ok() {
-            // Drain until the peer's close reply (or the end of the stream).
-            while let Some(Ok(_)) = ws.next().await {}
-        }
-    })
-    .await;
 }

@@ -18,12 +18,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use tickwire_shared::{PROTOCOL_VERSION, ServerMessage, Welcome, close, encode_server};
+use tickwire_shared::{
+    PROTOCOL_VERSION, ProtocolError, ServerMessage, Welcome, close, encode_server,
+};
 use tickwire_sim::Sim;
 use tokio::sync::mpsc::error::{TryRecvError, TrySendError};
 use tracing::{debug, debug_span, info, warn};
 
 mod ops;
+mod resume;
 
 /// If a tick starts this many periods late, the driver stops trying to catch up and restarts its clock.
 const MAX_CATCH_UP_TICKS: u32 = 5;
@@ -48,6 +51,7 @@ pub struct TickDriver {
     links: BTreeMap<ClientKey, Link>,
     too_slow_after: Duration,
     fanout: Fanout,
+    resume: resume::Resume,
     record: Option<PathBuf>,
 }
 
@@ -70,6 +74,7 @@ impl TickDriver {
             links: BTreeMap::new(),
             too_slow_after: limits.too_slow_after,
             fanout: Fanout::new(limits.catchup_ticks),
+            resume: resume::Resume::new(limits.resume_grace),
             record,
         }
     }
@@ -141,6 +146,10 @@ impl TickDriver {
         let span = debug_span!("tick", tick = self.sim.tick() + 1);
         let _enter = span.enter();
         self.drain_control();
+        for key in self.resume.expired(Instant::now()) {
+            debug!(client = key, "resume grace period over; player removed");
+            self.sim.leave(key);
+        }
         self.drain_inputs();
         self.sim.step();
         let tick = self.sim.tick();
@@ -154,8 +163,20 @@ impl TickDriver {
                 Ok(Control::Join(join)) => self.join(join),
                 Ok(Control::Leave(key)) => {
                     self.sim.leave(key);
+                    self.resume.forget(key);
                     if self.links.remove(&key).is_some() {
                         self.hub.counters.leaves.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                Ok(Control::Detach(key)) => {
+                    if self.links.remove(&key).is_some() {
+                        self.hub.counters.leaves.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if self.sim.player_id(key).is_some() {
+                        self.resume.hold(key, Instant::now());
+                    } else {
+                        self.sim.leave(key); // a spectator: nothing to hold
+                        self.resume.forget(key);
                     }
                 }
                 Ok(Control::Admin(request)) => self.admin(request),
@@ -165,7 +186,27 @@ impl TickDriver {
     }
 
     fn join(&mut self, join: Join) {
-        let you = self.sim.join(join.key, &join.name);
+        let you = match join.resume {
+            None => self.sim.join(join.key, &join.name),
+            Some(token) => match self.resume.claim(&token) {
+                Some(old) if self.sim.rebind(old, join.key) => {
+                    info!(client = join.key, previous = old, "player resumed");
+                    self.sim.player_id(join.key).unwrap_or_default()
+                }
+                _ => {
+                    let message = "resume token unknown, expired or already in use";
+                    let error = ProtocolError {
+                        code: close::RESUME_REFUSED,
+                        message: message.into(),
+                    };
+                    let _ = join
+                        .out
+                        .try_send(encode_server(&ServerMessage::Error(error)));
+                    join.ctl.set_close(close::RESUME_REFUSED, message);
+                    return; // dropping `join.out` ends the session with that reason
+                }
+            },
+        };
         let welcome = encode_server(&ServerMessage::Welcome(Welcome {
             version: PROTOCOL_VERSION,
             you,
@@ -173,6 +214,7 @@ impl TickDriver {
             tick: self.sim.tick(),
             arena: self.sim.arena(),
             rules: self.sim.game_rules(),
+            resume: self.resume.issue(join.key),
         }));
         // A fresh queue always has room; if it does not, the session is already gone.
         join.ctl.set_player(you);
@@ -190,6 +232,7 @@ impl TickDriver {
             );
         } else {
             self.sim.leave(join.key);
+            self.resume.forget(join.key);
         }
     }
 

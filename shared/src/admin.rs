@@ -189,6 +189,7 @@ mod tests {
         let hello = crate::encode_client(&crate::ClientMessage::Hello(crate::Hello {
             version: 1,
             name: "shutdown".into(),
+            resume: None,
         }));
         assert!(
             decode_admin_request(&hello).is_err(),

@@ -4,7 +4,7 @@
 //!
 //! | type | message | shape |
 //! |---|---|---|
-//! | 0 | [`Hello`] | `[0, version, name]` |
+//! | 0 | [`Hello`] | `[0, version, name]` or `[0, version, name, resume]` |
 //! | 1 | [`Input`] | `[1, seq, dx, dy, aim, buttons]` |
 //! | 2 | [`Ping`]  | `[2, client_time]` |
 
@@ -31,7 +31,12 @@ pub struct Hello {
     pub version: u32,
     /// The requested display name. The server trims and shortens it.
     pub name: String,
+    /// The resume token of a previous connection, to get the same player back after a drop.
+    pub resume: Option<ResumeToken>,
 }
+
+/// An unguessable token (128 random bits) that lets a client reclaim its player after a dropped connection.
+pub type ResumeToken = [u8; 16];
 
 /// The player's intent. Intents, never positions: the server decides what they do.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -63,10 +68,13 @@ impl Serialize for ClientMessage {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             ClientMessage::Hello(h) => {
-                let mut t = serializer.serialize_tuple(3)?;
+                let mut t = serializer.serialize_tuple(3 + usize::from(h.resume.is_some()))?;
                 t.serialize_element(&HELLO)?;
                 t.serialize_element(&h.version)?;
                 t.serialize_element(&h.name)?;
+                if let Some(token) = &h.resume {
+                    t.serialize_element(serde_bytes::Bytes::new(token))?;
+                }
                 t.end()
             }
             ClientMessage::Input(i) => {
@@ -122,6 +130,13 @@ impl<'de> Deserialize<'de> for ClientMessage {
                     HELLO => ClientMessage::Hello(Hello {
                         version: field(&mut seq, "version")?,
                         name: field(&mut seq, "name")?,
+                        resume: match seq
+                            .next_element::<Option<serde_bytes::ByteBuf>>()?
+                            .flatten()
+                        {
+                            None => None,
+                            Some(bytes) => Some(token(&bytes).map_err(de::Error::custom)?),
+                        },
                     }),
                     INPUT => ClientMessage::Input(Input {
                         seq: field(&mut seq, "seq")?,
@@ -145,4 +160,11 @@ impl<'de> Deserialize<'de> for ClientMessage {
         }
         deserializer.deserialize_seq(V)
     }
+}
+
+/// A resume token from its bytes: exactly 16 of them.
+pub(crate) fn token(bytes: &[u8]) -> Result<ResumeToken, String> {
+    bytes
+        .try_into()
+        .map_err(|_| format!("a resume token is 16 bytes, not {}", bytes.len()))
 }

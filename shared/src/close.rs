@@ -33,6 +33,11 @@ pub const UNEXPECTED_MESSAGE: u16 = 4003;
 /// The client could not keep up with the server's updates for too long.
 pub const TOO_SLOW: u16 = 4004;
 
+/// The client stopped answering the server's pings.
+pub const IDLE_TIMEOUT: u16 = 4005;
+/// The hello's resume token is unknown, expired or already in use.
+pub const RESUME_REFUSED: u16 = 4006;
+
 /// A short name for a close code, for logs and user interfaces.
 pub fn describe(code: u16) -> &'static str {
     match code {
@@ -50,6 +55,8 @@ pub fn describe(code: u16) -> &'static str {
         HELLO_TIMEOUT => "no hello in time",
         UNEXPECTED_MESSAGE => "unexpected message",
         TOO_SLOW => "client too slow",
+        IDLE_TIMEOUT => "no answer to pings",
+        RESUME_REFUSED => "resume refused",
         _ => "unknown close code",
     }
 }

@@ -151,6 +151,7 @@ mod tests {
             ClientMessage::Hello(Hello {
                 version: 1,
                 name: "ann".into(),
+                resume: Some([7; 16]),
             }),
             ClientMessage::Input(Input {
                 seq: 70000,
@@ -191,6 +192,7 @@ mod tests {
                     projectile_radius: 4.0,
                     max_health: 100,
                 },
+                resume: [0xab; 16],
             }),
             ServerMessage::Snapshot(Snapshot {
                 tick: 5,

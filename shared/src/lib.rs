@@ -23,7 +23,7 @@ pub mod entity;
 pub mod mirror;
 pub mod server;
 
-pub use client::{ClientMessage, Hello, Input, Ping};
+pub use client::{ClientMessage, Hello, Input, Ping, ResumeToken};
 pub use codec::{DecodeError, decode_client, decode_server, encode_client, encode_server};
 pub use entity::{EntityFields, EntityId, EntityState};
 pub use mirror::{Mirror, MirrorError};

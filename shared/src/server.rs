@@ -4,7 +4,7 @@
 //!
 //! | type | message | shape |
 //! |---|---|---|
-//! | 0 | [`Welcome`]  | `[0, version, you, tick_rate, tick, arena, rules]` |
+//! | 0 | [`Welcome`]  | `[0, version, you, tick_rate, tick, arena, rules, resume]` |
 //! | 1 | [`Snapshot`] | `[1, tick, ack, entities]` |
 //! | 2 | [`Delta`]    | `[2, tick, base, ack, spawns, changes, despawns, events]` |
 //! | 3 | [`Pong`]     | `[3, client_time, server_tick]` |
@@ -47,6 +47,8 @@ pub struct Welcome {
     pub arena: Arena,
     /// The game's tuning numbers a client needs to predict and draw.
     pub rules: GameRules,
+    /// The token to present in a later hello to get this player back after a dropped connection.
+    pub resume: crate::client::ResumeToken,
 }
 
 /// Tuning numbers the client needs: `[player_speed, player_radius, projectile_radius, max_health]`.
@@ -228,7 +230,7 @@ impl Serialize for ServerMessage {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             ServerMessage::Welcome(w) => {
-                let mut t = serializer.serialize_tuple(7)?;
+                let mut t = serializer.serialize_tuple(8)?;
                 t.serialize_element(&WELCOME)?;
                 t.serialize_element(&w.version)?;
                 t.serialize_element(&w.you)?;
@@ -236,6 +238,7 @@ impl Serialize for ServerMessage {
                 t.serialize_element(&w.tick)?;
                 t.serialize_element(&w.arena)?;
                 t.serialize_element(&w.rules)?;
+                t.serialize_element(serde_bytes::Bytes::new(&w.resume))?;
                 t.end()
             }
             ServerMessage::Snapshot(s) => {
@@ -282,6 +285,10 @@ impl<'de> Deserialize<'de> for ServerMessage {
                         tick: field(&mut seq, "tick")?,
                         arena: field(&mut seq, "arena")?,
                         rules: field(&mut seq, "rules")?,
+                        resume: {
+                            let bytes: serde_bytes::ByteBuf = field(&mut seq, "resume")?;
+                            crate::client::token(&bytes).map_err(de::Error::custom)?
+                        },
                     }),
                     SNAPSHOT => ServerMessage::Snapshot(Snapshot {
                         tick: field(&mut seq, "tick")?,

@@ -65,7 +65,8 @@ proptest! {
     fn every_encoded_client_message_decodes_to_itself(input in input(), name in ".{0,40}", t in any::<f64>()) {
         for msg in [
             ClientMessage::Input(input),
-            ClientMessage::Hello(Hello { version: input.seq, name: name.clone() }),
+            ClientMessage::Hello(Hello { version: input.seq, name: name.clone(), resume: None }),
+            ClientMessage::Hello(Hello { version: 1, name: name.clone(), resume: Some([input.buttons; 16]) }),
             ClientMessage::Ping(Ping { client_time: t }),
         ] {
             let decoded = decode_client(&encode_client(&msg)).expect("our own encoding decodes");

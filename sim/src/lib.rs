@@ -233,6 +233,9 @@ impl Sim {
                         sim.push_input(*client, &Entry::input(*seq, *dx, *dy, *aim, *buttons));
                     }
                     Entry::TickRate(hz) => sim.set_tick_rate(*hz)?,
+                    Entry::Rebind(old, new) => {
+                        sim.rebind(*old, *new);
+                    }
                 }
             }
             sim.step();
@@ -366,6 +369,24 @@ impl Sim {
             .0
             .insert(client, entity);
         id.0
+    }
+
+    /// Hands `old`'s player to the connection `new` (a resumed session). False when `old` has no player or
+    /// `new` already has one.
+    pub fn rebind(&mut self, old: ClientKey, new: ClientKey) -> bool {
+        let mut clients = self.world.resource_mut::<Clients>();
+        if clients.0.contains_key(&new) {
+            return false;
+        }
+        let Some(entity) = clients.0.remove(&old) else {
+            return false;
+        };
+        clients.0.insert(new, entity);
+        if let Some(mut player) = self.world.get_mut::<Player>(entity) {
+            player.client = new;
+        }
+        self.record(Entry::Rebind(old, new));
+        true
     }
 
     /// Removes `client`'s player, if any.

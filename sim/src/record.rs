@@ -20,6 +20,8 @@ pub enum Entry {
     Input(ClientKey, u32, f32, f32, f32, u8),
     /// The tick rate changed.
     TickRate(u16),
+    /// A resumed connection took over a player: (old client, new client).
+    Rebind(ClientKey, ClientKey),
 }
 
 impl Entry {

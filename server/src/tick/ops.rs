@@ -36,13 +36,14 @@ impl TickDriver {
     fn kick(&mut self, target: &str, reason: &str) -> Result<TickAnswer, String> {
         let roster = self.sim.roster();
         let row = find_player(&roster, target)?;
-        let link = self
-            .links
-            .remove(&row.client)
-            .ok_or_else(|| format!("player {} is already leaving", row.id))?;
-        // The session sees its queue end and closes with this code and reason.
-        link.ctl.set_close(close::KICKED, reason);
-        drop(link);
+        match self.links.remove(&row.client) {
+            // The session sees its queue end and closes with this code and reason.
+            Some(link) => link.ctl.set_close(close::KICKED, reason),
+            // A player held for resume after a dropped connection: removing it is the whole kick.
+            None if self.resume.is_held(row.client) => {}
+            None => return Err(format!("player {} is already leaving", row.id)),
+        }
+        self.resume.forget(row.client);
         self.sim.leave(row.client);
         self.hub.counters.leaves.fetch_add(1, Ordering::Relaxed);
         info!(player = row.id, name = %row.name, reason, "player kicked");
