@@ -13,9 +13,24 @@ const PLAYERS: u64 = 1_000;
 
 /// A large open arena with many spawn points, so 1,000 players are spread out.
 fn sim() -> Sim {
-    let spawns = (0..100).map(|i| Point { x: 100.0 + (i % 10) as f32 * 380.0, y: 100.0 + (i / 10) as f32 * 380.0 }).collect();
-    let map = MapAsset { width: 4000.0, height: 4000.0, walls: Vec::new(), spawns };
-    let mut sim = Sim::new(SimConfig { map, rules: RulesAsset::default_rules(), tick_rate: 30 }).expect("valid");
+    let spawns = (0..100)
+        .map(|i| Point {
+            x: 100.0 + (i % 10) as f32 * 380.0,
+            y: 100.0 + (i / 10) as f32 * 380.0,
+        })
+        .collect();
+    let map = MapAsset {
+        width: 4000.0,
+        height: 4000.0,
+        walls: Vec::new(),
+        spawns,
+    };
+    let mut sim = Sim::new(SimConfig {
+        map,
+        rules: RulesAsset::default_rules(),
+        tick_rate: 30,
+    })
+    .expect("valid");
     for c in 0..PLAYERS {
         sim.join(c, &format!("bot-{c}"));
     }
@@ -26,7 +41,16 @@ fn sim() -> Sim {
 fn feed_inputs(sim: &mut Sim, seq: u32) {
     for c in 0..PLAYERS {
         let a = (c as f32) * 0.37 + seq as f32 * 0.01;
-        sim.push_input(c, &Input { seq, dx: a.cos(), dy: a.sin(), aim: a, buttons: 0 });
+        sim.push_input(
+            c,
+            &Input {
+                seq,
+                dx: a.cos(),
+                dy: a.sin(),
+                aim: a,
+                buttons: 0,
+            },
+        );
     }
 }
 
@@ -65,13 +89,23 @@ fn bench_tick(c: &mut Criterion) {
     feed_inputs(&mut s, 1);
     let ch = s.step().clone();
     group.bench_function("encode_delta_body", |b| {
-        b.iter(|| black_box(encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events).len()))
+        b.iter(|| {
+            black_box(encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events).len())
+        })
     });
     let body = encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events);
-    println!("delta body for {PLAYERS} moving players: {} bytes ({:.1} bytes/player)", body.len(), body.len() as f64 / PLAYERS as f64);
+    println!(
+        "delta body for {PLAYERS} moving players: {} bytes ({:.1} bytes/player)",
+        body.len(),
+        body.len() as f64 / PLAYERS as f64
+    );
 
     group.bench_function("snapshot+encode", |b| {
-        b.iter_batched(|| (), |_| black_box(encode_snapshot_body(&s.snapshot()).len()), BatchSize::SmallInput)
+        b.iter_batched(
+            || (),
+            |_| black_box(encode_snapshot_body(&s.snapshot()).len()),
+            BatchSize::SmallInput,
+        )
     });
     group.finish();
 }

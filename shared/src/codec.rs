@@ -324,7 +324,12 @@ mod tests {
             server_tick: 2,
         }));
         assert_eq!(peek_header(&pong), Some(FrameHeader::Other(3)));
-        for bad in [&[][..], &[0x93, 0x02, 0x01, 0x00], &[0x98, 0x02, 0xcd], &[0xc1]] {
+        for bad in [
+            &[][..],
+            &[0x93, 0x02, 0x01, 0x00],
+            &[0x98, 0x02, 0xcd],
+            &[0xc1],
+        ] {
             assert_eq!(peek_header(bad), None, "{bad:02x?} has no valid header");
         }
     }

@@ -23,7 +23,8 @@ pub mod server;
 
 pub use client::{ClientMessage, Hello, Input, Ping};
 pub use codec::{
-    DecodeError, FrameHeader, decode_client, decode_server, encode_client, encode_server, peek_header,
+    DecodeError, FrameHeader, decode_client, decode_server, encode_client, encode_server,
+    peek_header,
 };
 pub use entity::{EntityFields, EntityId, EntityState};
 pub use mirror::{Mirror, MirrorError};
