@@ -161,7 +161,9 @@ impl Bot {
         let phase = steering.phase();
         let now = Instant::now();
         let mut inputs = interval_at(now + period.mul_f64(phase), period);
-        inputs.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // Skip keeps the inputs on their grid (a late tick does not push the later ones back), so the rate holds
+        // while the bots keep up; when they cannot, the timer-lag figure shows it.
+        inputs.set_missed_tick_behavior(MissedTickBehavior::Skip);
         let mut pings = interval_at(now + PING_EVERY.mul_f64(phase), PING_EVERY);
         pings.set_missed_tick_behavior(MissedTickBehavior::Skip);
         let sends = steering.sends_inputs();
@@ -172,7 +174,8 @@ impl Bot {
             tokio::select! {
                 _ = &mut end => return None,
                 _ = &mut window_at, if self.window.is_none() => self.open_window(client),
-                _ = inputs.tick(), if sends => {
+                due = inputs.tick(), if sends => {
+                    self.timer_lag(due);
                     let you = client.you().unwrap_or(0);
                     let view = self.out.decoder.then_some((&client.mirror, you));
                     if let Some(c) = steering.next(view) {
@@ -182,7 +185,8 @@ impl Bot {
                         }
                     }
                 }
-                _ = pings.tick() => {
+                due = pings.tick() => {
+                    self.timer_lag(due);
                     let t = ctx.start.elapsed().as_micros() as f64;
                     if let Err(e) = client.ping(t).await {
                         return Some(self.dropped(e));
@@ -202,8 +206,16 @@ impl Bot {
         self.window = Some((Instant::now(), client.bytes_received(), client.bytes_sent()));
     }
 
+    fn timer_lag(&mut self, due: Instant) {
+        if self.window.is_some() {
+            let lag = Instant::now().saturating_duration_since(due);
+            self.samples.timer_lag_us.push(lag.as_micros() as u64);
+        }
+    }
+
     fn sent_input(&mut self, seq: u32) {
         self.out.inputs_sent += 1;
+        self.out.inputs_in_window += u64::from(self.window.is_some());
         if self.pending.len() >= MAX_PENDING_INPUTS {
             self.pending.pop_front();
             self.out.inputs_unacked += 1;

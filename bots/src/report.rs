@@ -166,6 +166,8 @@ pub struct BotFigures {
     pub bytes_received_per_s: f64,
     /// Payload bytes sent per second over the window.
     pub bytes_sent_per_s: f64,
+    /// Inputs sent per second over the window.
+    pub inputs_per_s: f64,
     /// Ticks received / ticks the server ran from this bot's first snapshot to the end of the run.
     pub tick_coverage: f64,
     /// Gaps in the tick numbers.

@@ -55,6 +55,8 @@ pub struct Histograms {
     pub jitter_us: Histogram,
     /// Ping → pong round trip, µs.
     pub rtt_us: Histogram,
+    /// How late a bot's timer fired (its input or ping), µs: the load generator's own scheduling delay.
+    pub timer_lag_us: Histogram,
 }
 
 /// The shared histograms behind a lock.
@@ -75,6 +77,7 @@ impl SharedHistograms {
             (&mut h.delta_bytes, &mut s.delta_bytes),
             (&mut h.jitter_us, &mut s.jitter_us),
             (&mut h.rtt_us, &mut s.rtt_us),
+            (&mut h.timer_lag_us, &mut s.timer_lag_us),
         ] {
             for v in src.drain(..) {
                 dst.record(v);
@@ -112,6 +115,8 @@ pub struct Samples {
     pub jitter_us: Vec<u64>,
     /// Ping round trips, µs.
     pub rtt_us: Vec<u64>,
+    /// Timer lateness, µs.
+    pub timer_lag_us: Vec<u64>,
 }
 
 impl Samples {
@@ -120,6 +125,7 @@ impl Samples {
             && self.delta_bytes.is_empty()
             && self.jitter_us.is_empty()
             && self.rtt_us.is_empty()
+            && self.timer_lag_us.is_empty()
     }
 }
 
@@ -155,6 +161,8 @@ pub struct BotOutcome {
     pub bytes_sent: u64,
     /// Inputs sent over the whole connection.
     pub inputs_sent: u64,
+    /// Inputs sent in the window.
+    pub inputs_in_window: u64,
     /// Inputs never acknowledged (still pending at the end, or pushed out of the bounded pending list).
     pub inputs_unacked: u64,
     /// Snapshots received after the first (resynchronisations).

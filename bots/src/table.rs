@@ -87,6 +87,7 @@ pub fn render(r: &Report) -> String {
         2,
     );
     dist_row(&mut out, "ping round trip", &r.rtt_ms, "ms", 2);
+    dist_row(&mut out, "bots' timer lag", &r.timer_lag_ms, "ms", 2);
     dist_row(&mut out, "delta size", &r.delta_bytes, "bytes", 0);
     let _ = writeln!(
         out,
@@ -97,6 +98,7 @@ pub fn render(r: &Report) -> String {
     spread_row(&mut out, "deltas/s", &p.deltas_per_s, 2);
     spread_row(&mut out, "bytes/s received", &p.bytes_received_per_s, 0);
     spread_row(&mut out, "bytes/s sent", &p.bytes_sent_per_s, 0);
+    spread_row(&mut out, "inputs/s sent", &p.inputs_per_s, 2);
     spread_row(&mut out, "tick coverage", &p.tick_coverage, 4);
     let t = &r.totals;
     let _ = writeln!(
@@ -127,6 +129,9 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(out, "\nresult: {word} (exit {code})");
     for reason in &v.reasons {
         let _ = writeln!(out, "  - {reason}");
+    }
+    for w in &v.warnings {
+        let _ = writeln!(out, "warning: {w}");
     }
     out
 }

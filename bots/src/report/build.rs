@@ -27,8 +27,11 @@ pub struct Report {
     pub jitter_ms: Dist,
     /// Input sent → first delta acknowledging it, ms.
     pub input_latency_ms: Dist,
-    /// Ping → pong, ms.
+    /// Ping → pong, ms (the server answers pings from its tick, so this includes up to one tick period).
     pub rtt_ms: Dist,
+    /// How late the bots' own timers fired, ms: the load generator's scheduling delay. When it is large the
+    /// bots were short of CPU, and every latency above includes that delay.
+    pub timer_lag_ms: Dist,
     /// Protocol errors (must be 0).
     pub protocol_errors: Errors,
     /// Entities in bot 0's mirror at the end (it always decodes).
@@ -48,6 +51,8 @@ pub struct PerClient {
     pub bytes_received_per_s: Spread,
     /// Payload bytes sent per second.
     pub bytes_sent_per_s: Spread,
+    /// Inputs sent per second (the input rate, when the bots keep up).
+    pub inputs_per_s: Spread,
     /// Fraction of the server's ticks received (1.0 = every tick).
     pub tick_coverage: Spread,
 }
@@ -98,6 +103,9 @@ pub struct Verdict {
     pub exit_code: super::ExitCode,
     /// Why it is not 0, one line each.
     pub reasons: Vec<String>,
+    /// Signs that the figures do not describe the load asked for (the bots fell behind); they do not change
+    /// the exit status.
+    pub warnings: Vec<String>,
     /// The thresholds checked.
     pub max_p99_latency_ms: Option<f64>,
     /// The thresholds checked.
@@ -200,6 +208,7 @@ impl Report {
                 deltas_per_s: spread(|b| b.deltas_per_s),
                 bytes_received_per_s: spread(|b| b.bytes_received_per_s),
                 bytes_sent_per_s: spread(|b| b.bytes_sent_per_s),
+                inputs_per_s: spread(|b| b.inputs_per_s),
                 tick_coverage: spread(|b| b.tick_coverage),
             },
             totals,
@@ -208,17 +217,20 @@ impl Report {
             jitter_ms: Dist::of(&hist.jitter_us, 1000.0),
             input_latency_ms: Dist::of(&hist.input_latency_us, 1000.0),
             rtt_ms: Dist::of(&hist.rtt_us, 1000.0),
+            timer_lag_ms: Dist::of(&hist.timer_lag_us, 1000.0),
             protocol_errors: errors,
             bot0_mirror_entities: outcomes.first().and_then(|o| o.mirror_entities),
             verdict: Verdict {
                 exit_code: ExitCode::Ok,
                 reasons: Vec::new(),
+                warnings: Vec::new(),
                 max_p99_latency_ms: config.thresholds.max_p99_latency_ms,
                 max_drop_rate: config.thresholds.max_drop_rate,
             },
             bots,
         };
         report.judge();
+        report.warn(config);
         report
     }
 
@@ -266,6 +278,30 @@ impl Report {
         self.verdict.reasons = not_run;
     }
 
+    /// Flags runs whose bots could not keep up: their timers fired late or they sent fewer inputs than asked.
+    fn warn(&mut self, config: &Config) {
+        let Some(rate) = self.run.input_rate_hz else {
+            return;
+        };
+        let period_ms = 1000.0 / rate;
+        if let Some(p99) = self.timer_lag_ms.p99
+            && p99 > period_ms
+        {
+            self.verdict.warnings.push(format!(
+                "the bots' timers fired up to {p99:.1} ms late (p99), more than one input period \
+                 ({period_ms:.1} ms): the load generator was short of CPU and the latencies include its own delay"
+            ));
+        }
+        if config.behaviour != crate::Behaviour::Idle
+            && let Some(mean) = self.per_client.inputs_per_s.mean
+            && mean < 0.9 * rate
+        {
+            self.verdict.warnings.push(format!(
+                "bots sent {mean:.1} inputs/s on average, below 90 % of the {rate:.1} Hz asked for"
+            ));
+        }
+    }
+
     /// The exit status.
     pub fn exit_code(&self) -> ExitCode {
         self.verdict.exit_code
@@ -291,6 +327,7 @@ fn figures(o: &BotOutcome, last_tick: Option<u32>) -> BotFigures {
         deltas_per_s: per_s(o.deltas),
         bytes_received_per_s: per_s(o.bytes_received),
         bytes_sent_per_s: per_s(o.bytes_sent),
+        inputs_per_s: per_s(o.inputs_in_window),
         tick_coverage: if expected == 0 {
             f64::from(u8::from(o.failed.is_none()))
         } else {
