@@ -119,7 +119,7 @@ impl Config {
             ));
         }
         if let Some(ms) = self.thresholds.max_p99_latency_ms
-            && !(ms > 0.0)
+            && (ms.is_nan() || ms <= 0.0)
         {
             return Err(ConfigError::Threshold(
                 "--max-p99-latency-ms must be above 0",
