@@ -3,7 +3,13 @@
 //! Connects to a tickwire server, says hello, and keeps a [`Mirror`] of the world up to date from the server's
 //! snapshots and deltas. The bots, the end-to-end tests and the tools all use this one client, so the wire
 //! format is implemented once on the Rust side (in `tickwire-shared`) and exercised by everything.
+//!
+//! Two levels of receiving: [`Client::recv`] decodes every message and keeps the mirror; [`Client::recv_frame`]
+//! hands back the raw payload (for tools that time, size or only peek at frames) and [`Client::handle_frame`]
+//! turns such a payload into a message exactly as `recv` would. The client counts the payload bytes it sends
+//! and receives.
 
+use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tickwire_shared::{
@@ -14,6 +20,9 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub use tokio_tungstenite::tungstenite::Error as WsError;
+pub use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// The WebSocket type the client uses.
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -58,17 +67,31 @@ pub struct Client {
     /// The welcome, once received.
     pub welcome: Option<Welcome>,
     next_seq: u32,
+    bytes_sent: u64,
+    bytes_received: u64,
 }
 
 impl Client {
     /// Opens the WebSocket (no hello yet).
     pub async fn connect(url: &str) -> Result<Client, ClientError> {
-        let (ws, _response) = tokio_tungstenite::connect_async(url).await?;
+        Self::connect_with_config(url, WebSocketConfig::default()).await
+    }
+
+    /// Opens the WebSocket with explicit buffer and size limits (tungstenite's defaults allocate a 128 KiB read
+    /// buffer per connection, which adds up for thousands of bots).
+    pub async fn connect_with_config(
+        url: &str,
+        config: WebSocketConfig,
+    ) -> Result<Client, ClientError> {
+        let (ws, _response) =
+            tokio_tungstenite::connect_async_with_config(url, Some(config), false).await?;
         Ok(Client {
             ws,
             mirror: Mirror::new(),
             welcome: None,
             next_seq: 1,
+            bytes_sent: 0,
+            bytes_received: 0,
         })
     }
 
@@ -87,6 +110,8 @@ impl Client {
             mirror: Mirror::new(),
             welcome: None,
             next_seq: 1,
+            bytes_sent: 0,
+            bytes_received: 0,
         })
     }
 
@@ -112,8 +137,20 @@ impl Client {
 
     /// Sends one message.
     pub async fn send(&mut self, msg: &ClientMessage) -> Result<(), ClientError> {
-        self.ws.send(Message::Binary(encode_client(msg))).await?;
+        let bytes = encode_client(msg);
+        self.bytes_sent += bytes.len() as u64;
+        self.ws.send(Message::Binary(bytes)).await?;
         Ok(())
+    }
+
+    /// Payload bytes of the game messages sent so far (WebSocket frame headers not included).
+    pub fn bytes_sent(&self) -> u64 {
+        self.bytes_sent
+    }
+
+    /// Payload bytes of the binary frames received so far (WebSocket frame headers not included).
+    pub fn bytes_received(&self) -> u64 {
+        self.bytes_received
     }
 
     /// Sends raw WebSocket message (for tests of what the server does with bad input).
@@ -155,6 +192,13 @@ impl Client {
 
     /// Receives the next game message, applying it to the mirror (and remembering the welcome).
     pub async fn recv(&mut self) -> Result<ServerMessage, ClientError> {
+        let bytes = self.recv_frame().await?;
+        self.handle_frame(&bytes)
+    }
+
+    /// Receives the payload of the next binary frame without decoding it. A close frame, a text frame or the
+    /// end of the stream is an error, as in [`Client::recv`].
+    pub async fn recv_frame(&mut self) -> Result<Bytes, ClientError> {
         loop {
             let msg = match self.ws.next().await {
                 None => return Err(ClientError::Ended),
@@ -162,15 +206,8 @@ impl Client {
             };
             match msg {
                 Message::Binary(bytes) => {
-                    let msg = decode_server(&bytes)?;
-                    match &msg {
-                        ServerMessage::Welcome(w) => self.welcome = Some(w.clone()),
-                        ServerMessage::Snapshot(_) | ServerMessage::Delta(_) => {
-                            self.mirror.apply(&msg)?;
-                        }
-                        _ => {}
-                    }
-                    return Ok(msg);
+                    self.bytes_received += bytes.len() as u64;
+                    return Ok(bytes);
                 }
                 Message::Close(frame) => {
                     let (code, reason) = frame.map_or((1005, String::new()), |f| {
@@ -184,6 +221,19 @@ impl Client {
                 Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
             }
         }
+    }
+
+    /// Decodes a frame's payload and applies it: a welcome is remembered, snapshots and deltas go to the mirror.
+    pub fn handle_frame(&mut self, bytes: &[u8]) -> Result<ServerMessage, ClientError> {
+        let msg = decode_server(bytes)?;
+        match &msg {
+            ServerMessage::Welcome(w) => self.welcome = Some(w.clone()),
+            ServerMessage::Snapshot(_) | ServerMessage::Delta(_) => {
+                self.mirror.apply(&msg)?;
+            }
+            _ => {}
+        }
+        Ok(msg)
     }
 
     /// Receives messages until `done` says so, or fails after `wait`.

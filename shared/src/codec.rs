@@ -123,6 +123,54 @@ fn write_header(out: &mut BytesMut, len: u32, kind: u8, values: &[u32]) {
     }
 }
 
+/// The header of a server frame, read without decoding the body: what a load generator needs to follow the tick
+/// stream and the input acknowledgements cheaply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameHeader {
+    /// `[1, tick, ack, ...]`: a snapshot.
+    Snapshot {
+        /// The snapshot's tick.
+        tick: u32,
+        /// The last input applied.
+        ack: u32,
+    },
+    /// `[2, tick, base, ack, ...]`: a delta.
+    Delta {
+        /// The tick the delta brings the client to.
+        tick: u32,
+        /// The tick it applies to.
+        base: u32,
+        /// The last input applied.
+        ack: u32,
+    },
+    /// Any other message type (welcome, pong, error): decode it with [`decode_server`].
+    Other(u8),
+}
+
+/// Reads the header of a server frame (array length, type and, for snapshots and deltas, the tick numbers and
+/// ack) without touching the body. Returns `None` when the header is not valid: wrong array length for the type,
+/// a value that is not an unsigned integer, or truncated bytes. The body is not checked: a frame with a valid
+/// header may still fail [`decode_server`].
+pub fn peek_header(bytes: &[u8]) -> Option<FrameHeader> {
+    let mut rd = bytes;
+    let len = rmp::decode::read_array_len(&mut rd).ok()?;
+    let kind: u8 = rmp::decode::read_int(&mut rd).ok()?;
+    let mut next = || rmp::decode::read_int::<u32, _>(&mut rd).ok();
+    match (kind, len) {
+        (server::SNAPSHOT, 4) => Some(FrameHeader::Snapshot {
+            tick: next()?,
+            ack: next()?,
+        }),
+        (server::DELTA, 8) => Some(FrameHeader::Delta {
+            tick: next()?,
+            base: next()?,
+            ack: next()?,
+        }),
+        (server::SNAPSHOT | server::DELTA, _) => None,
+        (other, _) => Some(FrameHeader::Other(other)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,6 +302,44 @@ mod tests {
         };
         let framed = snapshot_frame(s.tick, s.ack, &encode_snapshot_body(&s.entities));
         assert_eq!(framed, encode_server(&ServerMessage::Snapshot(s)));
+    }
+
+    #[test]
+    fn peek_header_reads_tick_base_and_ack_without_the_body() {
+        let d = Delta {
+            tick: 100_000,
+            base: 99_999,
+            ack: 70_000,
+            changes: vec![player(3)],
+            ..Default::default()
+        };
+        let bytes = encode_server(&ServerMessage::Delta(d));
+        assert_eq!(
+            peek_header(&bytes),
+            Some(FrameHeader::Delta {
+                tick: 100_000,
+                base: 99_999,
+                ack: 70_000
+            })
+        );
+        let s = snapshot_frame(7, 3, &encode_snapshot_body(&[player(1)]));
+        assert_eq!(
+            peek_header(&s),
+            Some(FrameHeader::Snapshot { tick: 7, ack: 3 })
+        );
+        let pong = encode_server(&ServerMessage::Pong(crate::Pong {
+            client_time: 1.0,
+            server_tick: 2,
+        }));
+        assert_eq!(peek_header(&pong), Some(FrameHeader::Other(3)));
+        for bad in [
+            &[][..],
+            &[0x93, 0x02, 0x01, 0x00],
+            &[0x98, 0x02, 0xcd],
+            &[0xc1],
+        ] {
+            assert_eq!(peek_header(bad), None, "{bad:02x?} has no valid header");
+        }
     }
 
     #[test]

@@ -24,7 +24,10 @@ pub mod mirror;
 pub mod server;
 
 pub use client::{ClientMessage, Hello, Input, Ping, ResumeToken};
-pub use codec::{DecodeError, decode_client, decode_server, encode_client, encode_server};
+pub use codec::{
+    DecodeError, FrameHeader, decode_client, decode_server, encode_client, encode_server,
+    peek_header,
+};
 pub use entity::{EntityFields, EntityId, EntityState};
 pub use mirror::{Mirror, MirrorError};
 pub use server::{

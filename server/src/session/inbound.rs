@@ -73,8 +73,14 @@ impl Inbound {
         } else {
             self.flooding_since.get_or_insert(now);
         }
-        if self.flooding_since.is_some_and(|since| now.duration_since(since) > FLOOD_TOLERANCE) {
-            return Err(reason(close::POLICY_VIOLATION, "too many messages: the client is flooding the server"));
+        if self
+            .flooding_since
+            .is_some_and(|since| now.duration_since(since) > FLOOD_TOLERANCE)
+        {
+            return Err(reason(
+                close::POLICY_VIOLATION,
+                "too many messages: the client is flooding the server",
+            ));
         }
         Ok(admitted)
     }

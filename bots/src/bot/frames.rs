@@ -1,0 +1,118 @@
+//! What a bot does with each frame it receives: follow the tick stream, match acknowledgements to inputs,
+//! measure sizes and jitter, and (for decoder bots) apply the frame to the mirror.
+
+use super::Bot;
+use crate::stats::Live;
+use tickwire_client::Client;
+use tickwire_shared::{FrameHeader, ServerMessage, peek_header};
+use tokio::time::Instant;
+
+impl Bot {
+    /// Handles one received frame's payload.
+    pub(super) fn on_frame(&mut self, client: &mut Client, bytes: &[u8], now: Instant) {
+        let measuring = self.window.is_some();
+        match peek_header(bytes) {
+            None => self.protocol_error(format!(
+                "undecodable frame of {} bytes (no valid message header)",
+                bytes.len()
+            )),
+            Some(FrameHeader::Delta { tick, base, ack }) => {
+                Live::bump(&self.ctx.live.deltas);
+                let fits = self.follow(tick, Some(base));
+                if measuring {
+                    self.out.deltas += 1;
+                    self.samples.delta_bytes.push(bytes.len() as u64);
+                    if let Some(prev) = self.last_delta_at {
+                        let gap = now.duration_since(prev);
+                        let jitter = gap.abs_diff(self.tick_period);
+                        self.samples.jitter_us.push(jitter.as_micros() as u64);
+                    }
+                }
+                self.last_delta_at = Some(now);
+                self.acked(ack, now);
+                if fits {
+                    self.apply(client, bytes);
+                }
+            }
+            Some(FrameHeader::Snapshot { tick, ack }) => {
+                let resync = self.held.is_some();
+                if self.follow(tick, None) {
+                    self.out.resyncs += u64::from(resync);
+                    self.mirror_lost = false;
+                    self.apply(client, bytes);
+                }
+                self.acked(ack, now);
+            }
+            Some(FrameHeader::Other(_)) => match client.handle_frame(bytes) {
+                Ok(ServerMessage::Pong(p)) => {
+                    if measuring {
+                        let sent_us = p.client_time.max(0.0) as u64;
+                        let now_us = now.duration_since(self.ctx.start).as_micros() as u64;
+                        self.samples.rtt_us.push(now_us.saturating_sub(sent_us));
+                    }
+                }
+                Ok(ServerMessage::Error(e)) => {
+                    tracing::debug!(bot = self.out.index, code = e.code, message = %e.message, "server error");
+                }
+                Ok(_) => {}
+                Err(e) => self.protocol_error(e.to_string()),
+            },
+        }
+    }
+
+    /// Follows the tick stream; returns whether the frame fits the tick held (no protocol error).
+    fn follow(&mut self, tick: u32, base: Option<u32>) -> bool {
+        let Some(held) = self.held else {
+            if base.is_some() {
+                self.protocol_error(format!("delta for tick {tick} before any snapshot"));
+                return false;
+            }
+            self.held = Some(tick);
+            self.out.first_tick = Some(tick);
+            return true;
+        };
+        if tick <= held {
+            self.protocol_error(format!("tick went backwards from {held} to {tick}"));
+            return false;
+        }
+        let fits = match base {
+            Some(base) if base != held => {
+                self.protocol_error(format!(
+                    "delta {tick} applies to tick {base}, but the bot holds tick {held}"
+                ));
+                false
+            }
+            _ => true,
+        };
+        self.out.missed_ticks += u64::from(tick - held - 1);
+        self.out.ticks_received += 1;
+        self.held = Some(tick);
+        fits
+    }
+
+    /// A decoder bot decodes the whole frame and applies it to its mirror. After an error the mirror no longer
+    /// matches the server, so deltas are skipped until the next snapshot (one error, not a cascade).
+    fn apply(&mut self, client: &mut Client, bytes: &[u8]) {
+        if !self.out.decoder || self.mirror_lost {
+            return;
+        }
+        if let Err(e) = client.handle_frame(bytes) {
+            self.mirror_lost = true;
+            self.protocol_error(e.to_string());
+        }
+    }
+
+    /// Every pending input whose sequence number `ack` covers has now been acknowledged.
+    fn acked(&mut self, ack: u32, now: Instant) {
+        while let Some(&(seq, sent)) = self.pending.front() {
+            if seq > ack {
+                break;
+            }
+            self.pending.pop_front();
+            if self.window.is_some() {
+                let us = now.duration_since(sent).as_micros() as u64;
+                self.samples.input_latency_us.push(us);
+            }
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! The parameters of a run, with defaults and validation. The command line (`main.rs`) fills a [`Config`];
+//! tests build one directly.
+//!
+//! A run has three phases, all bots ending together: the **ramp** (bot `k` of N starts connecting at
+//! `k/N × ramp`), the **warm-up** (everyone connected, nothing measured yet) and the **window** of `duration`, over
+//! which rates, latencies, sizes and jitter are measured. Connection figures (handshake, join time, failures) and
+//! protocol errors, missed ticks and drops count over the whole run.
+
+use crate::behaviour::Behaviour;
+use std::time::Duration;
+
+/// Pass/fail limits; `None` means "not checked".
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Thresholds {
+    /// Fail when the input latency p99 exceeds this many milliseconds.
+    pub max_p99_latency_ms: Option<f64>,
+    /// Fail when more than this fraction (0–1) of the established connections dropped mid-run.
+    pub max_drop_rate: Option<f64>,
+}
+
+/// Everything that defines a run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The game WebSocket URL, e.g. `ws://127.0.0.1:8080/ws`.
+    pub url: String,
+    /// How many bots.
+    pub clients: usize,
+    /// Connection starts are spread evenly over this long.
+    pub ramp: Duration,
+    /// Time after the ramp before measuring starts.
+    pub warmup: Duration,
+    /// Length of the measurement window (after ramp and warm-up).
+    pub duration: Duration,
+    /// What every bot does.
+    pub behaviour: Behaviour,
+    /// Inputs per second per bot; `None` = the server's tick rate (from the welcome).
+    pub input_rate: Option<f64>,
+    /// Seed of the bots' generators (bot `k` uses `seed + k + 1`).
+    pub seed: u32,
+    /// How many bots decode every frame into a full mirror; `None` = all. Bot 0 always decodes.
+    pub decoders: Option<usize>,
+    /// Most connections in the handshake/join phase at once.
+    pub connect_concurrency: usize,
+    /// Time allowed from starting to connect to holding the first snapshot.
+    pub connect_timeout: Duration,
+    /// Bot names are this prefix followed by the bot's index.
+    pub name_prefix: String,
+    /// Pass/fail limits.
+    pub thresholds: Thresholds,
+}
+
+/// Why a configuration cannot be run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    /// The URL is not a WebSocket URL.
+    #[error("--url must start with ws:// or wss://, got `{0}`")]
+    Url(String),
+    /// No bots asked for.
+    #[error("--clients must be at least 1")]
+    NoClients,
+    /// A zero-length window.
+    #[error("--duration must be longer than 0 s")]
+    NoDuration,
+    /// An input rate out of range.
+    #[error("--input-rate must be between 0.1 and 1000 Hz, got {0}")]
+    InputRate(f64),
+    /// A threshold out of range.
+    #[error("{0}")]
+    Threshold(&'static str),
+    /// Connection concurrency of zero.
+    #[error("--connect-concurrency must be at least 1")]
+    Concurrency,
+}
+
+impl Config {
+    /// A configuration with the defaults: 30 s window, no ramp, wander, every bot decoding.
+    pub fn new(url: impl Into<String>, clients: usize) -> Self {
+        Self {
+            url: url.into(),
+            clients,
+            ramp: Duration::ZERO,
+            warmup: Duration::ZERO,
+            duration: Duration::from_secs(30),
+            behaviour: Behaviour::Wander,
+            input_rate: None,
+            seed: 0,
+            decoders: None,
+            connect_concurrency: 100,
+            connect_timeout: Duration::from_secs(10),
+            name_prefix: "bot-".into(),
+            thresholds: Thresholds::default(),
+        }
+    }
+
+    /// Checks the configuration; every error names the flag to fix.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.url.starts_with("ws://") || self.url.starts_with("wss://")) {
+            return Err(ConfigError::Url(self.url.clone()));
+        }
+        if self.clients == 0 {
+            return Err(ConfigError::NoClients);
+        }
+        if self.duration.is_zero() {
+            return Err(ConfigError::NoDuration);
+        }
+        if let Some(hz) = self.input_rate
+            && !(0.1..=1000.0).contains(&hz)
+        {
+            return Err(ConfigError::InputRate(hz));
+        }
+        if self.connect_concurrency == 0 {
+            return Err(ConfigError::Concurrency);
+        }
+        if let Some(r) = self.thresholds.max_drop_rate
+            && !(0.0..=1.0).contains(&r)
+        {
+            return Err(ConfigError::Threshold(
+                "--max-drop-rate is a fraction from 0 to 1",
+            ));
+        }
+        if let Some(ms) = self.thresholds.max_p99_latency_ms
+            && (ms.is_nan() || ms <= 0.0)
+        {
+            return Err(ConfigError::Threshold(
+                "--max-p99-latency-ms must be above 0",
+            ));
+        }
+        Ok(())
+    }
+
+    /// How many bots decode fully (at least 1: bot 0 always does).
+    pub fn decoder_count(&self) -> usize {
+        self.decoders.unwrap_or(self.clients).clamp(1, self.clients)
+    }
+
+    /// Whether bot `index` decodes fully: bots `0..decoder_count()`.
+    pub fn is_decoder(&self, index: usize) -> bool {
+        index < self.decoder_count()
+    }
+
+    /// Ramp + warm-up + window.
+    pub fn total(&self) -> Duration {
+        self.ramp + self.warmup + self.duration
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_bot_zero_always_decodes() {
+        let mut c = Config::new("ws://127.0.0.1:1/ws", 10);
+        assert_eq!(c.validate(), Ok(()));
+        assert_eq!(c.decoder_count(), 10);
+        c.decoders = Some(0);
+        assert_eq!(c.decoder_count(), 1);
+        assert!(c.is_decoder(0) && !c.is_decoder(1));
+    }
+
+    #[test]
+    fn bad_values_name_the_flag() {
+        let base = Config::new("ws://h/ws", 1);
+        let mut c = base.clone();
+        c.url = "http://h/ws".into();
+        assert!(c.validate().is_err_and(|e| e.to_string().contains("--url")));
+        let mut c = base.clone();
+        c.input_rate = Some(0.0);
+        assert!(
+            c.validate()
+                .is_err_and(|e| e.to_string().contains("--input-rate"))
+        );
+        let mut c = base;
+        c.thresholds.max_drop_rate = Some(2.0);
+        assert!(
+            c.validate()
+                .is_err_and(|e| e.to_string().contains("--max-drop-rate"))
+        );
+    }
+}

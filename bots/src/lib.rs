@@ -1,0 +1,48 @@
+//! # tickwire-bots: headless bot clients for load tests
+//!
+//! Starts N real clients against a tickwire server (each does the real WebSocket handshake, says hello, sends
+//! inputs with sequence numbers and follows the server's tick stream), measures what they experience, and
+//! returns a [`Report`] that the `tickwire-bots` binary prints as a table and writes as JSON.
+//!
+//! All wire work goes through `tickwire-client` and `tickwire-shared`: a bot is a client, not a second
+//! implementation of the protocol. Bots are tokio tasks (no thread per bot); each sleeps on its input timer, its
+//! ping timer and its socket, and nothing else.
+//!
+//! Modules:
+//! - [`config`]: the run's parameters ([`Config`]) and their validation.
+//! - [`behaviour`]: what a bot does with its inputs, and the seeded generator that makes runs reproducible.
+//! - `bot`: one bot's life: connect, join, send, receive, check, measure.
+//! - [`stats`]: live counters, the shared histograms, and each bot's outcome.
+//! - [`histogram`]: the histogram and the percentile rule behind every figure.
+//! - [`report`]: the report (what the JSON holds) and the pass/fail verdict.
+//! - `table`: the human-readable summary.
+//! - `progress`: the live progress line.
+//! - `run`: starts the bots on the ramp and collects their outcomes.
+
+pub mod behaviour;
+mod bot;
+pub mod config;
+pub mod histogram;
+mod progress;
+pub mod report;
+mod run;
+pub mod stats;
+mod table;
+
+pub use behaviour::Behaviour;
+pub use config::{Config, ConfigError, Thresholds};
+pub use progress::Progress;
+pub use report::{ExitCode, Report};
+pub use run::run;
+pub use table::render as render_table;
+
+/// Why a run could not produce a report.
+#[derive(Debug, thiserror::Error)]
+pub enum BotsError {
+    /// The configuration is not usable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A bot task panicked (a bug in the bots, not in the server).
+    #[error("a bot task failed: {0}")]
+    BotPanicked(String),
+}

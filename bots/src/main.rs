@@ -1,0 +1,163 @@
+//! `tickwire-bots`: headless bot clients that load a tickwire server and report what the players experience.
+
+use anyhow::Context;
+use clap::Parser;
+use std::path::PathBuf;
+use std::time::Duration;
+use tickwire_bots::{Behaviour, Config, Progress, Thresholds};
+use tracing_subscriber::EnvFilter;
+
+/// Command-line interface.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tickwire-bots",
+    version,
+    about = "Headless tickwire bots for load tests: N real clients join a server, play, and report what they saw",
+    long_about = "Headless tickwire bots for load tests.\n\n\
+        Each bot is a real client: WebSocket handshake, hello with a name, inputs with sequence numbers, and it \
+        follows every tick the server sends. Bots connect evenly over --ramp, play through --warmup, and are \
+        measured over --duration; then a summary table is printed (and --json writes the same figures).",
+    after_help = "Durations accept units: 500ms, 5s, 2m, 1h.\n\n\
+        Exit status: 0 = every bot joined, no protocol error, no threshold crossed; \
+        1 = a --max-* threshold was crossed or a protocol error occurred; \
+        2 = bad usage, or bots could not connect/join (the load asked for was not applied).\n\n\
+        The process raises its open-file limit (RLIMIT_NOFILE) to what --clients needs when the hard limit \
+        allows. A tickwire server accepts 1024 clients by default: start it with --max-clients for more.\n\
+        Logs go to stderr and follow RUST_LOG (default: warn). See docs/BOTS.md for the report's fields."
+)]
+struct Cli {
+    /// Game WebSocket URL of the server.
+    #[arg(long, value_name = "URL", default_value = "ws://127.0.0.1:8080/ws")]
+    url: String,
+    /// Number of bots.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    clients: usize,
+    /// Spread connection starts evenly over this long (bot k of N starts at k/N × ramp).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    ramp: Duration,
+    /// Wait this long after the ramp before measuring (lets the server and the bots settle).
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    warmup: Duration,
+    /// Length of the measurement window, after ramp and warm-up; then every bot closes with 1000.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    duration: Duration,
+    /// What bots do: wander (random walk, new direction every second), chase (the nearest player; needs a
+    /// mirror, so non-decoding bots wander), idle (no inputs, a ping a second), fire (wander holding fire).
+    #[arg(long, value_enum, value_name = "BEHAVIOUR", default_value_t = Behaviour::Wander)]
+    behaviour: Behaviour,
+    /// Inputs per second per bot (default: the server's tick rate, from the welcome).
+    #[arg(long, value_name = "HZ")]
+    input_rate: Option<f64>,
+    /// Seed for the bots' random walks: bot k uses mulberry32(seed + k + 1). Same seed, same inputs.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    seed: u32,
+    /// Only this many bots decode every frame into a full mirror; the others read each frame's header (tick,
+    /// base, ack) to check tick continuity and measure latency. Bot 0 always decodes. Default: all.
+    #[arg(long, value_name = "K")]
+    decoders: Option<usize>,
+    /// Most connections in the handshake/join phase at once.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    connect_concurrency: usize,
+    /// Time a bot gets from starting to connect to holding its first snapshot.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    connect_timeout: Duration,
+    /// Write the report as JSON to this file ("-" for stdout, which then gets no table).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Exit 1 when the input latency p99 (input sent → first delta acknowledging it) exceeds this.
+    #[arg(long, value_name = "MS")]
+    max_p99_latency_ms: Option<f64>,
+    /// Exit 1 when more than this fraction (0–1) of the established connections dropped mid-run.
+    #[arg(long, value_name = "FRACTION")]
+    max_drop_rate: Option<f64>,
+    /// Worker threads of the bots' runtime (default: the CPUs this process may use).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// No progress display.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return std::process::ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => std::process::ExitCode::from(code),
+        Err(e) => {
+            eprintln!("tickwire-bots: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = Config {
+        url: cli.url,
+        clients: cli.clients,
+        ramp: cli.ramp,
+        warmup: cli.warmup,
+        duration: cli.duration,
+        behaviour: cli.behaviour,
+        input_rate: cli.input_rate,
+        seed: cli.seed,
+        decoders: cli.decoders,
+        connect_concurrency: cli.connect_concurrency,
+        connect_timeout: cli.connect_timeout,
+        name_prefix: "bot-".into(),
+        thresholds: Thresholds {
+            max_p99_latency_ms: cli.max_p99_latency_ms,
+            max_drop_rate: cli.max_drop_rate,
+        },
+    };
+    config.validate()?;
+    raise_open_files(config.clients);
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = cli.threads {
+        builder.worker_threads(n.max(1));
+    }
+    let runtime = builder.enable_all().thread_name("tickwire-bots").build()?;
+    let progress = if cli.quiet {
+        Progress::Off
+    } else {
+        Progress::Auto
+    };
+    let report = runtime.block_on(tickwire_bots::run(config, progress))?;
+    let json = serde_json::to_string_pretty(&report)?;
+    match cli.json.as_deref() {
+        Some(p) if p.as_os_str() == "-" => println!("{json}"),
+        other => {
+            print!("{}", tickwire_bots::render_table(&report));
+            if let Some(path) = other {
+                std::fs::write(path, json + "\n")
+                    .with_context(|| format!("writing the report to {}", path.display()))?;
+            }
+        }
+    }
+    Ok(report.exit_code().into())
+}
+
+/// Raises the soft open-file limit to cover one socket per bot plus some headroom, as far as the hard limit
+/// allows; warns when that is not enough.
+fn raise_open_files(clients: usize) {
+    let wanted = clients as u64 + 256;
+    match rlimit::increase_nofile_limit(wanted) {
+        Ok(got) if got < wanted => tracing::warn!(
+            wanted,
+            got,
+            "the open-file limit is below what --clients needs: some bots will fail to connect"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
+    }
+}

@@ -1,0 +1,339 @@
+//! Building the report from the bots' outcomes, and the verdict.
+
+use super::{BotFigures, Connections, Dist, DropCount, ExitCode, RunInfo, SCHEMA, Spread};
+use crate::config::Config;
+use crate::stats::{BotOutcome, Histograms};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Everything a run measured. `--json` writes exactly this.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// [`SCHEMA`].
+    pub schema: &'static str,
+    /// What ran.
+    pub run: RunInfo,
+    /// Connections.
+    pub connections: Connections,
+    /// Per-client rates and tick coverage, spread over the bots that joined.
+    pub per_client: PerClient,
+    /// Totals over all bots (window figures: deltas, bytes; whole-run: inputs, resyncs).
+    pub totals: Totals,
+    /// Delta payload size, bytes.
+    pub delta_bytes: Dist,
+    /// Gaps in the server tick numbers.
+    pub missed_ticks: Missed,
+    /// |delta inter-arrival − tick period|, ms.
+    pub jitter_ms: Dist,
+    /// Input sent → first delta acknowledging it, ms.
+    pub input_latency_ms: Dist,
+    /// Ping → pong, ms (the server answers pings from its tick, so this includes up to one tick period).
+    pub rtt_ms: Dist,
+    /// How late the bots' own timers fired, ms: the load generator's scheduling delay. When it is large the
+    /// bots were short of CPU, and every latency above includes that delay.
+    pub timer_lag_ms: Dist,
+    /// Protocol errors (must be 0).
+    pub protocol_errors: Errors,
+    /// Entities in bot 0's mirror at the end (it always decodes).
+    pub bot0_mirror_entities: Option<usize>,
+    /// Pass or fail.
+    pub verdict: Verdict,
+    /// Each bot's figures, by index.
+    pub bots: Vec<BotFigures>,
+}
+
+/// Per-client figures, spread over the bots that joined.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PerClient {
+    /// Deltas received per second.
+    pub deltas_per_s: Spread,
+    /// Payload bytes received per second.
+    pub bytes_received_per_s: Spread,
+    /// Payload bytes sent per second.
+    pub bytes_sent_per_s: Spread,
+    /// Inputs sent per second (the input rate, when the bots keep up).
+    pub inputs_per_s: Spread,
+    /// Fraction of the server's ticks received (1.0 = every tick).
+    pub tick_coverage: Spread,
+}
+
+/// Run totals.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    /// Deltas received in the window.
+    pub deltas: u64,
+    /// Payload bytes received in the window.
+    pub bytes_received: u64,
+    /// Payload bytes sent in the window.
+    pub bytes_sent: u64,
+    /// Inputs sent.
+    pub inputs_sent: u64,
+    /// Inputs never acknowledged.
+    pub inputs_unacked: u64,
+    /// Snapshots after the first (the server resynchronised a bot that fell behind).
+    pub resyncs: u64,
+}
+
+/// Missed ticks.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Missed {
+    /// Ticks missed, all bots.
+    pub total: u64,
+    /// Bots that missed at least one.
+    pub clients_with_gaps: u64,
+    /// The most one bot missed.
+    pub max_per_client: u64,
+}
+
+/// Protocol errors.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Errors {
+    /// All bots.
+    pub total: u64,
+    /// Bots with at least one.
+    pub clients: u64,
+    /// The first few messages, prefixed with the bot index.
+    pub examples: Vec<String>,
+}
+
+/// The verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    /// The exit status: 0 ok, 1 threshold crossed or protocol errors, 2 load not applied.
+    pub exit_code: super::ExitCode,
+    /// Why it is not 0, one line each.
+    pub reasons: Vec<String>,
+    /// Signs that the figures do not describe the load asked for (the bots fell behind); they do not change
+    /// the exit status.
+    pub warnings: Vec<String>,
+    /// The thresholds checked.
+    pub max_p99_latency_ms: Option<f64>,
+    /// The thresholds checked.
+    pub max_drop_rate: Option<f64>,
+}
+
+impl Report {
+    /// Assembles the report.
+    pub(crate) fn build(
+        config: &Config,
+        outcomes: &[BotOutcome],
+        hist: &Histograms,
+        elapsed_s: f64,
+    ) -> Report {
+        let joined: Vec<&BotOutcome> = outcomes.iter().filter(|o| o.failed.is_none()).collect();
+        let tick_rate = joined.iter().find_map(|o| o.tick_rate);
+        let last_tick = joined.iter().filter_map(|o| o.last_tick).max();
+        let bots: Vec<BotFigures> = outcomes.iter().map(|o| figures(o, last_tick)).collect();
+        let joined_figs: Vec<&BotFigures> = bots.iter().filter(|b| b.established).collect();
+        let spread =
+            |f: fn(&BotFigures) -> f64| Spread::of(joined_figs.iter().map(|b| f(b)).collect());
+
+        let mut connections = Connections {
+            attempted: outcomes.len() as u64,
+            established: joined.len() as u64,
+            failed: (outcomes.len() - joined.len()) as u64,
+            handshake_ms: Dist::of(&hist.handshake_us, 1000.0),
+            join_to_first_snapshot_ms: Dist::of(&hist.join_us, 1000.0),
+            ..Default::default()
+        };
+        let mut drops: BTreeMap<(Option<u16>, String), u64> = BTreeMap::new();
+        for o in outcomes {
+            if let Some(reason) = &o.failed {
+                *connections
+                    .failed_reasons
+                    .entry(reason.clone())
+                    .or_default() += 1;
+            }
+            if let Some(d) = &o.dropped {
+                *drops.entry((d.code, d.reason.clone())).or_default() += 1;
+                connections.dropped += 1;
+            }
+        }
+        connections.dropped_reasons = drops
+            .into_iter()
+            .map(|((code, reason), count)| DropCount {
+                code,
+                reason,
+                count,
+            })
+            .collect();
+        if connections.established > 0 {
+            connections.drop_rate = connections.dropped as f64 / connections.established as f64;
+        }
+
+        let mut totals = Totals::default();
+        let mut missed = Missed::default();
+        let mut errors = Errors::default();
+        for o in outcomes {
+            totals.deltas += o.deltas;
+            totals.bytes_received += o.bytes_received;
+            totals.bytes_sent += o.bytes_sent;
+            totals.inputs_sent += o.inputs_sent;
+            totals.inputs_unacked += o.inputs_unacked;
+            totals.resyncs += o.resyncs;
+            missed.total += o.missed_ticks;
+            missed.clients_with_gaps += u64::from(o.missed_ticks > 0);
+            missed.max_per_client = missed.max_per_client.max(o.missed_ticks);
+            errors.total += o.protocol_errors;
+            errors.clients += u64::from(o.protocol_errors > 0);
+            for e in &o.error_examples {
+                if errors.examples.len() < 10 {
+                    errors.examples.push(format!("bot {}: {e}", o.index));
+                }
+            }
+        }
+        let decoders = config.decoder_count();
+        let mut report = Report {
+            schema: SCHEMA,
+            run: RunInfo {
+                url: config.url.clone(),
+                clients: config.clients,
+                ramp_s: config.ramp.as_secs_f64(),
+                warmup_s: config.warmup.as_secs_f64(),
+                duration_s: config.duration.as_secs_f64(),
+                behaviour: config.behaviour,
+                input_rate_hz: config.input_rate.or(tick_rate.map(f64::from)),
+                seed: config.seed,
+                decoders,
+                decode_mode: if decoders == config.clients {
+                    "full"
+                } else {
+                    "partial"
+                },
+                tick_rate_hz: tick_rate,
+                elapsed_s,
+            },
+            connections,
+            per_client: PerClient {
+                deltas_per_s: spread(|b| b.deltas_per_s),
+                bytes_received_per_s: spread(|b| b.bytes_received_per_s),
+                bytes_sent_per_s: spread(|b| b.bytes_sent_per_s),
+                inputs_per_s: spread(|b| b.inputs_per_s),
+                tick_coverage: spread(|b| b.tick_coverage),
+            },
+            totals,
+            delta_bytes: Dist::of(&hist.delta_bytes, 1.0),
+            missed_ticks: missed,
+            jitter_ms: Dist::of(&hist.jitter_us, 1000.0),
+            input_latency_ms: Dist::of(&hist.input_latency_us, 1000.0),
+            rtt_ms: Dist::of(&hist.rtt_us, 1000.0),
+            timer_lag_ms: Dist::of(&hist.timer_lag_us, 1000.0),
+            protocol_errors: errors,
+            bot0_mirror_entities: outcomes.first().and_then(|o| o.mirror_entities),
+            verdict: Verdict {
+                exit_code: ExitCode::Ok,
+                reasons: Vec::new(),
+                warnings: Vec::new(),
+                max_p99_latency_ms: config.thresholds.max_p99_latency_ms,
+                max_drop_rate: config.thresholds.max_drop_rate,
+            },
+            bots,
+        };
+        report.judge();
+        report.warn(config);
+        report
+    }
+
+    /// Sets the verdict from the figures and the thresholds.
+    fn judge(&mut self) {
+        let mut failed = Vec::new();
+        let mut not_run = Vec::new();
+        let c = &self.connections;
+        if c.failed > 0 {
+            not_run.push(format!(
+                "{} of {} bots could not connect or join",
+                c.failed, c.attempted
+            ));
+        }
+        if self.protocol_errors.total > 0 {
+            failed.push(format!(
+                "{} protocol errors in {} bots",
+                self.protocol_errors.total, self.protocol_errors.clients
+            ));
+        }
+        if let Some(max) = self.verdict.max_p99_latency_ms {
+            match self.input_latency_ms.p99 {
+                Some(p99) if p99 > max => {
+                    failed.push(format!("input latency p99 {p99:.1} ms > {max} ms"))
+                }
+                None if c.established > 0 => {
+                    failed.push("input latency p99 unknown: no input was acknowledged".into())
+                }
+                _ => {}
+            }
+        }
+        if let Some(max) = self.verdict.max_drop_rate
+            && c.drop_rate > max
+        {
+            failed.push(format!("drop rate {:.4} > {max}", c.drop_rate));
+        }
+        self.verdict.exit_code = if !not_run.is_empty() {
+            ExitCode::NotRun
+        } else if !failed.is_empty() {
+            ExitCode::Failed
+        } else {
+            ExitCode::Ok
+        };
+        not_run.extend(failed);
+        self.verdict.reasons = not_run;
+    }
+
+    /// Flags runs whose bots could not keep up: their timers fired late or they sent fewer inputs than asked.
+    fn warn(&mut self, config: &Config) {
+        let Some(rate) = self.run.input_rate_hz else {
+            return;
+        };
+        let period_ms = 1000.0 / rate;
+        if let Some(p99) = self.timer_lag_ms.p99
+            && p99 > period_ms
+        {
+            self.verdict.warnings.push(format!(
+                "the bots' timers fired up to {p99:.1} ms late (p99), more than one input period \
+                 ({period_ms:.1} ms): the load generator was short of CPU and the latencies include its own delay"
+            ));
+        }
+        if config.behaviour != crate::Behaviour::Idle
+            && let Some(mean) = self.per_client.inputs_per_s.mean
+            && mean < 0.9 * rate
+        {
+            self.verdict.warnings.push(format!(
+                "bots sent {mean:.1} inputs/s on average, below 90 % of the {rate:.1} Hz asked for"
+            ));
+        }
+    }
+
+    /// The exit status.
+    pub fn exit_code(&self) -> ExitCode {
+        self.verdict.exit_code
+    }
+}
+
+fn figures(o: &BotOutcome, last_tick: Option<u32>) -> BotFigures {
+    let per_s = |v: u64| {
+        if o.measured_secs > 0.0 {
+            v as f64 / o.measured_secs
+        } else {
+            0.0
+        }
+    };
+    let expected = match (o.first_tick, last_tick) {
+        (Some(first), Some(last)) if last > first => u64::from(last - first),
+        _ => 0,
+    };
+    BotFigures {
+        index: o.index,
+        decoder: o.decoder,
+        established: o.failed.is_none(),
+        deltas_per_s: per_s(o.deltas),
+        bytes_received_per_s: per_s(o.bytes_received),
+        bytes_sent_per_s: per_s(o.bytes_sent),
+        inputs_per_s: per_s(o.inputs_in_window),
+        tick_coverage: if expected == 0 {
+            f64::from(u8::from(o.failed.is_none()))
+        } else {
+            (o.ticks_received as f64 / expected as f64).min(1.0)
+        },
+        missed_ticks: o.missed_ticks,
+        protocol_errors: o.protocol_errors,
+    }
+}

@@ -1,0 +1,77 @@
+//! Starts the bots on the ramp, shows progress, and collects every bot's outcome into the report.
+
+use crate::config::Config;
+use crate::progress::{self, Progress};
+use crate::report::Report;
+use crate::stats::{Live, SharedHistograms};
+use crate::{BotsError, bot};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+/// What every bot of a run shares.
+#[derive(Debug)]
+pub(crate) struct RunCtx {
+    pub config: Config,
+    /// When bot 0 starts connecting.
+    pub start: Instant,
+    /// When the measurement window opens (after ramp and warm-up).
+    pub measure_from: Instant,
+    /// When every bot stops.
+    pub end_at: Instant,
+    pub live: Live,
+    pub hist: SharedHistograms,
+    /// Bounds the connections in the handshake/join phase.
+    pub connecting: Semaphore,
+}
+
+/// Runs the bots described by `config` to the end and returns the report.
+///
+/// Must be called inside a tokio runtime; the bots are tasks on it. A server that cannot be reached is not an
+/// error here: every bot's failure is in the report (and its verdict).
+pub async fn run(config: Config, progress: Progress) -> Result<Report, BotsError> {
+    config.validate()?;
+    let start = Instant::now() + Duration::from_millis(10);
+    let measure_from = start + config.ramp + config.warmup;
+    let ctx = Arc::new(RunCtx {
+        start,
+        measure_from,
+        end_at: measure_from + config.duration,
+        live: Live::default(),
+        hist: SharedHistograms::default(),
+        connecting: Semaphore::new(config.connect_concurrency),
+        config,
+    });
+    tracing::info!(
+        clients = ctx.config.clients,
+        url = %ctx.config.url,
+        decoders = ctx.config.decoder_count(),
+        "starting bots"
+    );
+    let mut bots = JoinSet::new();
+    for index in 0..ctx.config.clients {
+        bots.spawn(bot::run(ctx.clone(), index));
+    }
+    let shown = progress::spawn(ctx.clone(), progress);
+    let mut outcomes = Vec::with_capacity(ctx.config.clients);
+    while let Some(joined) = bots.join_next().await {
+        match joined {
+            Ok(outcome) => outcomes.push(outcome),
+            Err(e) => {
+                shown.stop().await;
+                return Err(BotsError::BotPanicked(e.to_string()));
+            }
+        }
+    }
+    shown.stop().await;
+    outcomes.sort_by_key(|o| o.index);
+    let elapsed = start.elapsed().as_secs_f64();
+    Ok(Report::build(
+        &ctx.config,
+        &outcomes,
+        &ctx.hist.snapshot(),
+        elapsed,
+    ))
+}

@@ -1,0 +1,137 @@
+//! The human-readable summary: the report's figures as a few aligned tables and a verdict line.
+
+use crate::report::{Dist, ExitCode, Report, Spread};
+use std::fmt::Write;
+
+fn num(v: Option<f64>, decimals: usize) -> String {
+    v.map_or("-".into(), |v| format!("{v:.decimals$}"))
+}
+
+fn dist_row(out: &mut String, name: &str, d: &Dist, unit: &str, decimals: usize) {
+    let _ = writeln!(
+        out,
+        "  {name:<28} {:>10} {:>10} {:>10} {:>10}  {unit}  (n={})",
+        num(d.p50, decimals),
+        num(d.p99, decimals),
+        num(d.max, decimals),
+        num(d.mean, decimals),
+        d.count
+    );
+}
+
+fn spread_row(out: &mut String, name: &str, s: &Spread, decimals: usize) {
+    let _ = writeln!(
+        out,
+        "  {name:<28} {:>10} {:>10} {:>10} {:>10}",
+        num(s.min, decimals),
+        num(s.p50, decimals),
+        num(s.mean, decimals),
+        num(s.max, decimals),
+    );
+}
+
+/// Renders the report as text for a terminal.
+pub fn render(r: &Report) -> String {
+    let mut out = String::new();
+    let run = &r.run;
+    let _ = writeln!(
+        out,
+        "tickwire-bots: {} clients ({:?}) against {}\n  ramp {:.1} s, warm-up {:.1} s, window {:.1} s; server {} Hz; \
+         inputs {} Hz; decoding: {} ({} of {} bots keep a full mirror)",
+        run.clients,
+        run.behaviour,
+        run.url,
+        run.ramp_s,
+        run.warmup_s,
+        run.duration_s,
+        run.tick_rate_hz.map_or("?".into(), |t| t.to_string()),
+        num(run.input_rate_hz, 1),
+        run.decode_mode,
+        run.decoders,
+        run.clients,
+    );
+    let c = &r.connections;
+    let _ = writeln!(
+        out,
+        "\nconnections: attempted {}, established {}, failed {}, dropped {} (drop rate {:.4})",
+        c.attempted, c.established, c.failed, c.dropped, c.drop_rate
+    );
+    for (reason, n) in &c.failed_reasons {
+        let _ = writeln!(out, "  failed  {n:>6} × {reason}");
+    }
+    for d in &c.dropped_reasons {
+        let code = d.code.map_or("no close frame".into(), |c| {
+            format!("{c} {}", tickwire_shared::close::describe(c))
+        });
+        let _ = writeln!(out, "  dropped {:>6} × {code}: {}", d.count, d.reason);
+    }
+    let _ = writeln!(
+        out,
+        "\n  {:<28} {:>10} {:>10} {:>10} {:>10}",
+        "distribution", "p50", "p99", "max", "mean"
+    );
+    dist_row(&mut out, "handshake", &c.handshake_ms, "ms", 2);
+    dist_row(
+        &mut out,
+        "join → first snapshot",
+        &c.join_to_first_snapshot_ms,
+        "ms",
+        2,
+    );
+    dist_row(&mut out, "input latency", &r.input_latency_ms, "ms", 2);
+    dist_row(
+        &mut out,
+        "delta inter-arrival jitter",
+        &r.jitter_ms,
+        "ms",
+        2,
+    );
+    dist_row(&mut out, "ping round trip", &r.rtt_ms, "ms", 2);
+    dist_row(&mut out, "bots' timer lag", &r.timer_lag_ms, "ms", 2);
+    dist_row(&mut out, "delta size", &r.delta_bytes, "bytes", 0);
+    let _ = writeln!(
+        out,
+        "\n  {:<28} {:>10} {:>10} {:>10} {:>10}",
+        "per client", "min", "p50", "mean", "max"
+    );
+    let p = &r.per_client;
+    spread_row(&mut out, "deltas/s", &p.deltas_per_s, 2);
+    spread_row(&mut out, "bytes/s received", &p.bytes_received_per_s, 0);
+    spread_row(&mut out, "bytes/s sent", &p.bytes_sent_per_s, 0);
+    spread_row(&mut out, "inputs/s sent", &p.inputs_per_s, 2);
+    spread_row(&mut out, "tick coverage", &p.tick_coverage, 4);
+    let t = &r.totals;
+    let _ = writeln!(
+        out,
+        "\ntotals: {} deltas, {} bytes received, {} bytes sent, {} inputs ({} unacknowledged), {} resyncs",
+        t.deltas, t.bytes_received, t.bytes_sent, t.inputs_sent, t.inputs_unacked, t.resyncs
+    );
+    let m = &r.missed_ticks;
+    let _ = writeln!(
+        out,
+        "missed ticks: {} (in {} clients, at most {} in one)",
+        m.total, m.clients_with_gaps, m.max_per_client
+    );
+    let _ = writeln!(out, "protocol errors: {}", r.protocol_errors.total);
+    for e in &r.protocol_errors.examples {
+        let _ = writeln!(out, "  {e}");
+    }
+    if let Some(n) = r.bot0_mirror_entities {
+        let _ = writeln!(out, "bot 0 mirror: {n} entities at the end");
+    }
+    let v = &r.verdict;
+    let code: u8 = v.exit_code.into();
+    let word = match v.exit_code {
+        ExitCode::Ok => "PASS",
+        ExitCode::Failed => "FAIL",
+        ExitCode::NotRun => "LOAD NOT APPLIED",
+    };
+    let _ = writeln!(out, "\nresult: {word} (exit {code})");
+    for reason in &v.reasons {
+        let _ = writeln!(out, "  - {reason}");
+    }
+    for w in &v.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    out
+}

@@ -1,0 +1,100 @@
+//! The bots against the real server: 200 bots for 10 s through the library API, on 127.0.0.1:0.
+
+use std::time::Duration;
+use tickwire_bots::{Behaviour, Config, ExitCode, Progress};
+use tickwire_testkit::TestServer;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_bots_for_ten_seconds_see_every_tick_without_errors() {
+    let server = TestServer::start().await;
+    let mut config = Config::new(server.ws_url(), 200);
+    config.ramp = Duration::from_secs(2);
+    config.duration = Duration::from_secs(10);
+    config.behaviour = Behaviour::Wander;
+    // Debug builds decode slowly: 20 bots keep a full mirror, the rest follow the headers (tick, base, ack).
+    config.decoders = Some(20);
+    let report = tickwire_bots::run(config, Progress::Off)
+        .await
+        .expect("the run completes");
+    let summary = tickwire_bots::render_table(&report);
+    eprintln!("{summary}");
+
+    assert_eq!(report.connections.established, 200, "{summary}");
+    assert_eq!(
+        report.connections.failed, 0,
+        "no bot fails to join: {summary}"
+    );
+    assert_eq!(
+        report.connections.dropped, 0,
+        "no bot is dropped: {summary}"
+    );
+    assert_eq!(
+        report.protocol_errors.total, 0,
+        "no protocol error: {summary}"
+    );
+    for bot in &report.bots {
+        assert!(
+            bot.tick_coverage >= 0.95,
+            "bot {} received {:.1} % of the ticks, below 95 %: {summary}",
+            bot.index,
+            bot.tick_coverage * 100.0
+        );
+    }
+    assert_eq!(
+        report.bot0_mirror_entities,
+        Some(200),
+        "bot 0's mirror holds every player: {summary}"
+    );
+    assert!(report.input_latency_ms.count > 0, "inputs are acknowledged");
+    assert_eq!(report.exit_code(), ExitCode::Ok, "{summary}");
+    server.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn a_server_that_is_not_there_is_reported_as_connection_failures() {
+    // Bind and drop a listener: its port is then (almost certainly) closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut config = Config::new(format!("ws://127.0.0.1:{port}/ws"), 3);
+    config.duration = Duration::from_millis(100);
+    let report = tickwire_bots::run(config, Progress::Off)
+        .await
+        .expect("the run completes");
+    assert_eq!(report.connections.failed, 3);
+    assert_eq!(
+        report.connections.failed_reasons.get("connection refused"),
+        Some(&3),
+        "{:?}",
+        report.connections.failed_reasons
+    );
+    assert_eq!(report.exit_code(), ExitCode::NotRun);
+}
+
+#[tokio::test]
+async fn a_full_server_shows_http_503_and_a_latency_threshold_fails_the_run() {
+    let server = TestServer::start_with(|c| c.limits.max_clients = 2).await;
+    let mut config = Config::new(server.ws_url(), 3);
+    config.duration = Duration::from_secs(1);
+    let report = tickwire_bots::run(config, Progress::Off)
+        .await
+        .expect("the run completes");
+    assert_eq!(report.connections.established, 2);
+    assert_eq!(
+        report.connections.failed_reasons.get("HTTP 503"),
+        Some(&1),
+        "{:?}",
+        report.connections.failed_reasons
+    );
+
+    let mut config = Config::new(server.ws_url(), 2);
+    config.duration = Duration::from_secs(1);
+    config.thresholds.max_p99_latency_ms = Some(0.001);
+    let report = tickwire_bots::run(config, Progress::Off)
+        .await
+        .expect("the run completes");
+    assert_eq!(report.connections.failed, 0);
+    assert_eq!(report.exit_code(), ExitCode::Failed, "{:?}", report.verdict);
+    assert!(report.verdict.reasons[0].contains("input latency p99"));
+}
