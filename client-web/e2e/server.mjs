@@ -14,10 +14,10 @@ export function serverBinary() {
 }
 
 /**
- * Spawns the server with `--bind 127.0.0.1:0` and resolves once its stderr says where it listens.
+ * Spawns the server with `--bind 127.0.0.1:0` (plus `args`) and resolves once its stderr says where it listens.
  * @returns {Promise<{ url: string, host: string, port: number, child: import('node:child_process').ChildProcess, log: () => string, stop: () => Promise<void> }>}
  */
-export async function startServer({ timeoutMs = 30_000 } = {}) {
+export async function startServer({ timeoutMs = 30_000, args = [] } = {}) {
   const bin = serverBinary();
   if (!existsSync(bin)) {
     throw new Error(
@@ -25,7 +25,7 @@ export async function startServer({ timeoutMs = 30_000 } = {}) {
         `root) or set TICKWIRE_SERVER_BIN`,
     );
   }
-  const child = spawn(bin, ['--bind', '127.0.0.1:0'], {
+  const child = spawn(bin, ['--bind', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1', RUST_LOG: process.env.RUST_LOG ?? 'info' },
   });

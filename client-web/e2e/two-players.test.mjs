@@ -8,53 +8,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { joinGame, launch, state } from './browser.mjs';
 import { startServer } from './server.mjs';
 
 const RESULTS = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'test-results');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // Two pages play at once: neither may be throttled as a background tab.
-  '--disable-background-timer-throttling',
-  '--disable-renderer-backgrounding',
-  '--disable-backgrounding-occluded-windows',
-];
-
-/** Opens the client in a fresh context, records console errors, joins with `name`. */
-async function joinGame(browser, url, name, errors) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`[${name}] console error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => errors.push(`[${name}] page error: ${e.message}`));
-  await page.goto(url, { waitUntil: 'load', timeout: 15_000 });
-  await page.fill('#name', name);
-  await page.click('#join-button');
-  await page
-    .waitForFunction(
-      () => {
-        const s = window.__tickwire?.state();
-        return !!s && s.connected && s.you !== null && s.entities[s.you] !== undefined && s.renderTick !== null;
-      },
-      null,
-      { timeout: 10_000 },
-    )
-    .catch(async (e) => {
-      const s = await page.evaluate(() => window.__tickwire?.state()).catch(() => null);
-      throw new Error(`${name} did not join: ${e.message}\nstate: ${JSON.stringify(s)}`);
-    });
-  return page;
-}
-
-const state = (page) => page.evaluate(() => window.__tickwire.state());
 
 test('two players: a move on one page is seen on the other', { timeout: 120_000 }, async (t) => {
   mkdirSync(RESULTS, { recursive: true });
@@ -62,7 +19,7 @@ test('two players: a move on one page is seen on the other', { timeout: 120_000 
   t.diagnostic(`server at ${server.url}`);
   let browser;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true, timeout: 30_000 });
+    browser = await launch();
     const errors = [];
     const alice = await joinGame(browser, server.url, 'alice', errors);
     const bob = await joinGame(browser, server.url, 'bob', errors);

@@ -1,30 +1,53 @@
 import { describe, expect, it } from 'vitest';
-import { describeClose, reconnectDelayMs } from '../src/protocol/close';
+import { describeClose, reconnectDelayMs, reconnectMode } from '../src/protocol/close';
 
 describe('close codes', () => {
   it('reconnects by itself after transient closes only', () => {
-    for (const code of [1001, 1006, 1013, 4004]) expect(describeClose(code, '').transient, `code ${code}`).toBe(true);
-    for (const code of [1000, 1003, 1007, 1008, 4000, 4001, 4003]) {
+    for (const code of [1001, 1005, 1006, 1011, 1013, 1015, 4002, 4004, 4005, 4006]) {
+      expect(describeClose(code, '').transient, `code ${code}`).toBe(true);
+    }
+    for (const code of [1000, 1002, 1003, 1007, 1008, 1009, 4000, 4001, 4003, 4999]) {
       expect(describeClose(code, '').transient, `code ${code}`).toBe(false);
     }
   });
 
-  it("shows the operator's reason for a kick and names version mismatches", () => {
+  it('resumes after drops and idle timeouts, joins fresh after a removal or a refused token, else stops', () => {
+    // The server holds the player: a lost connection (1006), an idle timeout (4005); and closes a proxy or the
+    // network may produce while the player is still held.
+    for (const code of [1006, 4005, 1001, 1005, 1011, 1013, 1015, 4002]) expect(reconnectMode(code), `${code}`).toBe('resume');
+    // The server removed the player (too slow) or refused the token: reconnect without one.
+    for (const code of [4004, 4006]) expect(reconnectMode(code), `${code}`).toBe('fresh');
+    // Normal close, kick, version mismatch, protocol or policy faults (flooding): no automatic reconnect.
+    for (const code of [1000, 1002, 1003, 1007, 1008, 1009, 4000, 4001, 4003, 4999]) {
+      expect(reconnectMode(code), `${code}`).toBe('none');
+    }
+    expect(describeClose(4005, '').reconnect).toBe('resume');
+    expect(describeClose(4006, '').reconnect).toBe('fresh');
+  });
+
+  it("shows the operator's reason for a kick and names every tickwire code", () => {
     const kick = describeClose(4001, 'spamming');
     expect(kick.message).toContain('kicked');
     expect(kick.message).toContain('spamming');
     expect(describeClose(4000, 'server speaks version 1').message).toMatch(/version mismatch/i);
     expect(describeClose(1013, '').message).toMatch(/full/);
     expect(describeClose(1001, 'server shutting down').message).toMatch(/shutting down/);
+    expect(describeClose(1008, 'too many messages').message).toMatch(/policy violation.*too many messages/i);
+    expect(describeClose(4005, 'no answer to pings').message).toMatch(/no answer to pings/);
+    expect(describeClose(4006, 'resume token unknown, expired or already in use').message).toMatch(/resume refused/);
     expect(describeClose(4999, '').message).toContain('4999');
+    for (const code of [1008, 4002, 4003, 4004, 4005, 4006]) {
+      expect(describeClose(code, '').message, `${code}`).not.toContain('closed (code');
+    }
   });
 
-  it('backs off exponentially with a cap, longer when the server is full', () => {
+  it('backs off exponentially with a cap, longer when the server is full, at once after a refused resume', () => {
     const mid = () => 0.5;
     expect(reconnectDelayMs(1006, 0, mid)).toBe(500);
     expect(reconnectDelayMs(1006, 1, mid)).toBe(1000);
     expect(reconnectDelayMs(1006, 3, mid)).toBe(4000);
     expect(reconnectDelayMs(1006, 30, mid)).toBe(15000);
     expect(reconnectDelayMs(1013, 0, mid)).toBe(5000);
+    expect(reconnectDelayMs(4006, 3, mid)).toBe(0);
   });
 });

@@ -4,9 +4,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { decode, encode } from '@msgpack/msgpack';
 import { decodeServerMessage, encodeHello, encodeInput, encodePing } from '../src/protocol/codec';
 import { decodeEntityRecord } from '../src/protocol/entity';
-import { ProtocolError, type Hello, type Input, type Ping } from '../src/protocol/types';
+import { ProtocolError, type Hello, type Input, type Ping, type Welcome } from '../src/protocol/types';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'fixtures');
 const index = JSON.parse(readFileSync(join(FIXTURES, 'index.json'), 'utf8')) as Record<string, { type: string }>;
@@ -15,9 +16,15 @@ const strip = <T extends { type: string }>(m: T): Omit<T, 'type'> => {
   const { type: _type, ...rest } = m;
   return rest;
 };
+/** index.json's entry with its byte arrays (the resume token, a MessagePack bin) as the Uint8Array it decodes to. */
+const expected = (name: string): Record<string, unknown> => {
+  const entry = { ...index[name] } as Record<string, unknown>;
+  if (Array.isArray(entry.resume)) entry.resume = Uint8Array.from(entry.resume as number[]);
+  return entry;
+};
 
 const SERVER = ['welcome', 'snapshot', 'delta', 'pong', 'error'];
-const CLIENT = ['hello', 'input', 'ping'];
+const CLIENT = ['hello', 'hello_resume', 'input', 'ping'];
 
 describe('fixtures', () => {
   it('index.json names every fixture file, and the client knows every one of them', () => {
@@ -30,14 +37,42 @@ describe('fixtures', () => {
 describe('decoding server messages', () => {
   for (const name of SERVER) {
     it(`decodes ${name}.msgpack exactly as index.json describes it`, () => {
-      expect(decodeServerMessage(bytes(name))).toEqual(index[name]);
+      expect(decodeServerMessage(bytes(name))).toEqual(expected(name));
     });
   }
+
+  it('decodes the resume token as 16 bytes (a copy, not a view of the frame)', () => {
+    const frame = bytes('welcome');
+    const w = decodeServerMessage(frame) as Welcome;
+    expect(w.resume).toBeInstanceOf(Uint8Array);
+    expect([...w.resume!]).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    expect(w.resume!.byteLength).toBe(w.resume!.buffer.byteLength);
+  });
+
+  it('accepts the welcome of servers without a token (7 elements) or without rules (6)', () => {
+    const raw = decode(bytes('welcome')) as unknown[];
+    const seven = decodeServerMessage(encode(raw.slice(0, 7))) as Welcome;
+    expect(seven.resume).toBeUndefined();
+    expect(seven.rules).toEqual(expected('welcome').rules);
+    const six = decodeServerMessage(encode(raw.slice(0, 6))) as Welcome;
+    expect(six.rules).toBeUndefined();
+    expect(six.you).toBe(9);
+  });
+
+  it('rejects a resume token that is not a 16-byte bin', () => {
+    const raw = decode(bytes('welcome')) as unknown[];
+    const withToken = (t: unknown) => encode([...raw.slice(0, 7), t]);
+    expect(() => decodeServerMessage(withToken(new Uint8Array(15)))).toThrow(/16 bytes, got 15/);
+    expect(() => decodeServerMessage(withToken(new Uint8Array(17)))).toThrow(/16 bytes, got 17/);
+    expect(() => decodeServerMessage(withToken(Array.from({ length: 16 }, () => 1)))).toThrow(/expected a bin/);
+    expect(() => decodeServerMessage(withToken('0123456789abcdef'))).toThrow(/expected a bin/);
+    expect(() => decodeServerMessage(encode([...raw, new Uint8Array(16)]))).toThrow(/welcome: expected 6/);
+  });
 
   it('accepts an ArrayBuffer as the browser hands it over', () => {
     const b = bytes('delta');
     const copy = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-    expect(decodeServerMessage(copy)).toEqual(index.delta);
+    expect(decodeServerMessage(copy)).toEqual(expected('delta'));
   });
 
   it('rejects trailing bytes, bad shapes, unknown types and masks above the last field', () => {
@@ -57,6 +92,21 @@ describe('decoding server messages', () => {
 describe('encoding client messages', () => {
   it('hello is byte-identical to hello.msgpack', () => {
     expect(encodeHello(strip(index.hello as Hello))).toEqual(bytes('hello'));
+  });
+
+  it('hello with a resume token is byte-identical to hello_resume.msgpack (a 4th element, bin 8)', () => {
+    const hello = expected('hello_resume') as unknown as Hello;
+    expect(hello.resume).toEqual(new Uint8Array(16).fill(165));
+    const out = encodeHello(strip(hello));
+    expect(out).toEqual(bytes('hello_resume'));
+    expect([...out.slice(0, 1)]).toEqual([0x94]);
+    expect([...out.slice(7, 9)]).toEqual([0xc4, 16]);
+    // An absent token leaves the hello at 3 elements.
+    expect(encodeHello({ version: 1, name: 'ann', resume: undefined })).toEqual(bytes('hello'));
+  });
+
+  it('refuses to send a resume token of the wrong length', () => {
+    expect(() => encodeHello({ version: 1, name: 'ann', resume: new Uint8Array(15) })).toThrow(RangeError);
   });
 
   it('input is byte-identical to input.msgpack (dx, dy, aim as float32, even -1.0)', () => {

@@ -117,10 +117,21 @@ impl Client {
 
     /// Says hello and waits for the welcome and the first snapshot (after `connect` or `connect_tls`).
     pub async fn hello(&mut self, name: &str, wait: Duration) -> Result<(), ClientError> {
+        self.hello_resuming(name, None, wait).await
+    }
+
+    /// Says hello presenting a resume token (to take back the player of a dropped connection), and waits for
+    /// the welcome and the first snapshot. A refused token ends in `ClientError::Closed` with code 4006.
+    pub async fn hello_resuming(
+        &mut self,
+        name: &str,
+        resume: Option<tickwire_shared::ResumeToken>,
+        wait: Duration,
+    ) -> Result<(), ClientError> {
         self.send(&ClientMessage::Hello(Hello {
             version: PROTOCOL_VERSION,
             name: name.to_string(),
-            resume: None,
+            resume,
         }))
         .await?;
         self.recv_until(wait, |c, _| c.welcome.is_some() && c.mirror.tick.is_some())
@@ -183,6 +194,16 @@ impl Client {
     /// Sends a ping carrying `client_time`.
     pub async fn ping(&mut self, client_time: f64) -> Result<(), ClientError> {
         self.send(&ClientMessage::Ping(Ping { client_time })).await
+    }
+
+    /// The resume token of the last welcome.
+    pub fn resume_token(&self) -> Option<tickwire_shared::ResumeToken> {
+        self.welcome.as_ref().map(|w| w.resume)
+    }
+
+    /// Continues the input sequence after `last` (for a resumed session: continue after the old one's).
+    pub fn continue_seq_after(&mut self, last: u32) {
+        self.next_seq = self.next_seq.max(last + 1);
     }
 
     /// The id of this client's own entity.

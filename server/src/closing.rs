@@ -7,7 +7,7 @@ use std::time::Duration;
 use tickwire_shared::close;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError};
+use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
@@ -17,6 +17,8 @@ const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Maps a read error to the close the server should send; `None` when the connection is already gone.
 pub(crate) fn read_error_reason(e: WsError) -> Option<CloseReason> {
     match e {
+        // The peer's TCP connection ended without a close frame: it is gone, not misbehaving.
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
         WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => Some(reason(
             close::MESSAGE_TOO_BIG,
             &format!("message of {size} bytes exceeds the limit of {max_size}"),

@@ -191,8 +191,8 @@ where
                 if inbound.last_heard.elapsed() > limits.idle_timeout {
                     return End { reason: Some(reason(close::IDLE_TIMEOUT, "no answer to pings")), hold: true };
                 }
-                if ws.send(Message::Ping(crate::rtt::ping_payload())).await.is_err() {
-                    return End { reason: None, hold: true };
+                if let Err(end) = bounded(limits, ws.send(Message::Ping(crate::rtt::ping_payload()))).await {
+                    return end;
                 }
             }
             frame = out_rx.recv() => match frame {
@@ -203,15 +203,16 @@ where
                         named = true;
                     }
                     // Coalesce: everything queued now goes out in one write.
-                    let mut batch = Some(frame);
-                    while let Some(f) = batch.take() {
-                        if ws.feed(Message::Binary(f)).await.is_err() {
-                            return End { reason: None, hold: true };
+                    let write = async {
+                        let mut batch = Some(frame);
+                        while let Some(f) = batch.take() {
+                            ws.feed(Message::Binary(f)).await?;
+                            batch = out_rx.try_recv().ok();
                         }
-                        batch = out_rx.try_recv().ok();
-                    }
-                    if ws.flush().await.is_err() {
-                        return End { reason: None, hold: true };
+                        ws.flush().await
+                    };
+                    if let Err(end) = bounded(limits, write).await {
+                        return end;
                     }
                 }
                 // The tick driver dropped us: it recorded why (too slow, kicked, resume refused).
@@ -226,23 +227,43 @@ where
                 }
                 Ok(ClientMessage::Ping(ping)) => {
                     let pong = ServerMessage::Pong(Pong { client_time: ping.client_time, server_tick: hub.tick.load(Ordering::Relaxed) });
-                    if ws.send(Message::Binary(encode_server(&pong))).await.is_err() {
-                        return End { reason: None, hold: true };
+                    if let Err(end) = bounded(limits, ws.send(Message::Binary(encode_server(&pong)))).await {
+                        return end;
                     }
                 }
                 Ok(ClientMessage::Hello(_)) => return End::close(reason(close::UNEXPECTED_MESSAGE, "hello sent twice")),
                 Err(stop) => return End::from_stop(stop),
             },
             _ = crate::hub::shutdown_signalled(shutdown) => {
-                // Let the tick driver finish its last tick and flush what it queued.
-                while let Some(frame) = out_rx.recv().await {
-                    if ws.feed(Message::Binary(frame)).await.is_err() {
-                        break;
+                // Let the tick driver finish its last tick and flush what it queued (bounded in time).
+                let flush = async {
+                    while let Some(frame) = out_rx.recv().await {
+                        ws.feed(Message::Binary(frame)).await?;
                     }
-                }
-                let _ = ws.flush().await;
+                    ws.flush().await
+                };
+                let _ = bounded(limits, flush).await;
                 return End::close(going_away());
             }
         }
+    }
+}
+
+/// Runs one write with a time limit: a socket that cannot take it within `too_slow_after` belongs to a client
+/// that stopped reading, and a write error means the connection is gone (its player is held for resume).
+async fn bounded<F>(limits: &Limits, write: F) -> Result<(), End>
+where
+    F: std::future::Future<Output = Result<(), tokio_tungstenite::tungstenite::Error>>,
+{
+    match tokio::time::timeout(limits.too_slow_after, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(End {
+            reason: None,
+            hold: true,
+        }),
+        Err(_) => Err(End::close(reason(
+            close::TOO_SLOW,
+            "client too slow: it stopped reading",
+        ))),
     }
 }

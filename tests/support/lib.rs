@@ -4,6 +4,9 @@
 //! integration tests in `tests/` and by the benchmarks.
 
 use futures_util::{SinkExt, StreamExt};
+mod honest;
+
+pub use honest::{Honest, HonestReport};
 use std::net::SocketAddr;
 use std::time::Duration;
 pub use tickwire_client::{Client, ClientError};

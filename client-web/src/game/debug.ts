@@ -51,6 +51,16 @@ export interface DebugState {
   drawn: { id: number; x: number; y: number }[];
   rttMs: number | null;
   lastClose: CloseInfo | null;
+  /** The newest closes, oldest first (a few). */
+  closes: CloseInfo[];
+  /** A resume token is held (the next connection would present it). */
+  resumable: boolean;
+  /** The current player was taken back with a resume token. */
+  resumed: boolean;
+  /** Successful resumes since the page loaded. */
+  resumes: number;
+  /** The seq the next input will carry. */
+  nextSeq: number;
   lastError: { code: number; message: string } | null;
 }
 
@@ -78,6 +88,11 @@ export function debugState(s: Session): DebugState {
     drawn: f ? [...(f.me ? [f.me] : []), ...f.others].map((v) => ({ id: v.id, x: v.x, y: v.y })) : [],
     rttMs: s.rtt.value,
     lastClose: s.lastClose && { ...s.lastClose },
+    closes: s.closes.map((c) => ({ ...c })),
+    resumable: s.resumeToken !== null,
+    resumed: s.resumed,
+    resumes: s.resumes,
+    nextSeq: s.nextInputSeq,
     lastError: s.lastError && { ...s.lastError },
   };
 }

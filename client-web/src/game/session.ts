@@ -54,6 +54,9 @@ export const DEFAULT_RULES: Readonly<GameRules> = Object.freeze({
   max_health: MAX_HEALTH,
 });
 
+/** Closes remembered for the debug hook. */
+const CLOSE_LOG_LEN = 8;
+
 function isDead(f: Readonly<EntityFields> | undefined): boolean {
   return ((f?.flags ?? 0) & FLAG_DEAD) !== 0;
 }
@@ -78,6 +81,19 @@ export class Session {
   /** The latest tick the server reported in a pong. */
   serverTick: number | null = null;
   lastClose: CloseInfo | null = null;
+  /** The newest closes, oldest first (at most CLOSE_LOG_LEN), for the debug hook. */
+  readonly closes: CloseInfo[] = [];
+  /**
+   * The latest resume token from a welcome, kept while it may still be good (the last close left the player held
+   * or the connection is live); memory only (see README). The next connection presents it.
+   */
+  resumeToken: Uint8Array | null = null;
+  /** This connection presented a resume token in its hello. */
+  resuming = false;
+  /** The current player was taken back with a resume token (rather than joined fresh). */
+  resumed = false;
+  /** Successful resumes since the page loaded. */
+  resumes = 0;
   lastError: { code: number; message: string } | null = null;
   maxHealth = MAX_HEALTH;
   lastFrame: RenderFrame | null = null;
@@ -87,10 +103,16 @@ export class Session {
   private lastAim = 0;
   private lastFrameMs: number | null = null;
 
-  /** Starts a new connection: per-connection state is forgotten, the last close is kept for the screen. */
-  beginConnecting(name: string): void {
+  /**
+   * Starts a new connection: per-connection state is forgotten, the last close is kept for the screen. With
+   * `resuming` (the hello presents the resume token) the input seq keeps counting up: the server remembers the
+   * last seq it applied for the player and ignores replayed ones. A fresh join starts again at 1.
+   */
+  beginConnecting(name: string, resuming = false): void {
     this.phase = 'connecting';
     this.name = name;
+    this.resuming = resuming;
+    this.resumed = false;
     this.you = null;
     this.arena = null;
     this.ctx = null;
@@ -102,7 +124,17 @@ export class Session {
     this.rtt.reset();
     this.lastError = null;
     this.lastFrame = null;
-    this.nextSeq = 1;
+    if (!resuming) this.nextSeq = 1;
+  }
+
+  /** The seq the next input will carry. */
+  get nextInputSeq(): number {
+    return this.nextSeq;
+  }
+
+  /** Forgets the resume token (the server no longer holds the player, or it must not be taken back). */
+  forgetResume(): void {
+    this.resumeToken = null;
   }
 
   /** Decodes and applies one binary frame; returns what it was. */
@@ -141,6 +173,10 @@ export class Session {
     this.rules = w.rules ?? DEFAULT_RULES;
     this.maxHealth = Math.max(1, this.rules.max_health);
     this.lastClose = null;
+    // Always keep the newest token: the server replaces the old one with every welcome.
+    this.resumeToken = w.resume ?? null;
+    this.resumed = this.resuming;
+    if (this.resumed) this.resumes++;
     this.setTickRate(w.tick_rate);
   }
 
@@ -154,6 +190,9 @@ export class Session {
 
   private afterState(nowMs: number): void {
     const tick = this.world.tick!;
+    // After a resume the server's ack may be ahead of what this connection sent (a reloaded page, inputs of the
+    // old connection): continue above both, or the server would ignore the inputs as replays.
+    this.nextSeq = Math.max(this.nextSeq, this.world.ack + 1);
     this.history.push(tick, this.world.entities);
     this.clock.onTick(tick, nowMs);
     for (const f of this.world.entities.values()) {
@@ -251,7 +290,11 @@ export class Session {
     const useError = !reason && this.lastError && this.lastError.code === code;
     const info = describeClose(code, useError ? this.lastError!.message : reason);
     this.lastClose = info;
+    this.closes.push(info);
+    if (this.closes.length > CLOSE_LOG_LEN) this.closes.shift();
     this.phase = 'closed';
+    // Only a close that leaves the player held keeps the token worth presenting.
+    if (info.reconnect !== 'resume') this.forgetResume();
     return info;
   }
 

@@ -1,5 +1,10 @@
 // The WebSocket connection: joining, the input and ping timers, close handling and automatic reconnection.
 // Server messages are decoded and applied here, in `onmessage`, never in the render loop.
+//
+// Resuming: every welcome carries a resume token (kept in the session, memory only). After a close that leaves the
+// player held on the server (a dropped connection, an idle timeout, see protocol/close.ts) the next connection's
+// hello presents the latest token and the server gives the same player back; a refused token (4006) is followed at
+// once by a fresh join without one.
 
 import { reconnectDelayMs, type CloseInfo } from '../protocol/close';
 import { encodeHello, encodeInput, encodePing } from '../protocol/codec';
@@ -37,18 +42,26 @@ export class Connection {
     session.onTickRate = () => this.scheduleInputs();
   }
 
-  /** Connects (or reconnects now) with a display name. */
+  /**
+   * Connects (or reconnects now) with a display name, presenting the resume token when the session still holds
+   * one (the last close left the player held on the server).
+   */
   connect(name: string): void {
     this.cancelReconnect();
     const old = this.ws;
     this.teardown();
-    if (old && old.readyState === WebSocket.OPEN) old.close(1000, 'reconnecting');
-    this.session.beginConnecting(name);
+    if (old && old.readyState === WebSocket.OPEN) {
+      // Closing a live connection ends its player for good: its token is worthless now.
+      this.session.forgetResume();
+      old.close(1000, 'reconnecting');
+    }
+    const resume = this.session.resumeToken ?? undefined;
+    this.session.beginConnecting(name, resume !== undefined);
     const ws = new WebSocket(this.url);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     ws.onopen = () => {
-      ws.send(encodeHello({ version: PROTOCOL_VERSION, name }));
+      ws.send(encodeHello({ version: PROTOCOL_VERSION, name, resume }));
       this.pingTimer = setInterval(() => this.ping(), PING_INTERVAL_MS);
       this.ping();
     };
@@ -88,6 +101,8 @@ export class Connection {
       // A message we cannot decode or apply: the state can no longer be trusted. Start over with a fresh
       // connection (and so a fresh snapshot).
       console.warn(`tickwire: ${(e as Error).message}; reconnecting`);
+      // Our close frame makes the server remove the player: the next join is a fresh one.
+      this.session.forgetResume();
       ws.close(1000, 'client desync');
       this.onClose(ws, 1006, `client could not apply a message: ${(e as Error).message}`);
       return;

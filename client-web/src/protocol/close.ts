@@ -1,12 +1,28 @@
-// WebSocket close codes (docs/PROTOCOL.md section 7): what to tell the player and whether to reconnect by itself.
+// WebSocket close codes (docs/PROTOCOL.md section 7): what to tell the player, whether to reconnect by itself and
+// whether the reconnect may present the resume token to get the same player back.
+
+/**
+ * What to do after a close:
+ * - `resume`: reconnect by itself, presenting the latest resume token (if any). The server holds the player of a
+ *   connection that dropped without a close frame (1006) or stopped answering pings (4005) for its grace period.
+ *   Closes that a proxy or the network may produce while the server still holds the player (1001, 1005, 1011,
+ *   1013, 1015, 4002) also try the token: a refused one costs a single 4006 and an immediate fresh join.
+ * - `fresh`: reconnect by itself as a new player (the token is dead): the server removed the player (4004 too
+ *   slow) or refused the token (4006).
+ * - `none`: stay disconnected until the player clicks Reconnect; the token is dead (normal close, kick, a client
+ *   or protocol fault that reconnecting would only repeat).
+ */
+export type ReconnectMode = 'resume' | 'fresh' | 'none';
 
 export interface CloseInfo {
   code: number;
   reason: string;
   /** A sentence for the player. */
   message: string;
-  /** Reconnect automatically (with backoff) after this close. */
+  /** Reconnect automatically (with backoff) after this close (`reconnect !== 'none'`). */
   transient: boolean;
+  /** Whether and how to reconnect automatically. */
+  reconnect: ReconnectMode;
   /** Milliseconds since the epoch when the close happened. */
   at: number;
 }
@@ -29,19 +45,35 @@ const NAMES: Record<number, string> = {
   4002: 'The server did not receive a hello in time.',
   4003: 'The server received an unexpected message.',
   4004: 'This client was too slow to receive updates.',
+  4005: 'The server stopped hearing from this client (no answer to pings).',
+  4006: 'The server could not give your player back (resume refused): joining as a new player.',
 };
 
-/** Codes after which reconnecting on our own is reasonable: the problem is the network or a passing state. */
-const TRANSIENT = new Set([1001, 1005, 1006, 1011, 1013, 1015, 4002, 4004]);
+/** Codes after which reconnecting with the resume token is reasonable: the problem is the network or passing. */
+const RESUME = new Set([1001, 1005, 1006, 1011, 1013, 1015, 4002, 4005]);
+/** Codes after which reconnecting as a new player is reasonable. */
+const FRESH = new Set([4004, 4006]);
+
+/** The reconnect policy for a close code (see ReconnectMode). */
+export function reconnectMode(code: number): ReconnectMode {
+  if (RESUME.has(code)) return 'resume';
+  if (FRESH.has(code)) return 'fresh';
+  return 'none';
+}
 
 export function describeClose(code: number, reason: string, at = Date.now()): CloseInfo {
   const base = NAMES[code] ?? `The connection closed (code ${code}).`;
   const message = reason ? `${base} Reason: ${reason}` : base;
-  return { code, reason, message, transient: TRANSIENT.has(code), at };
+  const reconnect = reconnectMode(code);
+  return { code, reason, message, transient: reconnect !== 'none', reconnect, at };
 }
 
-/** Backoff before reconnect attempt `attempt` (0-based): 0.5 s doubling to 15 s, longer when the server is full. */
+/**
+ * Backoff before reconnect attempt `attempt` (0-based): 0.5 s doubling to 15 s, longer when the server is full.
+ * A refused resume (4006) reconnects at once: the fresh join that follows has no token, so it cannot loop.
+ */
 export function reconnectDelayMs(code: number, attempt: number, random: () => number = Math.random): number {
+  if (code === 4006) return 0;
   const base = code === 1013 ? 5000 : 500;
   const capped = Math.min(15_000, base * 2 ** Math.min(attempt, 10));
   return Math.round(capped * (0.8 + 0.4 * random()));

@@ -10,6 +10,7 @@ import { decode } from '@msgpack/msgpack';
 import { decodeEntityRecord, expectUint } from './entity';
 import {
   ProtocolError,
+  RESUME_TOKEN_BYTES,
   type Arena,
   type EntityRecord,
   type GameRules,
@@ -40,6 +41,15 @@ function expectNumber(v: unknown, what: string): number {
 function expectString(v: unknown, what: string): string {
   if (typeof v !== 'string') throw new ProtocolError(`${what}: expected a string`);
   return v;
+}
+
+function expectToken(v: unknown, what: string): Uint8Array {
+  if (!(v instanceof Uint8Array)) throw new ProtocolError(`${what}: expected a bin`);
+  if (v.length !== RESUME_TOKEN_BYTES) {
+    throw new ProtocolError(`${what}: expected ${RESUME_TOKEN_BYTES} bytes, got ${v.length}`);
+  }
+  // A copy: the decoder hands out a view into the whole frame.
+  return v.slice();
 }
 
 function decodeArena(raw: unknown): Arena {
@@ -103,8 +113,8 @@ export function decodeServerMessage(bytes: Uint8Array | ArrayBuffer): ServerMess
   const type = expectUint(a[0], 0xff, 'message type');
   switch (type) {
     case 0: {
-      // 7 elements with the rules; 6 from servers that predate them.
-      if (a.length !== 7) expectArray(a, 'welcome', 6);
+      // 8 elements (rules, resume token); 7 or 6 from servers that predate the token or the rules.
+      if (a.length !== 8 && a.length !== 7) expectArray(a, 'welcome', 6);
       const welcome: Welcome = {
         type: 'welcome',
         version: expectUint(a[1], 0xffff, 'version'),
@@ -113,7 +123,8 @@ export function decodeServerMessage(bytes: Uint8Array | ArrayBuffer): ServerMess
         tick: expectUint(a[4], U32, 'tick'),
         arena: decodeArena(a[5]),
       };
-      if (a.length === 7) welcome.rules = decodeRules(a[6]);
+      if (a.length >= 7) welcome.rules = decodeRules(a[6]);
+      if (a.length === 8) welcome.resume = expectToken(a[7], 'resume token');
       return welcome;
     }
     case 1:
@@ -219,6 +230,18 @@ class Writer {
     return this;
   }
 
+  /** Binary data with its smallest header (bin8, bin16, bin32). */
+  bin(v: Uint8Array): this {
+    const n = v.length;
+    this.grow(5 + n);
+    if (n <= 0xff) this.byte(0xc4).byte(n);
+    else if (n <= 0xffff) this.byte(0xc5).byte(n >> 8).byte(n & 0xff);
+    else this.byte(0xc6).byte(n >>> 24).byte((n >> 16) & 0xff).byte((n >> 8) & 0xff).byte(n & 0xff);
+    this.buf.set(v, this.len);
+    this.len += n;
+    return this;
+  }
+
   /** Array header for up to 15 elements. */
   fixarray(n: number): this {
     return this.byte(0x90 | n);
@@ -229,8 +252,14 @@ class Writer {
   }
 }
 
+/** `[0, version, name]`, or `[0, version, name, resume]` with a resume token. */
 export function encodeHello(m: Omit<Hello, 'type'>): Uint8Array {
-  return new Writer().fixarray(3).uint(0).uint(m.version).str(m.name).finish();
+  const w = new Writer().fixarray(m.resume ? 4 : 3).uint(0).uint(m.version).str(m.name);
+  if (m.resume) {
+    if (m.resume.length !== RESUME_TOKEN_BYTES) throw new RangeError(`a resume token is ${RESUME_TOKEN_BYTES} bytes`);
+    w.bin(m.resume);
+  }
+  return w.finish();
 }
 
 export function encodeInput(m: Omit<Input, 'type'>): Uint8Array {

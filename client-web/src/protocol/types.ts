@@ -13,6 +13,9 @@ export const KIND_PLAYER = 0;
 export const KIND_PROJECTILE = 1;
 export const KIND_OBJECT = 2;
 
+/** Length of a resume token (Welcome.resume, Hello.resume). */
+export const RESUME_TOKEN_BYTES = 16;
+
 /** Flag bit 0: the entity is dead (a player waiting to respawn). */
 export const FLAG_DEAD = 0b1;
 
@@ -80,6 +83,11 @@ export interface Welcome {
   arena: Arena;
   /** Absent from servers that predate it: the client then uses its own constants (game/constants.ts). */
   rules?: GameRules;
+  /**
+   * The resume token (a MessagePack bin of exactly RESUME_TOKEN_BYTES bytes, the 8th element): presented in a
+   * later hello, it gives this player back after a dropped connection. Absent from servers that predate it.
+   */
+  resume?: Uint8Array;
 }
 
 export interface Snapshot {
@@ -118,6 +126,8 @@ export interface Hello {
   type: 'hello';
   version: number;
   name: string;
+  /** The latest resume token (4th element, a 16-byte bin), to take back the player of a dropped connection. */
+  resume?: Uint8Array;
 }
 
 export interface Input {

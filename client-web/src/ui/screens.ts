@@ -56,7 +56,7 @@ export class Screens {
     this.status.hidden = false;
     document.body.classList.add('offline');
     if (s.phase === 'connecting') {
-      this.statusTitle.textContent = 'Connecting…';
+      this.statusTitle.textContent = s.resuming ? 'Reconnecting to your player…' : 'Connecting…';
       this.statusText.textContent = s.lastClose ? `Last close: ${s.lastClose.message} (code ${s.lastClose.code})` : '';
       this.reconnectBtn.hidden = true;
       this.statusRetry.textContent = '';

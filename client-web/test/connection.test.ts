@@ -1,0 +1,336 @@
+// The connection against a scripted server: the hello it sends, automatic reconnection (resume with the latest
+// token, fresh join, or none, by close code), input seq continuity across a resume, and the input rate following
+// tick-rate events. A fake WebSocket and fake timers stand in for the browser.
+
+import { decode, encode } from '@msgpack/msgpack';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Session } from '../src/game/session';
+import { Connection } from '../src/net/connection';
+
+class FakeWebSocket {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  static all: FakeWebSocket[] = [];
+
+  readyState = FakeWebSocket.CONNECTING;
+  binaryType = 'blob';
+  /** Every message the client sent, decoded. */
+  sent: unknown[][] = [];
+  /** The close the client initiated, if any. */
+  closedWith: { code?: number; reason?: string } | null = null;
+  onopen: (() => void) | null = null;
+  onmessage: ((ev: { data: ArrayBuffer }) => void) | null = null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+  onerror: (() => void) | null = null;
+
+  constructor(readonly url: string) {
+    FakeWebSocket.all.push(this);
+  }
+
+  send(bytes: Uint8Array): void {
+    this.sent.push(decode(bytes) as unknown[]);
+  }
+
+  close(code?: number, reason?: string): void {
+    this.closedWith = { code, reason };
+    this.readyState = FakeWebSocket.CLOSED;
+  }
+
+  // The server's side.
+  open(): void {
+    this.readyState = FakeWebSocket.OPEN;
+    this.onopen?.();
+  }
+
+  receive(msg: unknown[]): void {
+    const b = encode(msg);
+    this.onmessage?.({ data: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer });
+  }
+
+  /** The connection ends with this code (a close frame from the server, or 1006 for a lost connection). */
+  drop(code: number, reason = ''): void {
+    this.readyState = FakeWebSocket.CLOSED;
+    this.onclose?.({ code, reason });
+  }
+
+  get hello(): unknown[] | undefined {
+    return this.sent.find((m) => m[0] === 0);
+  }
+
+  get inputSeqs(): number[] {
+    return this.sent.filter((m) => m[0] === 1).map((m) => m[1] as number);
+  }
+}
+
+const token = (b: number): Uint8Array => new Uint8Array(16).fill(b);
+const ARENA = [1600, 1000, []];
+const RULES = [220, 16, 4, 100];
+/** A player record: kind, x, y (mask 0b111), positions in world units. */
+const playerRecord = (id: number, x: number, y: number) => [id, 0b111, 0, x * 16, y * 16];
+
+/** The server's half of one connection: welcome, snapshot, then one delta per tick acknowledging every input. */
+class FakeServer {
+  tick = 1000;
+  x = 200;
+  constructor(
+    readonly ws: FakeWebSocket,
+    readonly you: number,
+  ) {}
+
+  join(resume: Uint8Array, ack = 0, tickRate = 30): this {
+    this.ws.open();
+    this.ws.receive([0, 1, this.you, tickRate, this.tick, ARENA, RULES, resume]);
+    this.ws.receive([1, this.tick, ack, [playerRecord(this.you, this.x, 300)]]);
+    return this;
+  }
+
+  /** One tick: a delta acknowledging the newest input received (`ack` overrides it). */
+  step(events: unknown[] = [], ack?: number): void {
+    const seqs = this.ws.inputSeqs;
+    const a = ack ?? seqs.at(-1) ?? 0;
+    this.ws.receive([2, this.tick + 1, this.tick, a, [], [], [], events]);
+    this.tick++;
+  }
+}
+
+function setup(): { session: Session; conn: Connection; latest: () => FakeWebSocket } {
+  const session = new Session();
+  const conn = new Connection(
+    session,
+    { onStatus: () => undefined, sampleInput: () => ({ dx: 1, dy: 0, aim: 0, buttons: 0 }) },
+    'ws://test/ws',
+  );
+  return { session, conn, latest: () => FakeWebSocket.all.at(-1)! };
+}
+
+/** Lets `ms` of fake time pass while the server ticks at `hz` (acknowledging inputs as they come). */
+function play(server: FakeServer, ms: number, hz = 30): void {
+  const steps = Math.round((ms * hz) / 1000);
+  for (let i = 0; i < steps; i++) {
+    vi.advanceTimersByTime(1000 / hz);
+    server.step();
+  }
+}
+
+beforeEach(() => {
+  FakeWebSocket.all = [];
+  vi.stubGlobal('WebSocket', FakeWebSocket);
+  vi.useFakeTimers({
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'],
+  });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+describe('connection: joining and resuming', () => {
+  it('joins without a token, then resumes a dropped connection with the latest token and a continuing seq', () => {
+    const { session, conn, latest } = setup();
+    conn.connect('ann');
+    const first = latest();
+    const s1 = new FakeServer(first, 7).join(token(1));
+    expect(first.hello).toEqual([0, 1, 'ann']);
+    expect(session.resumeToken).toEqual(token(1));
+    play(s1, 500);
+    const sentBefore = first.inputSeqs;
+    expect(sentBefore.length).toBeGreaterThan(10);
+    expect(sentBefore[0]).toBe(1);
+    const lastSeq = sentBefore.at(-1)!;
+
+    // The network drops: no close frame (1006). The page reconnects by itself, presenting the token.
+    first.drop(1006);
+    expect(session.phase).toBe('closed');
+    expect(session.lastClose).toMatchObject({ code: 1006, reconnect: 'resume' });
+    expect(conn.reconnectAt).not.toBeNull();
+    vi.advanceTimersByTime(1000);
+    const second = latest();
+    expect(second).not.toBe(first);
+    expect(session.resuming).toBe(true);
+    second.open();
+    expect(second.hello).toEqual([0, 1, 'ann', token(1)]);
+
+    // The server gives the same player back: a new token, a snapshot whose ack is the last input it applied
+    // (two of ours never arrived) and the player where the server had it.
+    const s2 = new FakeServer(second, 7);
+    s2.tick = s1.tick + 30;
+    s2.x = 250;
+    second.receive([0, 1, 7, 30, s2.tick, ARENA, RULES, token(2)]);
+    second.receive([1, s2.tick, lastSeq - 2, [playerRecord(7, 250, 300)]]);
+    expect(session.resumeToken).toEqual(token(2));
+    expect(session.debugState()).toMatchObject({ connected: true, you: 7, resumed: true, resumes: 1, pending: 0 });
+    // Prediction restarts from the server's state, nothing replayed from the old connection.
+    expect(session.debugState().predicted).toEqual({ x: 250, y: 300 });
+
+    play(s2, 200);
+    const after = second.inputSeqs;
+    expect(after.length).toBeGreaterThan(3);
+    // The seq keeps increasing across the resume: max(last sent, ack) + 1, never back to 1.
+    expect(after[0]).toBe(lastSeq + 1);
+    for (let i = 1; i < after.length; i++) expect(after[i]).toBe(after[i - 1]! + 1);
+
+    // Another drop presents the newest token.
+    second.drop(4005, 'no answer to pings');
+    expect(session.lastClose).toMatchObject({ code: 4005, reconnect: 'resume' });
+    expect(session.lastClose!.message).toMatch(/no answer to pings/);
+    vi.advanceTimersByTime(1000);
+    latest().open();
+    expect(latest().hello).toEqual([0, 1, 'ann', token(2)]);
+  });
+
+  it('continues above the acknowledged seq when the server applied more than this connection sent', () => {
+    const { session, conn, latest } = setup();
+    conn.connect('ann');
+    new FakeServer(latest(), 7).join(token(1));
+    latest().drop(1006);
+    vi.advanceTimersByTime(1000);
+    const s = new FakeServer(latest(), 7).join(token(2), 500);
+    expect(session.nextInputSeq).toBe(501);
+    vi.advanceTimersByTime(1000 / 30);
+    s.step();
+    expect(latest().inputSeqs[0]).toBe(501);
+  });
+
+  it('keeps trying the token while the server is unreachable, within the backoff', () => {
+    const { conn, latest } = setup();
+    conn.connect('ann');
+    new FakeServer(latest(), 7).join(token(1));
+    latest().drop(1006);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      vi.advanceTimersByTime(20_000);
+      // The connection fails before it opens: the browser reports 1006 again.
+      latest().drop(1006);
+    }
+    vi.advanceTimersByTime(20_000);
+    latest().open();
+    expect(latest().hello).toEqual([0, 1, 'ann', token(1)]);
+    expect(FakeWebSocket.all).toHaveLength(5);
+  });
+
+  it('falls back to a fresh join at once when the token is refused (4006), with seq from 1', () => {
+    const { session, conn, latest } = setup();
+    conn.connect('ann');
+    const s1 = new FakeServer(latest(), 7).join(token(1));
+    play(s1, 300);
+    latest().drop(1006);
+    vi.advanceTimersByTime(1000);
+    const refused = latest();
+    refused.open();
+    expect(refused.hello).toEqual([0, 1, 'ann', token(1)]);
+    refused.receive([4, 4006, 'resume token unknown, expired or already in use']);
+    refused.drop(4006, 'resume token unknown, expired or already in use');
+    expect(session.lastClose).toMatchObject({ code: 4006, reconnect: 'fresh' });
+    expect(session.lastClose!.message).toMatch(/resume refused/);
+    expect(session.resumeToken).toBeNull();
+    // No backoff: the fresh join follows at once.
+    vi.advanceTimersByTime(0);
+    const fresh = latest();
+    expect(fresh).not.toBe(refused);
+    expect(session.resuming).toBe(false);
+    const s3 = new FakeServer(fresh, 12).join(token(3));
+    expect(fresh.hello).toEqual([0, 1, 'ann']);
+    expect(session.debugState()).toMatchObject({ you: 12, resumed: false, resumes: 0, resumable: true });
+    play(s3, 100);
+    expect(fresh.inputSeqs[0]).toBe(1);
+    expect(session.closes.map((c) => c.code)).toEqual([1006, 4006]);
+  });
+
+  it('joins fresh after the server removed the player (4004) or after a client desync', () => {
+    const { session, conn, latest } = setup();
+    conn.connect('ann');
+    new FakeServer(latest(), 7).join(token(1));
+    latest().drop(4004, 'too slow');
+    expect(session.lastClose).toMatchObject({ code: 4004, reconnect: 'fresh' });
+    vi.advanceTimersByTime(1000);
+    latest().open();
+    expect(latest().hello).toEqual([0, 1, 'ann']);
+    new FakeServer(latest(), 8).join(token(2));
+
+    // A delta the client cannot apply: it closes (1000, which ends the player on the server) and joins anew.
+    const desynced = latest();
+    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    desynced.receive([2, 5000, 4999, 0, [], [], [], []]);
+    expect(desynced.closedWith).toMatchObject({ code: 1000 });
+    expect(session.resumeToken).toBeNull();
+    vi.advanceTimersByTime(1000);
+    latest().open();
+    expect(latest()).not.toBe(desynced);
+    expect(latest().hello).toEqual([0, 1, 'ann']);
+  });
+
+  it('stays disconnected after a kick, a policy violation or leaving; a manual reconnect joins fresh', () => {
+    for (const [code, reason] of [
+      [4001, 'spamming'],
+      [1008, 'too many messages'],
+      [4000, 'version'],
+    ] as const) {
+      FakeWebSocket.all = [];
+      const { session, conn, latest } = setup();
+      conn.connect('ann');
+      new FakeServer(latest(), 7).join(token(1));
+      latest().drop(code, reason);
+      expect(session.lastClose, `${code}`).toMatchObject({ code, reconnect: 'none', transient: false });
+      expect(session.lastClose!.message).toContain(reason);
+      expect(conn.reconnectAt).toBeNull();
+      expect(session.resumeToken).toBeNull();
+      vi.advanceTimersByTime(60_000);
+      expect(FakeWebSocket.all).toHaveLength(1);
+      conn.connect('ann');
+      latest().open();
+      expect(latest().hello).toEqual([0, 1, 'ann']);
+    }
+
+    FakeWebSocket.all = [];
+    const { session, conn, latest } = setup();
+    conn.connect('ann');
+    new FakeServer(latest(), 7).join(token(1));
+    conn.disconnect();
+    expect(latest().closedWith).toMatchObject({ code: 1000 });
+    expect(session.resumeToken).toBeNull();
+    vi.advanceTimersByTime(60_000);
+    expect(FakeWebSocket.all).toHaveLength(1);
+  });
+
+  it('a manual reconnect during the backoff presents the token', () => {
+    const { conn, latest } = setup();
+    conn.connect('ann');
+    new FakeServer(latest(), 7).join(token(1));
+    latest().drop(1006);
+    conn.connect('ann'); // the Reconnect button
+    latest().open();
+    expect(latest().hello).toEqual([0, 1, 'ann', token(1)]);
+    vi.advanceTimersByTime(60_000);
+    expect(FakeWebSocket.all).toHaveLength(2);
+  });
+});
+
+describe('connection: events', () => {
+  it('sends inputs at the tick rate and follows tick-rate events; shows operator messages', () => {
+    const { session, conn, latest } = setup();
+    conn.connect('ann');
+    const s = new FakeServer(latest(), 7).join(token(1), 0, 20);
+    const count = () => latest().inputSeqs.length;
+    play(s, 1000, 20);
+    const at20 = count();
+    expect(at20).toBeGreaterThanOrEqual(19);
+    expect(at20).toBeLessThanOrEqual(21);
+
+    // The operator sets 60 Hz and says something.
+    s.step([
+      [2, 60],
+      [1, 'double speed!'],
+    ]);
+    expect(session.tickRate).toBe(60);
+    expect(session.debugState().tickRate).toBe(60);
+    expect(session.ctx!.dt).toBeCloseTo(1 / 60);
+    expect(session.feed.says.map((l) => l.text)).toEqual(['double speed!']);
+    const before = count();
+    play(s, 1000, 60);
+    const at60 = count() - before;
+    expect(at60).toBeGreaterThanOrEqual(58);
+    expect(at60).toBeLessThanOrEqual(62);
+  });
+});

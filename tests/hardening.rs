@@ -1,0 +1,486 @@
+//! One bad client never hurts the others: every test here misbehaves over real sockets while an honest client
+//! watches, and asserts both what happened to the bad client and that the honest one got every tick on time.
+
+use futures_util::SinkExt;
+use std::time::{Duration, Instant};
+use tickwire_shared::entity::position_from_wire;
+use tickwire_shared::{ClientMessage, Hello, Input, PROTOCOL_VERSION, close, encode_client};
+use tickwire_testkit::{Client, ClientError, Honest, TestServer, WAIT};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::Message;
+
+const TICK_RATE: u16 = 30;
+
+fn input(seq: u32, dx: f32, dy: f32) -> ClientMessage {
+    ClientMessage::Input(Input {
+        seq,
+        dx,
+        dy,
+        aim: 0.0,
+        buttons: 0,
+    })
+}
+
+fn x_of(c: &Client, id: u32) -> f32 {
+    position_from_wire(c.mirror.entities[&id].x.unwrap_or(0))
+}
+
+#[tokio::test]
+async fn malformed_frames_close_only_their_sender() {
+    let server = TestServer::start().await;
+    let honest = Honest::join(&server).await;
+    let cases: Vec<(Message, u16)> = vec![
+        (
+            Message::Binary(vec![0u8; 64 * 1024].into()),
+            close::MESSAGE_TOO_BIG,
+        ),
+        (Message::Text("hi".into()), close::UNSUPPORTED_DATA),
+        (
+            Message::Binary(vec![0xc1, 0xc1, 0xc1].into()),
+            close::INVALID_PAYLOAD,
+        ),
+        (
+            Message::Binary(vec![0x92, 0x2a, 0x00].into()),
+            close::INVALID_PAYLOAD,
+        ), // unknown message type 42
+    ];
+    for (msg, code) in cases {
+        let mut bad = server.join("bad").await;
+        bad.send_raw(msg).await.expect("send");
+        assert_eq!(bad.expect_close(WAIT).await.expect("closed").0, code);
+    }
+    honest.finish().await.assert_unharmed(TICK_RATE);
+}
+
+#[tokio::test]
+async fn nan_and_huge_inputs_are_clamped_or_dropped() {
+    let server = TestServer::start().await;
+    let honest = Honest::join(&server).await;
+    let mut bad = server.join("bad").await;
+    let id = bad.you().expect("id");
+    let start = x_of(&bad, id);
+    let hostile = [
+        Input {
+            seq: 1,
+            dx: f32::NAN,
+            dy: 0.0,
+            aim: 0.0,
+            buttons: 0,
+        },
+        Input {
+            seq: 2,
+            dx: f32::INFINITY,
+            dy: 0.0,
+            aim: f32::NAN,
+            buttons: 255,
+        },
+        Input {
+            seq: 3,
+            dx: 1e30,
+            dy: 0.0,
+            aim: 1e30,
+            buttons: 255,
+        },
+    ];
+    for i in hostile {
+        bad.send(&ClientMessage::Input(i)).await.expect("send");
+    }
+    bad.recv_until(WAIT, |c, _| c.mirror.ack == 3)
+        .await
+        .expect("the valid input is applied and acknowledged");
+    for _ in 0..5 {
+        bad.recv()
+            .await
+            .expect("still connected: hostile numbers are not a reason to close");
+    }
+    let moved = x_of(&bad, id) - start;
+    assert!(
+        moved <= 220.0 / 30.0 + 0.1,
+        "a huge input moves one normal step at most, moved {moved}"
+    );
+    honest.finish().await.assert_unharmed(TICK_RATE);
+}
+
+#[tokio::test]
+async fn ten_thousand_inputs_in_one_second_change_nothing_for_others() {
+    let server = TestServer::start().await;
+    let honest = Honest::join(&server).await;
+    let mut flooder = server.join("flooder").await;
+    let id = flooder.you().expect("id");
+    let start = x_of(&flooder, id);
+    let began = Instant::now();
+    let mut sent = 0u32;
+    'flood: for ms in 0..1000u64 {
+        for _ in 0..10 {
+            sent += 1;
+            if flooder.send(&input(sent, 1.0, 0.0)).await.is_err() {
+                break 'flood; // closed for flooding: also a correct answer
+            }
+        }
+        tokio::time::sleep_until(tokio::time::Instant::from_std(
+            began + Duration::from_millis(ms + 1),
+        ))
+        .await;
+    }
+    let elapsed = began.elapsed();
+    let hub = server.server().hub();
+    let dropped = hub
+        .counters
+        .messages_dropped
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        dropped > 5_000,
+        "most of the flood must be dropped at the door, dropped {dropped} of {sent}"
+    );
+    // Whatever got through moved the player at most one step per tick (plus the small bank).
+    if let Ok(()) = flooder
+        .recv_until(Duration::from_secs(1), |_, _| true)
+        .await
+        .map(|_| ())
+    {
+        let moved = x_of(&flooder, id) - start;
+        let ticks = (elapsed.as_secs_f32() + 1.0) * 30.0 + 4.0;
+        assert!(
+            moved <= ticks * 220.0 / 30.0,
+            "flooding moved the player {moved} in {elapsed:?}"
+        );
+    }
+    honest.finish().await.assert_unharmed(TICK_RATE);
+}
+
+#[tokio::test]
+async fn a_sustained_flood_is_closed_with_1008() {
+    let server = TestServer::start().await;
+    let honest = Honest::join(&server).await;
+    let mut flooder = server.join("flooder").await;
+    let mut seq = 0;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        seq += 1;
+        if flooder
+            .send(&ClientMessage::Ping(tickwire_shared::Ping {
+                client_time: 0.0,
+            }))
+            .await
+            .is_err()
+        {
+            break;
+        }
+        if seq % 50 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    let (code, reason) = flooder
+        .expect_close(WAIT)
+        .await
+        .expect("closed for flooding");
+    assert_eq!(code, close::POLICY_VIOLATION, "reason: {reason}");
+    honest.finish().await.assert_unharmed(TICK_RATE);
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_is_dropped_and_others_keep_their_ticks() {
+    // The Gaffer scene sends ~1 KB per tick at 60 Hz, so a client that stops reading fills its buffers fast.
+    let server = TestServer::start_with(|c| {
+        c.scenario = tickwire_sim::Scenario::Gaffer;
+        c.tick_rate = 60;
+        c.limits.send_buffer_bytes = 16 * 1024;
+        c.limits.too_slow_after = Duration::from_secs(2);
+    })
+    .await;
+    let honest = Honest::join(&server).await;
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .set_recv_buffer_size(4096)
+        .expect("small receive buffer");
+    let tcp = socket.connect(server.addr()).await.expect("connect");
+    let (mut sleeper, _) = tokio_tungstenite::client_async(server.ws_url(), tcp)
+        .await
+        .expect("upgrade");
+    let hello = ClientMessage::Hello(Hello {
+        version: PROTOCOL_VERSION,
+        name: "sleeper".into(),
+        resume: None,
+    });
+    sleeper
+        .send(Message::Binary(encode_client(&hello)))
+        .await
+        .expect("hello");
+    let hub = server.server().hub().clone();
+    // It never reads again. Within the too-slow limit plus the close timeout, the server lets it go.
+    let start = Instant::now();
+    while hub.open.load(std::sync::atomic::Ordering::Acquire) > 1 {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the server must drop a client that never reads"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        hub.counters
+            .frames_skipped
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0,
+        "it was skipped first"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    drop(sleeper);
+    honest.finish().await.assert_unharmed(60);
+}
+
+#[tokio::test]
+async fn a_slowloris_handshake_is_cut_off() {
+    let server =
+        TestServer::start_with(|c| c.limits.handshake_timeout = Duration::from_secs(2)).await;
+    let honest = Honest::join(&server).await;
+    let mut tcp = tokio::net::TcpStream::connect(server.addr())
+        .await
+        .expect("connect");
+    let start = Instant::now();
+    let request = b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n";
+    let mut closed_after = None;
+    for byte in request {
+        if tcp.write_all(&[*byte]).await.is_err() {
+            closed_after = Some(start.elapsed());
+            break;
+        }
+        let mut buf = [0u8; 256];
+        match tokio::time::timeout(Duration::from_secs(1), tcp.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                closed_after = Some(start.elapsed());
+                break;
+            }
+            Ok(Ok(_)) => {
+                // The 408 answer; the close follows.
+            }
+            Err(_) => {} // nothing yet: one more byte per second
+        }
+    }
+    let after =
+        closed_after.expect("the server must close a connection that dribbles its request head");
+    assert!(
+        after < Duration::from_secs(5),
+        "closed after {after:?}, the limit is 2 s"
+    );
+    honest.finish().await.assert_unharmed(TICK_RATE);
+}
+
+#[tokio::test]
+async fn the_origin_allow_list_is_enforced() {
+    let server = TestServer::start_with(|c| {
+        c.limits.allowed_origins = vec!["https://play.example".to_string()].into()
+    })
+    .await;
+    let honest = Honest::join(&server).await;
+    let addr = server.addr();
+    let upgrade = |origin: Option<&str>| {
+        let origin = origin
+            .map(|o| format!("Origin: {o}\r\n"))
+            .unwrap_or_default();
+        format!(
+            "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n{origin}\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+    };
+    let status = |answer: String| {
+        answer
+            .split_whitespace()
+            .nth(1)
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    // Reads only the response head: after a 101 the connection stays open.
+    let quick = |req: String| async move {
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        tcp.write_all(req.as_bytes()).await.expect("write");
+        let mut head = Vec::new();
+        let mut buf = [0u8; 512];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match tokio::time::timeout(WAIT, tcp.read(&mut buf)).await {
+                Ok(Ok(n)) if n > 0 => head.extend_from_slice(&buf[..n]),
+                _ => break,
+            }
+        }
+        String::from_utf8_lossy(&head).into_owned()
+    };
+    assert_eq!(
+        status(quick(upgrade(Some("https://evil.example"))).await),
+        "403",
+        "a foreign origin is refused"
+    );
+    assert_eq!(
+        status(quick(upgrade(Some(&format!("http://{addr}")))).await),
+        "101",
+        "the server's own origin"
+    );
+    assert_eq!(
+        status(quick(upgrade(Some("https://play.example"))).await),
+        "101",
+        "an allowed origin"
+    );
+    assert_eq!(
+        status(quick(upgrade(None)).await),
+        "101",
+        "no Origin (bots, native clients)"
+    );
+    honest.finish().await.assert_unharmed(TICK_RATE);
+}
+
+#[tokio::test]
+async fn beyond_max_clients_new_connections_are_refused() {
+    let server = TestServer::start_with(|c| c.limits.max_clients = 3).await;
+    let honest = Honest::join(&server).await;
+    let _a = server.join("a").await;
+    let _b = server.join("b").await;
+    for _ in 0..5 {
+        match Client::connect(&server.ws_url()).await {
+            Err(ClientError::Ws(tokio_tungstenite::tungstenite::Error::Http(resp))) => {
+                assert_eq!(resp.status().as_u16(), 503)
+            }
+            other => panic!("expected HTTP 503, got {other:?}"),
+        }
+    }
+    honest.finish().await.assert_unharmed(TICK_RATE);
+}
+
+#[tokio::test]
+async fn a_peer_that_stops_answering_pings_is_closed_and_its_player_held_then_removed() {
+    let server = TestServer::start_with(|c| {
+        c.limits.idle_timeout = Duration::from_secs(2);
+        c.limits.resume_grace = Duration::from_secs(3);
+    })
+    .await;
+    let mut watcher = server.join("watcher").await;
+    let silent = server.join("silent").await; // joins, then never reads or answers a ping
+    let id = silent.you().expect("id");
+    let start = Instant::now();
+    watcher
+        .recv_until(WAIT, |c, _| c.mirror.entities.contains_key(&id))
+        .await
+        .expect("sees the silent player");
+    // Held through the idle timeout and most of the grace period...
+    watcher
+        .recv_until(Duration::from_secs(4), |_, _| {
+            start.elapsed() > Duration::from_millis(3500)
+        })
+        .await
+        .expect("keeps receiving");
+    assert!(
+        watcher.mirror.entities.contains_key(&id),
+        "the player is held for resume after the idle close"
+    );
+    // ...and removed once the grace period is over.
+    watcher
+        .recv_until(Duration::from_secs(8), |c, _| {
+            !c.mirror.entities.contains_key(&id)
+        })
+        .await
+        .expect("the held player is removed after the grace period");
+    let hub = server.server().hub();
+    assert_eq!(
+        hub.open.load(std::sync::atomic::Ordering::Acquire),
+        1,
+        "the silent connection was closed"
+    );
+    drop(silent);
+}
+
+/// Joins, moves, and returns the client with its entity id, last input seq and resume token.
+async fn player_that_moved(
+    server: &TestServer,
+) -> (Client, u32, u32, tickwire_shared::ResumeToken) {
+    let mut c = server.join("traveller").await;
+    let id = c.you().expect("id");
+    let mut last = 0;
+    for _ in 0..5 {
+        last = c.send_input(1.0, 0.0, 0.0, 0).await.expect("send");
+    }
+    c.recv_until(WAIT, |c, _| c.mirror.ack == last)
+        .await
+        .expect("moves applied");
+    let token = c
+        .resume_token()
+        .expect("the welcome carries a resume token");
+    (c, id, last, token)
+}
+
+async fn resume(
+    server: &TestServer,
+    token: tickwire_shared::ResumeToken,
+) -> Result<Client, ClientError> {
+    let mut c = Client::connect(&server.ws_url()).await?;
+    c.hello_resuming("traveller", Some(token), WAIT).await?;
+    Ok(c)
+}
+
+#[tokio::test]
+async fn a_dropped_player_resumes_within_the_grace_period() {
+    let server = TestServer::start().await;
+    let mut honest_client = server.join("honest").await;
+    let (old, id, last_seq, token) = player_that_moved(&server).await;
+    let x_before = x_of(&old, id);
+    drop(old); // the connection vanishes without a close frame
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut back = resume(&server, token)
+        .await
+        .expect("resumes with its token");
+    assert_eq!(back.you(), Some(id), "the same player comes back");
+    assert_eq!(x_of(&back, id), x_before, "with its position");
+    assert_ne!(back.resume_token(), Some(token), "and a new token");
+    // A replayed input from before the drop is applied once: it does not move the player again.
+    back.send(&input(last_seq, 1.0, 0.0)).await.expect("send");
+    back.continue_seq_after(last_seq);
+    let next = back.send_input(0.0, 1.0, 0.0, 0).await.expect("send");
+    back.recv_until(WAIT, |c, _| c.mirror.ack == next)
+        .await
+        .expect("new inputs continue the sequence");
+    assert_eq!(
+        x_of(&back, id),
+        x_before,
+        "the replayed input (dx = 1) was not applied again"
+    );
+    // The honest client never saw the player leave.
+    honest_client
+        .recv_until(WAIT, |c, _| c.mirror.tick > back.mirror.tick)
+        .await
+        .expect("honest keeps going");
+    assert!(honest_client.mirror.entities.contains_key(&id));
+    let honest = Honest::watch(honest_client);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    honest.finish().await.assert_unharmed(TICK_RATE);
+}
+
+#[tokio::test]
+async fn resume_is_refused_after_the_grace_period_with_a_forged_token_and_twice_at_once() {
+    let server = TestServer::start_with(|c| c.limits.resume_grace = Duration::from_secs(1)).await;
+    let honest = Honest::join(&server).await;
+
+    // After the grace period.
+    let (old, _, _, token) = player_that_moved(&server).await;
+    drop(old);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    match resume(&server, token).await {
+        Err(ClientError::Closed { code, .. }) => assert_eq!(code, close::RESUME_REFUSED),
+        other => panic!("a late resume must be refused with 4006, got {other:?}"),
+    }
+
+    // A forged token.
+    match resume(&server, [0x42; 16]).await {
+        Err(ClientError::Closed { code, .. }) => assert_eq!(code, close::RESUME_REFUSED),
+        other => panic!("a forged token must be refused with 4006, got {other:?}"),
+    }
+
+    // Twice at once: the player is live again, so neither its old nor its new token can take it.
+    let (old, _, _, token) = player_that_moved(&server).await;
+    drop(old);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let back = resume(&server, token).await.expect("first resume works");
+    let fresh = back.resume_token().expect("token");
+    for t in [token, fresh] {
+        match resume(&server, t).await {
+            Err(ClientError::Closed { code, .. }) => assert_eq!(code, close::RESUME_REFUSED),
+            other => panic!("a token of a live player must be refused, got {other:?}"),
+        }
+    }
+    honest.finish().await.assert_unharmed(TICK_RATE);
+}
