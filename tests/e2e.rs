@@ -111,13 +111,26 @@ async fn deltas_arrive_at_the_tick_rate_with_consecutive_ticks() {
 }
 
 #[tokio::test]
-async fn a_client_that_closes_mid_game_does_not_disturb_others() {
-    let server = TestServer::start().await;
+async fn clients_that_vanish_mid_game_do_not_disturb_others() {
+    let server = TestServer::start_with(|c| c.limits.resume_grace = Duration::from_secs(1)).await;
     let mut watcher = server.join("watcher").await;
     for i in 0..5 {
         let c = server.join(&format!("short{i}")).await;
-        drop(c); // vanish without a close frame
+        drop(c); // vanish without a close frame: held for resume, then removed after the grace period
     }
+    let leaver = server.join("leaver").await;
+    let leaver_id = leaver.you().expect("id");
+    leaver.close().await.expect("a normal close");
+    watcher
+        .recv_until(WAIT, |c, _| c.mirror.entities.contains_key(&leaver_id))
+        .await
+        .expect("sees the leaver");
+    watcher
+        .recv_until(Duration::from_millis(800), |c, _| {
+            !c.mirror.entities.contains_key(&leaver_id)
+        })
+        .await
+        .expect("a player who closes normally is removed at once, not held");
     let tick = watcher.mirror.tick.expect("tick");
     watcher
         .recv_until(WAIT, |c, _| c.mirror.tick >= Some(tick + 30))

@@ -102,7 +102,11 @@ impl Honest {
             report.watched = start.elapsed();
             report
         });
-        Honest { stop, task, started: Instant::now() }
+        Honest {
+            stop,
+            task,
+            started: Instant::now(),
+        }
     }
 
     /// Stops watching (after at least [`MIN_WATCH`], so every report covers many ticks) and returns the report.
