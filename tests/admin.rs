@@ -175,7 +175,7 @@ async fn players_and_status_describe_the_server() {
         "p50",
         "p99",
         "max",
-        "overruns    0",
+        "overruns",
         "2 playing",
         "inputs/s",
         "bytes/s",
