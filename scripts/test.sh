@@ -27,4 +27,7 @@ step "browser end-to-end (Playwright + Chromium against the real server)"
 cargo build -p tickwire-server
 (cd client-web && TICKWIRE_SERVER_BIN="$PWD/../target/debug/tickwire-server" npm run e2e)
 
+step "WebSocket conformance: Autobahn|Testsuite cases 1-10 against the server's transport (/echo)"
+TICKWIRE_SERVER_BIN="$PWD/target/debug/tickwire-server" bash tests/autobahn/run.sh
+
 printf '\nall test stages passed\n'

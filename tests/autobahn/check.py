@@ -24,7 +24,11 @@ def main(report_path, expected_path):
         if behaviour in GOOD and close in GOOD | {""}:
             continue
         allowed = expected.get(case)
-        if allowed and behaviour in allowed["behavior"]:
+        if (
+            allowed
+            and behaviour in allowed["behavior"]
+            and result.get("remoteCloseCode") == allowed.get("remoteCloseCode", result.get("remoteCloseCode"))
+        ):
             excepted.append(case)
             continue
         bad.append(f"{case}: behavior={behaviour} close={close}")

@@ -1,0 +1,14 @@
+import { joinGame, launch } from './browser.mjs';
+import { startServer } from './server.mjs';
+const server = await startServer();
+const browser = await launch();
+const errors = [];
+const page = await joinGame(browser, server.url, 'rel', errors);
+await page.reload();
+await page.waitForTimeout(1000);
+const p2 = await joinGame(browser, server.url, 'nav', errors);
+await p2.goto('about:blank');
+await page.waitForTimeout(1000);
+console.log(server.log().split('\n').filter((l) => /session ended/.test(l)).join('\n'));
+await browser.close();
+await server.stop();
