@@ -10,7 +10,7 @@ import { joinGame, launch, state } from './browser.mjs';
 import { startProxy } from './proxy.mjs';
 import { startServer } from './server.mjs';
 
-const GRACE_S = 5;
+const GRACE_S = 8;
 const IDLE_S = 1.5;
 
 /** Holds a movement key on `page` for `ms`, then waits for the last inputs to be acknowledged. */
@@ -94,7 +94,7 @@ test('resume: the same player after a dropped connection and an idle timeout; a 
     proxy.stall(true);
     await alice.waitForTimeout(IDLE_S * 1000 + 1500);
     proxy.stall(false);
-    const r2 = await resumed(alice, 2, 10_000);
+    const r2 = await resumed(alice, 2, 15_000);
     assert.equal(r2.you, id, 'the same entity after the idle timeout');
     assert.ok(
       r2.closes.some((c) => c.code === 4005),
@@ -114,7 +114,7 @@ test('resume: the same player after a dropped connection and an idle timeout; a 
           return s.connected && s.you !== null && s.you !== old && s.entities[s.you] !== undefined;
         },
         id,
-        { timeout: 15_000 },
+        { timeout: 30_000 },
       )
       .catch(async (e) => {
         throw new Error(`no fresh join: ${e.message}\nstate: ${JSON.stringify(await state(alice).catch(() => null))}`);
@@ -135,6 +135,7 @@ test('resume: the same player after a dropped connection and an idle timeout; a 
     const unexpected = errors.filter((e) => !/WebSocket connection to '[^']*' failed/.test(e));
     assert.deepEqual(unexpected, [], 'no other console errors');
   } catch (e) {
+    console.error(`resume test failed: ${e.stack ?? e}`);
     console.error(server.log());
     throw e;
   } finally {
