@@ -85,14 +85,19 @@ impl Client {
     ) -> Result<Client, ClientError> {
         let (ws, _response) =
             tokio_tungstenite::connect_async_with_config(url, Some(config), false).await?;
-        Ok(Client {
+        Ok(Client::over(ws))
+    }
+
+    /// A client over an open WebSocket, before its hello.
+    fn over(ws: Socket) -> Client {
+        Client {
             ws,
             mirror: Mirror::new(),
             welcome: None,
             next_seq: 1,
             bytes_sent: 0,
             bytes_received: 0,
-        })
+        }
     }
 
     /// Opens a `wss://` WebSocket trusting the roots in `tls` (for a server with a private or self-signed
@@ -105,14 +110,7 @@ impl Client {
         let (ws, _response) =
             tokio_tungstenite::connect_async_tls_with_config(url, None, true, Some(connector))
                 .await?;
-        Ok(Client {
-            ws,
-            mirror: Mirror::new(),
-            welcome: None,
-            next_seq: 1,
-            bytes_sent: 0,
-            bytes_received: 0,
-        })
+        Ok(Client::over(ws))
     }
 
     /// Says hello and waits for the welcome and the first snapshot (after `connect` or `connect_tls`).

@@ -104,6 +104,15 @@ impl RulesAsset {
     }
 }
 
+/// Reads an asset file; returns its name (for errors) and its text.
+fn read(path: &Path) -> Result<(String, String), AssetError> {
+    let file = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok((file, text)),
+        Err(source) => Err(AssetError::Io { file, source }),
+    }
+}
+
 fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, AssetError> {
     toml::from_str(text).map_err(|e| AssetError::Parse {
         file: file.to_string(),
@@ -178,11 +187,7 @@ impl MapAsset {
 
     /// Reads, parses and validates a map file.
     pub fn load(path: &Path) -> Result<Self, AssetError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| AssetError::Io {
-            file: file.clone(),
-            source,
-        })?;
+        let (file, text) = read(path)?;
         Self::parse(&file, &text)
     }
 
@@ -223,11 +228,7 @@ impl RulesAsset {
 
     /// Reads, parses and validates a rules file.
     pub fn load(path: &Path) -> Result<Self, AssetError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| AssetError::Io {
-            file: file.clone(),
-            source,
-        })?;
+        let (file, text) = read(path)?;
         Self::parse(&file, &text)
     }
 

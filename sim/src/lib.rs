@@ -160,7 +160,7 @@ impl Sim {
                 schedule.add_systems(
                     (
                         scenario::crowd::walk,
-                        scenario::crowd::export,
+                        scenario::export_motion,
                         replication::replicate,
                     )
                         .chain(),
@@ -171,7 +171,7 @@ impl Sim {
                 schedule.add_systems(
                     (
                         scenario::gaffer::animate,
-                        scenario::gaffer::export,
+                        scenario::export_motion,
                         replication::replicate,
                     )
                         .chain(),

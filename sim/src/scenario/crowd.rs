@@ -10,7 +10,7 @@ use crate::movement::sanitize;
 use crate::{MapAsset, assets::Point};
 use bevy_ecs::prelude::*;
 use glam::Vec2;
-use tickwire_shared::entity::{EntityFields, KIND_PLAYER, angle_to_wire, position_to_wire};
+use tickwire_shared::entity::{EntityFields, KIND_PLAYER, position_to_wire};
 use tickwire_shared::{EntityId, Input};
 
 /// The side of the square field.
@@ -100,26 +100,6 @@ pub fn walk(mut walkers: Query<(&Walker, &mut Position, &mut Facing)>, dt: Res<F
         let p = pos.0 + walker.dir * SPEED * dt.0;
         pos.0 = Vec2::new(p.x.rem_euclid(SIZE), p.y.rem_euclid(SIZE));
         facing.set_if_neq(Facing(walker.dir.y.atan2(walker.dir.x)));
-    }
-}
-
-/// Writes walkers' x, y and angle into their replicated fields where they changed at wire precision.
-pub fn export(
-    mut walkers: Query<
-        (&Position, &Facing, &mut NetFields),
-        Or<(Changed<Position>, Changed<Facing>)>,
-    >,
-) {
-    for (pos, facing, mut fields) in &mut walkers {
-        let now = EntityFields {
-            x: Some(position_to_wire(pos.0.x)),
-            y: Some(position_to_wire(pos.0.y)),
-            angle: Some(angle_to_wire(facing.0)),
-            ..Default::default()
-        };
-        if !now.changed_since(&fields.0).is_empty() {
-            fields.0.apply(&now);
-        }
     }
 }
 

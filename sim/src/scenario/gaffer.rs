@@ -8,7 +8,7 @@ use crate::components::*;
 use crate::{MapAsset, assets::Point};
 use bevy_ecs::prelude::*;
 use glam::Vec2;
-use tickwire_shared::entity::{EntityFields, KIND_OBJECT, angle_to_wire, position_to_wire};
+use tickwire_shared::entity::{EntityFields, KIND_OBJECT, position_to_wire};
 
 /// Number of cubes.
 pub const CUBES: usize = 900;
@@ -113,26 +113,6 @@ pub fn animate(
         if cube.until.is_some() {
             let p = pos.0 + cube.velocity * dt.0;
             pos.0 = Vec2::new(p.x.rem_euclid(SIZE), p.y.rem_euclid(SIZE));
-        }
-    }
-}
-
-/// Writes moved cubes' x, y and angle into their replicated fields.
-pub fn export(
-    mut cubes: Query<
-        (&Position, &Facing, &mut NetFields),
-        (With<Cube>, Or<(Changed<Position>, Changed<Facing>)>),
-    >,
-) {
-    for (pos, facing, mut fields) in &mut cubes {
-        let now = EntityFields {
-            x: Some(position_to_wire(pos.0.x)),
-            y: Some(position_to_wire(pos.0.y)),
-            angle: Some(angle_to_wire(facing.0)),
-            ..Default::default()
-        };
-        if !now.changed_since(&fields.0).is_empty() {
-            fields.0.apply(&now);
         }
     }
 }

@@ -5,8 +5,11 @@
 pub mod crowd;
 pub mod gaffer;
 
+use crate::components::{Facing, NetFields, Position};
+use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
+use tickwire_shared::entity::{EntityFields, angle_to_wire, position_to_wire};
 
 /// Which world to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -50,6 +53,27 @@ impl FromStr for Scenario {
             other => Err(format!(
                 "unknown scenario `{other}` (expected arena, crowd or gaffer)"
             )),
+        }
+    }
+}
+
+/// Writes the x, y and angle of every moved entity into its replicated fields, where they changed at wire
+/// precision. The scenes' entities carry nothing else that changes.
+pub fn export_motion(
+    mut moved: Query<
+        (&Position, &Facing, &mut NetFields),
+        Or<(Changed<Position>, Changed<Facing>)>,
+    >,
+) {
+    for (pos, facing, mut fields) in &mut moved {
+        let now = EntityFields {
+            x: Some(position_to_wire(pos.0.x)),
+            y: Some(position_to_wire(pos.0.y)),
+            angle: Some(angle_to_wire(facing.0)),
+            ..Default::default()
+        };
+        if !now.changed_since(&fields.0).is_empty() {
+            fields.0.apply(&now);
         }
     }
 }
