@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole tickwire test suite, as README.md gives it: formatting, lints, the Rust unit, harness and end-to-end
 # tests, the browser client's unit tests, and the real-browser end-to-end test (Playwright driving Chromium).
-# Needs: the Rust toolchain, Node.js 20+ with npm, and Debian's `chromium` at /usr/bin/chromium
+# Needs: the Rust toolchain, Node.js 20+ with npm, and Debian's `chromium` and `firefox-esr`
 # (`.ci/run` installs what is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +23,7 @@ cargo test --workspace
 step "client-web unit tests"
 (cd client-web && npm test)
 
-step "browser end-to-end (Playwright + Chromium against the real server)"
+step "browser end-to-end (Playwright + Chromium, then puppeteer + Firefox ESR, against the real server)"
 cargo build -p tickwire-server
 (cd client-web && TICKWIRE_SERVER_BIN="$PWD/../target/debug/tickwire-server" npm run e2e)
 

@@ -78,6 +78,16 @@ const OFFLINE_PREFS = {
   'dom.suspend_inactive.enabled': false,
   'layout.throttled_frame_rate': 60,
   'focusmanager.testmode': true,
+  // Belt and braces: whatever else still wants the internet goes to a proxy that is not there (loopback addresses
+  // bypass proxies, so the game server is reached directly), and the host names are not even looked up.
+  'network.proxy.type': 1,
+  'network.proxy.http': '127.0.0.1',
+  'network.proxy.http_port': 9,
+  'network.proxy.ssl': '127.0.0.1',
+  'network.proxy.ssl_port': 9,
+  'network.proxy.share_proxy_settings': true,
+  'network.proxy.no_proxies_on': 'localhost, 127.0.0.1, ::1',
+  'network.proxy.allow_hijacking_localhost': false,
 };
 
 /** Opens the client in its own browser context and window, records console errors, joins with `name`. */
@@ -128,6 +138,8 @@ test('firefox: two players, a move on one page is seen on the other', { timeout:
       timeout: 60_000,
       protocolTimeout: 60_000,
       extraPrefsFirefox: OFFLINE_PREFS,
+      // Release builds only honour `services.settings.server` (Remote Settings) when this is set.
+      env: { ...process.env, MOZ_REMOTE_SETTINGS_DEVTOOLS: '1' },
       // Firefox writes its own chatter to stderr; keep it out of the test output unless asked for.
       dumpio: process.env.FIREFOX_DUMPIO === '1',
     });
