@@ -98,10 +98,18 @@ RSS_IDLE=$(rss_kb "$SERVER_PID")
     --warmup "${SETTLE}s" --duration "${WINDOW}s" --decoders "$DECODERS" --behaviour "$BEHAVIOUR" --quiet \
     --json "$WORK/report.json" > "$WORK/bots.txt" 2> "$WORK/bots.log" &
 BOTS_PID=$!
-# The bots' window opens RAMP+SETTLE after they start; read /proc 0.25 s inside it at both ends.
-sleep "$(awk "BEGIN { print $RAMP + $SETTLE + 0.25 }")"
+START=$(now_ns)
+# Sleeps until START + $1 seconds (absolute deadlines: a loaded machine delays each step, and delays must not add
+# up past the bots' own end).
+sleep_until() { local left; left=$(awk "BEGIN { d = $1 - ($(now_ns) - $START) / 1e9; print (d > 0 ? d : 0) }"); sleep "$left"; }
+alive() { kill -0 "$BOTS_PID" 2>/dev/null || { cat "$WORK/bots.log" >&2; echo "the bots ended before the window was read" >&2; exit 2; }; }
+# The bots' window opens RAMP+SETTLE after they start and lasts WINDOW; read /proc 0.25 s after it opens and
+# 0.75 s before it closes.
+sleep_until "$(awk "BEGIN { print $RAMP + $SETTLE + 0.25 }")"
+alive
 S0=$(cpu_ticks "$SERVER_PID"); B0=$(cpu_ticks "$BOTS_PID"); C0=$(cpu_busy); T0=$(now_ns)
-sleep "$(awk "BEGIN { print $WINDOW - 0.5 }")"
+sleep_until "$(awk "BEGIN { print $RAMP + $SETTLE + $WINDOW - 0.75 }")"
+alive
 S1=$(cpu_ticks "$SERVER_PID"); B1=$(cpu_ticks "$BOTS_PID"); C1=$(cpu_busy); T1=$(now_ns)
 RSS_END=$(rss_kb "$SERVER_PID")
 BOTS_EXIT=0
