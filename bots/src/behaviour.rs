@@ -4,6 +4,11 @@
 //! `k + 1`, as the "crowd" scenario specifies). The first draw is the bot's send phase; after that a wandering
 //! bot draws a new direction on input number `n` when `n % change_every == 0` (once a second at the default input
 //! rate) and repeats its last direction otherwise.
+//!
+//! [`Behaviour::Crowd`] is the client side of the "crowd" load scenario (`/work/shared/scenarios/crowd.md`) to the
+//! letter: the same walk, but the direction changes on every 30th input whatever the input rate, the inputs go
+//! out at 30 Hz unless `--input-rate` says otherwise, and at the end of the run every crowd bot sends one zero
+//! input (`dx = dy = 0`) so that its walker stops (the server keeps applying the last input it got).
 
 use clap::ValueEnum;
 use serde::Serialize;
@@ -24,6 +29,33 @@ pub enum Behaviour {
     Idle,
     /// Wander while holding the fire button, aiming where it walks.
     Fire,
+    /// The "crowd" scenario's walk: 30 Hz inputs, a new direction on every 30th, a zero input at the end.
+    Crowd,
+}
+
+/// The "crowd" scenario's input rate, Hz.
+pub const CROWD_INPUT_HZ: f64 = 30.0;
+/// The "crowd" scenario's direction change: on input `n` when `n % 30 == 0`.
+pub const CROWD_CHANGE_EVERY: u64 = 30;
+
+impl Behaviour {
+    /// The input rate this behaviour runs at when `--input-rate` is not given; `None` = the server's tick rate.
+    pub fn default_input_rate(self) -> Option<f64> {
+        (self == Behaviour::Crowd).then_some(CROWD_INPUT_HZ)
+    }
+
+    /// Every how many inputs a walking bot draws a new direction, at `rate` inputs per second.
+    pub fn change_every(self, rate: f64) -> u64 {
+        match self {
+            Behaviour::Crowd => CROWD_CHANGE_EVERY,
+            _ => rate.round().max(1.0) as u64,
+        }
+    }
+
+    /// Whether a bot sends a zero input (stand still) when the run ends.
+    pub fn stops_at_end(self) -> bool {
+        self == Behaviour::Crowd
+    }
 }
 
 /// The mulberry32 generator: 32 bits of state, fast, and the same sequence in every language.
@@ -103,7 +135,7 @@ impl Steering {
         };
         let (dx, dy) = match self.behaviour {
             Behaviour::Idle => return None,
-            Behaviour::Wander | Behaviour::Fire => wander(self),
+            Behaviour::Wander | Behaviour::Fire | Behaviour::Crowd => wander(self),
             Behaviour::Chase => match view.and_then(|(m, you)| towards_nearest(m, you)) {
                 Some(d) => d,
                 None => wander(self),
@@ -173,6 +205,35 @@ mod tests {
         let len = (cmds[0].dx.powi(2) + cmds[0].dy.powi(2)).sqrt();
         assert!((len - 1.0).abs() < 1e-5);
         assert_eq!(cmds[0].buttons, 0);
+    }
+
+    #[test]
+    fn crowd_follows_the_scenario_definition() {
+        // Bot k uses mulberry32(k + 1): draw 1 is the phase, draw 2 the direction of inputs 0..29, draw 3 of 30..59.
+        let k = 4;
+        let mut reference = Mulberry32::new(k as u32 + 1);
+        let phase = reference.next_f64();
+        let theta0 = (reference.next_f64() * f64::from(TAU)) as f32;
+        let theta1 = (reference.next_f64() * f64::from(TAU)) as f32;
+        let b = Behaviour::Crowd;
+        assert_eq!(b.default_input_rate(), Some(30.0));
+        assert_eq!(
+            b.change_every(60.0),
+            30,
+            "every 30th input whatever the rate"
+        );
+        assert!(b.stops_at_end() && !Behaviour::Wander.stops_at_end());
+        let mut s = Steering::new(b, 0, k, b.change_every(30.0));
+        assert_eq!(s.phase(), phase);
+        let cmds: Vec<_> = (0..60)
+            .map(|_| s.next(None).expect("crowd sends"))
+            .collect();
+        for (n, c) in cmds.iter().enumerate() {
+            let theta = if n < 30 { theta0 } else { theta1 };
+            assert_eq!((c.dx, c.dy), (theta.cos(), theta.sin()), "input {n}");
+            assert_eq!(c.aim, c.dy.atan2(c.dx));
+            assert_eq!(c.buttons, 0);
+        }
     }
 
     #[test]

@@ -94,7 +94,7 @@ pub(crate) async fn run(ctx: Arc<RunCtx>, index: usize) -> BotOutcome {
         .live
         .connected
         .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-    bot.finish(&client, end);
+    bot.finish(&mut client, end);
     if bot.out.dropped.is_none() {
         let _ = tokio::time::timeout(Duration::from_secs(1), client.close()).await;
     }
@@ -149,17 +149,19 @@ impl Bot {
     /// The joined phase; returns how the connection ended early, or `None` when the run ended.
     async fn play(&mut self, client: &mut Client) -> Option<Dropped> {
         let ctx = self.ctx.clone();
+        let behaviour = ctx.config.behaviour;
         let rate = ctx
             .config
             .input_rate
+            .or(behaviour.default_input_rate())
             .or(self.out.tick_rate.map(f64::from))
             .unwrap_or(30.0);
         let period = Duration::from_secs_f64(1.0 / rate);
         let mut steering = crate::behaviour::Steering::new(
-            ctx.config.behaviour,
+            behaviour,
             ctx.config.seed,
             self.out.index,
-            rate.round().max(1.0) as u64,
+            behaviour.change_every(rate),
         );
         let phase = steering.phase();
         let now = Instant::now();
@@ -175,7 +177,7 @@ impl Bot {
         tokio::pin!(window_at, end);
         loop {
             tokio::select! {
-                _ = &mut end => return None,
+                _ = &mut end => break,
                 _ = &mut window_at, if self.window.is_none() => self.open_window(client),
                 due = inputs.tick(), if sends => {
                     self.timer_lag(due);
@@ -203,10 +205,43 @@ impl Bot {
                 },
             }
         }
+        self.close_window(client);
+        if sends && behaviour.stops_at_end() {
+            // Not counted as an input: it is outside the window and nobody waits for its acknowledgement.
+            if let Err(e) = client.send_input(0.0, 0.0, 0.0, 0).await {
+                return Some(self.dropped(e));
+            }
+        }
+        self.linger(client).await
+    }
+
+    /// After the run: keep following the tick stream (no inputs, no pings, nothing measured) until the bots close.
+    async fn linger(&mut self, client: &mut Client) -> Option<Dropped> {
+        let close = sleep_until(self.ctx.close_at);
+        tokio::pin!(close);
+        loop {
+            tokio::select! {
+                _ = &mut close => return None,
+                frame = client.recv_frame() => match frame {
+                    Ok(bytes) => self.on_frame(client, &bytes, Instant::now()),
+                    Err(ClientError::Protocol(m)) => self.protocol_error(m),
+                    Err(e) => return Some(self.dropped(e)),
+                },
+            }
+        }
     }
 
     fn open_window(&mut self, client: &Client) {
         self.window = Some((Instant::now(), client.bytes_received(), client.bytes_sent()));
+    }
+
+    /// Ends the measurement window (at the end of the run, or when the connection drops inside it).
+    fn close_window(&mut self, client: &Client) {
+        if let Some((at, recv0, sent0)) = self.window.take() {
+            self.out.measured_secs = at.elapsed().as_secs_f64();
+            self.out.bytes_received = client.bytes_received() - recv0;
+            self.out.bytes_sent = client.bytes_sent() - sent0;
+        }
     }
 
     fn timer_lag(&mut self, due: Instant) {
@@ -249,18 +284,18 @@ impl Bot {
     }
 
     /// Records the end of the bot's connection.
-    fn finish(&mut self, client: &Client, dropped: Option<Dropped>) {
+    fn finish(&mut self, client: &mut Client, dropped: Option<Dropped>) {
+        self.close_window(client);
         self.ctx.hist.absorb(&mut self.samples);
         self.out.dropped = dropped;
         self.out.inputs_unacked += self.pending.len() as u64;
         self.out.last_tick = self.held;
-        if let Some((at, recv0, sent0)) = self.window {
-            self.out.measured_secs = at.elapsed().as_secs_f64();
-            self.out.bytes_received = client.bytes_received() - recv0;
-            self.out.bytes_sent = client.bytes_sent() - sent0;
-        }
         if self.out.decoder {
             self.out.mirror_entities = Some(client.mirror.entities.len());
+        }
+        if self.out.index == 0 && !self.mirror_lost {
+            // Bot 0's final state goes into the report, for tests that check it against the server's.
+            self.out.mirror = Some(std::mem::take(&mut client.mirror));
         }
     }
 }

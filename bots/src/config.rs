@@ -1,9 +1,10 @@
 //! The parameters of a run, with defaults and validation. The command line (`main.rs`) fills a [`Config`];
 //! tests build one directly.
 //!
-//! A run has three phases, all bots ending together: the **ramp** (bot `k` of N starts connecting at
+//! A run has up to four phases, all bots ending together: the **ramp** (bot `k` of N starts connecting at
 //! `k/N × ramp`), the **warm-up** (everyone connected, nothing measured yet) and the **window** of `duration`, over
-//! which rates, latencies, sizes and jitter are measured. Connection figures (handshake, join time, failures) and
+//! which rates, latencies, sizes and jitter are measured, and an optional **linger** (connected, following the tick
+//! stream, no inputs, nothing measured). Connection figures (handshake, join time, failures) and
 //! protocol errors, missed ticks and drops count over the whole run.
 
 use crate::behaviour::Behaviour;
@@ -31,6 +32,9 @@ pub struct Config {
     pub warmup: Duration,
     /// Length of the measurement window (after ramp and warm-up).
     pub duration: Duration,
+    /// After the window: how long the bots stay connected, following the tick stream without sending inputs
+    /// (crowd bots send their stop input first). Nothing is measured; bot 0's mirror is kept at its end.
+    pub linger: Duration,
     /// What every bot does.
     pub behaviour: Behaviour,
     /// Inputs per second per bot; `None` = the server's tick rate (from the welcome).
@@ -81,6 +85,7 @@ impl Config {
             ramp: Duration::ZERO,
             warmup: Duration::ZERO,
             duration: Duration::from_secs(30),
+            linger: Duration::ZERO,
             behaviour: Behaviour::Wander,
             input_rate: None,
             seed: 0,
@@ -138,9 +143,9 @@ impl Config {
         index < self.decoder_count()
     }
 
-    /// Ramp + warm-up + window.
+    /// Ramp + warm-up + window + linger.
     pub fn total(&self) -> Duration {
-        self.ramp + self.warmup + self.duration
+        self.ramp + self.warmup + self.duration + self.linger
     }
 }
 

@@ -42,10 +42,11 @@ struct Cli {
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
     duration: Duration,
     /// What bots do: wander (random walk, new direction every second), chase (the nearest player; needs a
-    /// mirror, so non-decoding bots wander), idle (no inputs, a ping a second), fire (wander holding fire).
+    /// mirror, so non-decoding bots wander), idle (no inputs, a ping a second), fire (wander holding fire),
+    /// crowd (the "crowd" scenario's walk: 30 Hz inputs, new direction every 30th, a zero input at the end).
     #[arg(long, value_enum, value_name = "BEHAVIOUR", default_value_t = Behaviour::Wander)]
     behaviour: Behaviour,
-    /// Inputs per second per bot (default: the server's tick rate, from the welcome).
+    /// Inputs per second per bot (default: 30 for crowd, else the server's tick rate, from the welcome).
     #[arg(long, value_name = "HZ")]
     input_rate: Option<f64>,
     /// Seed for the bots' random walks: bot k uses mulberry32(seed + k + 1). Same seed, same inputs.
@@ -108,6 +109,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         ramp: cli.ramp,
         warmup: cli.warmup,
         duration: cli.duration,
+        linger: Duration::ZERO,
         behaviour: cli.behaviour,
         input_rate: cli.input_rate,
         seed: cli.seed,

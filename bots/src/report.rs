@@ -164,6 +164,9 @@ pub struct BotFigures {
     pub deltas_per_s: f64,
     /// Payload bytes received per second over the window.
     pub bytes_received_per_s: f64,
+    /// Bytes received per second over the window including the WebSocket frame headers (payload + 2, 4 or 10
+    /// bytes per frame).
+    pub wire_bytes_received_per_s: f64,
     /// Payload bytes sent per second over the window.
     pub bytes_sent_per_s: f64,
     /// Inputs sent per second over the window.

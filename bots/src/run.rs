@@ -19,8 +19,10 @@ pub(crate) struct RunCtx {
     pub start: Instant,
     /// When the measurement window opens (after ramp and warm-up).
     pub measure_from: Instant,
-    /// When every bot stops.
+    /// When the measurement window closes (and crowd bots send their stop input).
     pub end_at: Instant,
+    /// When every bot closes its connection (`end_at` + the linger).
+    pub close_at: Instant,
     pub live: Live,
     pub hist: SharedHistograms,
     /// Bounds the connections in the handshake/join phase.
@@ -35,10 +37,12 @@ pub async fn run(config: Config, progress: Progress) -> Result<Report, BotsError
     config.validate()?;
     let start = Instant::now() + Duration::from_millis(10);
     let measure_from = start + config.ramp + config.warmup;
+    let end_at = measure_from + config.duration;
     let ctx = Arc::new(RunCtx {
         start,
         measure_from,
-        end_at: measure_from + config.duration,
+        end_at,
+        close_at: end_at + config.linger,
         live: Live::default(),
         hist: SharedHistograms::default(),
         connecting: Semaphore::new(config.connect_concurrency),

@@ -157,6 +157,8 @@ pub struct BotOutcome {
     pub deltas: u64,
     /// Payload bytes received in the window.
     pub bytes_received: u64,
+    /// WebSocket frame header bytes of the binary frames received in the window (2, 4 or 10 per frame).
+    pub frame_header_bytes: u64,
     /// Payload bytes sent in the window.
     pub bytes_sent: u64,
     /// Inputs sent over the whole connection.
@@ -181,6 +183,8 @@ pub struct BotOutcome {
     pub error_examples: Vec<String>,
     /// Entities in the mirror at the end (decoders only).
     pub mirror_entities: Option<usize>,
+    /// The mirror itself at the end (bot 0 only, unless a protocol error made it unreliable).
+    pub mirror: Option<tickwire_shared::Mirror>,
 }
 
 /// How many protocol error messages a bot keeps.

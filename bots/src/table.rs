@@ -97,6 +97,12 @@ pub fn render(r: &Report) -> String {
     let p = &r.per_client;
     spread_row(&mut out, "deltas/s", &p.deltas_per_s, 2);
     spread_row(&mut out, "bytes/s received", &p.bytes_received_per_s, 0);
+    spread_row(
+        &mut out,
+        "bytes/s on the wire",
+        &p.wire_bytes_received_per_s,
+        0,
+    );
     spread_row(&mut out, "bytes/s sent", &p.bytes_sent_per_s, 0);
     spread_row(&mut out, "inputs/s sent", &p.inputs_per_s, 2);
     spread_row(&mut out, "tick coverage", &p.tick_coverage, 4);

@@ -11,6 +11,9 @@ impl Bot {
     /// Handles one received frame's payload.
     pub(super) fn on_frame(&mut self, client: &mut Client, bytes: &[u8], now: Instant) {
         let measuring = self.window.is_some();
+        if measuring {
+            self.out.frame_header_bytes += frame_header_len(bytes.len());
+        }
         match peek_header(bytes) {
             None => self.protocol_error(format!(
                 "undecodable frame of {} bytes (no valid message header)",
@@ -114,5 +117,29 @@ impl Bot {
                 self.samples.input_latency_us.push(us);
             }
         }
+    }
+}
+
+/// The size of the header of an unmasked WebSocket frame (server to client) carrying `payload` bytes: 2 bytes up
+/// to 125, 4 up to 65,535, 10 beyond (RFC 6455 §5.2).
+pub(crate) fn frame_header_len(payload: usize) -> u64 {
+    match payload {
+        0..126 => 2,
+        126..65_536 => 4,
+        _ => 10,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frame_header_len;
+
+    #[test]
+    fn frame_headers_follow_rfc_6455() {
+        assert_eq!(frame_header_len(0), 2);
+        assert_eq!(frame_header_len(125), 2);
+        assert_eq!(frame_header_len(126), 4);
+        assert_eq!(frame_header_len(65_535), 4);
+        assert_eq!(frame_header_len(65_536), 10);
     }
 }

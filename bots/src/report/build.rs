@@ -36,6 +36,10 @@ pub struct Report {
     pub protocol_errors: Errors,
     /// Entities in bot 0's mirror at the end (it always decodes).
     pub bot0_mirror_entities: Option<usize>,
+    /// Bot 0's mirror at the end (after the linger), for tests that compare it with the server's state; `None`
+    /// when bot 0 did not join or its mirror was lost to a protocol error. Not in the JSON.
+    #[serde(skip)]
+    pub bot0_mirror: Option<tickwire_shared::Mirror>,
     /// Pass or fail.
     pub verdict: Verdict,
     /// Each bot's figures, by index.
@@ -49,6 +53,8 @@ pub struct PerClient {
     pub deltas_per_s: Spread,
     /// Payload bytes received per second.
     pub bytes_received_per_s: Spread,
+    /// Bytes received per second including the WebSocket frame headers.
+    pub wire_bytes_received_per_s: Spread,
     /// Payload bytes sent per second.
     pub bytes_sent_per_s: Spread,
     /// Inputs sent per second (the input rate, when the bots keep up).
@@ -192,7 +198,10 @@ impl Report {
                 warmup_s: config.warmup.as_secs_f64(),
                 duration_s: config.duration.as_secs_f64(),
                 behaviour: config.behaviour,
-                input_rate_hz: config.input_rate.or(tick_rate.map(f64::from)),
+                input_rate_hz: config
+                    .input_rate
+                    .or(config.behaviour.default_input_rate())
+                    .or(tick_rate.map(f64::from)),
                 seed: config.seed,
                 decoders,
                 decode_mode: if decoders == config.clients {
@@ -207,6 +216,7 @@ impl Report {
             per_client: PerClient {
                 deltas_per_s: spread(|b| b.deltas_per_s),
                 bytes_received_per_s: spread(|b| b.bytes_received_per_s),
+                wire_bytes_received_per_s: spread(|b| b.wire_bytes_received_per_s),
                 bytes_sent_per_s: spread(|b| b.bytes_sent_per_s),
                 inputs_per_s: spread(|b| b.inputs_per_s),
                 tick_coverage: spread(|b| b.tick_coverage),
@@ -220,6 +230,7 @@ impl Report {
             timer_lag_ms: Dist::of(&hist.timer_lag_us, 1000.0),
             protocol_errors: errors,
             bot0_mirror_entities: outcomes.first().and_then(|o| o.mirror_entities),
+            bot0_mirror: outcomes.first().and_then(|o| o.mirror.clone()),
             verdict: Verdict {
                 exit_code: ExitCode::Ok,
                 reasons: Vec::new(),
@@ -326,6 +337,7 @@ fn figures(o: &BotOutcome, last_tick: Option<u32>) -> BotFigures {
         established: o.failed.is_none(),
         deltas_per_s: per_s(o.deltas),
         bytes_received_per_s: per_s(o.bytes_received),
+        wire_bytes_received_per_s: per_s(o.bytes_received + o.frame_header_bytes),
         bytes_sent_per_s: per_s(o.bytes_sent),
         inputs_per_s: per_s(o.inputs_in_window),
         tick_coverage: if expected == 0 {
