@@ -211,7 +211,10 @@ async fn http_routes_and_refused_upgrades() {
         "{index}"
     );
     let echo = raw_http(addr, b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n").await;
-    assert!(echo.starts_with("HTTP/1.1 404"), "the conformance echo endpoint is off by default: {echo}");
+    assert!(
+        echo.starts_with("HTTP/1.1 404"),
+        "the conformance echo endpoint is off by default: {echo}"
+    );
     let missing = raw_http(addr, b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
     let plain_get = raw_http(addr, b"GET /ws HTTP/1.1\r\nHost: x\r\n\r\n").await;
