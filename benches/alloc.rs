@@ -66,6 +66,7 @@ struct Client {
     rx: mpsc::Receiver<Bytes>,
     ws: Ws,
     last_sent: Option<u32>,
+    buf: bytes::BytesMut,
 }
 
 #[derive(Default)]
@@ -92,6 +93,7 @@ fn run(rt: &tokio::runtime::Runtime, moving: bool) -> Totals {
                 rx,
                 ws,
                 last_sent: None,
+                buf: bytes::BytesMut::new(),
             });
         }
         v
@@ -119,7 +121,7 @@ fn run(rt: &tokio::runtime::Runtime, moving: bool) -> Totals {
         fanout.begin(tick, s.take_changes());
         let mut frame_bytes = 0;
         for (key, c) in clients.iter_mut().enumerate() {
-            let frame = fanout.frame_for(c.last_sent, s.ack(key as u64), &mut s);
+            let frame = fanout.frame_in(&mut c.buf, c.last_sent, s.ack(key as u64), &mut s);
             frame_bytes += frame.len();
             if c.tx.try_send(frame).is_ok() {
                 c.last_sent = Some(tick);

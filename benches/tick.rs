@@ -2,10 +2,13 @@
 //! body once, and frame it for every client. This is the per-tick CPU cost before any socket write; run with
 //! `cargo bench --bench tick`. Figures go to docs/BENCHMARKS.md.
 
+use bytes::BytesMut;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use tickwire_shared::Input;
-use tickwire_shared::codec::{delta_frame, encode_delta_body, encode_snapshot_body};
+use tickwire_shared::codec::{
+    delta_frame, delta_frame_in, encode_delta_body, encode_snapshot_body,
+};
 use tickwire_sim::assets::Point;
 use tickwire_sim::{MapAsset, RulesAsset, Sim, SimConfig};
 
@@ -104,6 +107,27 @@ fn bench_players(c: &mut Criterion, players: u64) {
         })
     });
     let body = encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events);
+    // Framing alone, as the tick driver does it: every client's frame is held (queued) until all are built, then
+    // all are dropped (written by the sessions). `alloc` allocates each frame; `kept_buffer` writes it into the
+    // client's own buffer, whose allocation comes back once the frame is dropped (the server's path).
+    let mut held = Vec::with_capacity(CLIENTS as usize);
+    group.bench_function("frame_1000_clients/alloc", |b| {
+        b.iter(|| {
+            for client in 0..CLIENTS {
+                held.push(delta_frame(7, 6, client as u32, &body));
+            }
+            held.clear();
+        })
+    });
+    let mut bufs: Vec<BytesMut> = (0..CLIENTS).map(|_| BytesMut::new()).collect();
+    group.bench_function("frame_1000_clients/kept_buffer", |b| {
+        b.iter(|| {
+            for (client, buf) in bufs.iter_mut().enumerate() {
+                held.push(delta_frame_in(buf, 7, 6, client as u32, &body));
+            }
+            held.clear();
+        })
+    });
     println!(
         "delta body for {players} moving players: {} bytes ({:.1} bytes/player)",
         body.len(),
