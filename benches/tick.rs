@@ -1,18 +1,23 @@
-//! One server tick for 1,000 moving players: apply inputs, step, build the delta, encode the shared body once,
-//! and frame it for every client. This is the per-tick CPU cost before any socket write; run with
+//! One server tick for 1,000 and 10,000 moving players: apply inputs, step, build the delta, encode the shared
+//! body once, and frame it for every client. This is the per-tick CPU cost before any socket write; run with
 //! `cargo bench --bench tick`. Figures go to docs/BENCHMARKS.md.
 
+use bytes::BytesMut;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use tickwire_shared::Input;
-use tickwire_shared::codec::{delta_frame, encode_delta_body, encode_snapshot_body};
+use tickwire_shared::codec::{
+    delta_frame, delta_frame_in, encode_delta_body, encode_snapshot_body,
+};
 use tickwire_sim::assets::Point;
 use tickwire_sim::{MapAsset, RulesAsset, Sim, SimConfig};
 
-const PLAYERS: u64 = 1_000;
+/// Clients framed per tick in `frame_all`: 1,000 in both sizes (10,000 entities are watched by 1,000 clients,
+/// not 10,000: the capacity target is 2,000 players on one core).
+const CLIENTS: u64 = 1_000;
 
-/// A large open arena with many spawn points, so 1,000 players are spread out.
-fn sim() -> Sim {
+/// A large open arena with many spawn points, so `players` players are spread out.
+fn sim(players: u64) -> Sim {
     let spawns = (0..100)
         .map(|i| Point {
             x: 100.0 + (i % 10) as f32 * 380.0,
@@ -33,15 +38,15 @@ fn sim() -> Sim {
         scenario: Default::default(),
     })
     .expect("valid");
-    for c in 0..PLAYERS {
+    for c in 0..players {
         sim.join(c, &format!("bot-{c}"));
     }
     sim.step();
     sim
 }
 
-fn feed_inputs(sim: &mut Sim, seq: u32) {
-    for c in 0..PLAYERS {
+fn feed_inputs(sim: &mut Sim, players: u64, seq: u32) {
+    for c in 0..players {
         let a = (c as f32) * 0.37 + seq as f32 * 0.01;
         sim.push_input(
             c,
@@ -57,38 +62,44 @@ fn feed_inputs(sim: &mut Sim, seq: u32) {
 }
 
 fn bench_tick(c: &mut Criterion) {
-    let mut group = c.benchmark_group("tick_1000_players");
-    group.throughput(Throughput::Elements(PLAYERS));
+    for players in [1_000, 10_000] {
+        bench_players(c, players);
+    }
+}
 
-    let mut s = sim();
+fn bench_players(c: &mut Criterion, players: u64) {
+    let mut group = c.benchmark_group(format!("tick_{players}_players"));
+    group.throughput(Throughput::Elements(players));
+
+    let mut s = sim(players);
     let mut seq = 0;
     group.bench_function("inputs+step", |b| {
         b.iter(|| {
             seq += 1;
-            feed_inputs(&mut s, seq);
+            feed_inputs(&mut s, players, seq);
             black_box(s.step().changes.len())
         })
     });
 
-    let mut s = sim();
+    let mut s = sim(players);
     let mut seq = 0;
-    group.bench_function("inputs+step+encode+frame_all", |b| {
+    group.bench_function("inputs+step+encode+frame_1000_clients", |b| {
         b.iter(|| {
             seq += 1;
-            feed_inputs(&mut s, seq);
+            feed_inputs(&mut s, players, seq);
             let ch = s.step();
             let body = encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events);
             let tick = s.tick();
             let mut bytes = 0;
-            for client in 0..PLAYERS {
+            for client in 0..CLIENTS {
                 bytes += delta_frame(tick, tick - 1, s.ack(client), &body).len();
             }
             black_box(bytes)
         })
     });
 
-    let mut s = sim();
-    feed_inputs(&mut s, 1);
+    let mut s = sim(players);
+    feed_inputs(&mut s, players, 1);
     let ch = s.step().clone();
     group.bench_function("encode_delta_body", |b| {
         b.iter(|| {
@@ -96,10 +107,31 @@ fn bench_tick(c: &mut Criterion) {
         })
     });
     let body = encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events);
+    // Framing alone, as the tick driver does it: every client's frame is held (queued) until all are built, then
+    // all are dropped (written by the sessions). `alloc` allocates each frame; `kept_buffer` writes it into the
+    // client's own buffer, whose allocation comes back once the frame is dropped (the server's path).
+    let mut held = Vec::with_capacity(CLIENTS as usize);
+    group.bench_function("frame_1000_clients/alloc", |b| {
+        b.iter(|| {
+            for client in 0..CLIENTS {
+                held.push(delta_frame(7, 6, client as u32, &body));
+            }
+            held.clear();
+        })
+    });
+    let mut bufs: Vec<BytesMut> = (0..CLIENTS).map(|_| BytesMut::new()).collect();
+    group.bench_function("frame_1000_clients/kept_buffer", |b| {
+        b.iter(|| {
+            for (client, buf) in bufs.iter_mut().enumerate() {
+                held.push(delta_frame_in(buf, 7, 6, client as u32, &body));
+            }
+            held.clear();
+        })
+    });
     println!(
-        "delta body for {PLAYERS} moving players: {} bytes ({:.1} bytes/player)",
+        "delta body for {players} moving players: {} bytes ({:.1} bytes/player)",
         body.len(),
-        body.len() as f64 / PLAYERS as f64
+        body.len() as f64 / players as f64
     );
 
     group.bench_function("snapshot+encode", |b| {

@@ -12,7 +12,7 @@ use crate::config::Limits;
 use crate::fanout::Fanout;
 use crate::hub::Hub;
 use crate::hub::{ClientKey, Control, HubReceivers, Join, SessionCtl};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,6 +40,8 @@ struct Link {
     last_sent: Option<u32>,
     /// When the client first could not take a frame, in the current run of full queues.
     behind_since: Option<Instant>,
+    /// This client's frame buffer: reused every tick once the session has written the previous frame.
+    buf: BytesMut,
 }
 
 /// Owns the simulation and the tick loop.
@@ -228,6 +230,7 @@ impl TickDriver {
                     ctl: join.ctl,
                     last_sent: None,
                     behind_since: None,
+                    buf: BytesMut::new(),
                 },
             );
         } else {
@@ -256,7 +259,9 @@ impl TickDriver {
         let mut dropped = Vec::new();
         for (&key, link) in &mut self.links {
             let ack = self.sim.ack(key);
-            let frame = self.fanout.frame_for(link.last_sent, ack, &mut self.sim);
+            let frame = self
+                .fanout
+                .frame_in(&mut link.buf, link.last_sent, ack, &mut self.sim);
             let len = frame.len() as u64;
             match link.out.try_send(frame) {
                 Ok(()) => {

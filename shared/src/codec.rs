@@ -99,18 +99,32 @@ const MAX_DELTA_HEADER: usize = 1 + 1 + 3 * 5;
 
 /// One client's delta: its header `[2, tick, base, ack,` followed by the shared `body`.
 pub fn delta_frame(tick: u32, base: u32, ack: u32, body: &[u8]) -> Bytes {
-    let mut out = BytesMut::with_capacity(MAX_DELTA_HEADER + body.len());
-    write_header(&mut out, 8, server::DELTA, &[tick, base, ack]);
-    out.put_slice(body);
-    out.freeze()
+    delta_frame_in(&mut BytesMut::new(), tick, base, ack, body)
+}
+
+/// [`delta_frame`] written into `buf`, a buffer the caller keeps per client: once the previous frame taken from
+/// `buf` has been dropped (written to the socket), its allocation is reused, so a steady stream of frames to one
+/// client allocates nothing. If that frame is still queued, a new buffer is allocated as [`delta_frame`] would.
+pub fn delta_frame_in(buf: &mut BytesMut, tick: u32, base: u32, ack: u32, body: &[u8]) -> Bytes {
+    buf.clear();
+    buf.reserve(MAX_DELTA_HEADER + body.len());
+    write_header(buf, 8, server::DELTA, &[tick, base, ack]);
+    buf.put_slice(body);
+    buf.split().freeze()
 }
 
 /// One client's snapshot: its header `[1, tick, ack,` followed by the shared entities `body`.
 pub fn snapshot_frame(tick: u32, ack: u32, body: &[u8]) -> Bytes {
-    let mut out = BytesMut::with_capacity(MAX_DELTA_HEADER + body.len());
-    write_header(&mut out, 4, server::SNAPSHOT, &[tick, ack]);
-    out.put_slice(body);
-    out.freeze()
+    snapshot_frame_in(&mut BytesMut::new(), tick, ack, body)
+}
+
+/// [`snapshot_frame`] written into a per-client buffer, reusing its allocation as [`delta_frame_in`] does.
+pub fn snapshot_frame_in(buf: &mut BytesMut, tick: u32, ack: u32, body: &[u8]) -> Bytes {
+    buf.clear();
+    buf.reserve(MAX_DELTA_HEADER + body.len());
+    write_header(buf, 4, server::SNAPSHOT, &[tick, ack]);
+    buf.put_slice(body);
+    buf.split().freeze()
 }
 
 fn write_header(out: &mut BytesMut, len: u32, kind: u8, values: &[u32]) {
@@ -302,6 +316,23 @@ mod tests {
         };
         let framed = snapshot_frame(s.tick, s.ack, &encode_snapshot_body(&s.entities));
         assert_eq!(framed, encode_server(&ServerMessage::Snapshot(s)));
+    }
+
+    #[test]
+    fn frames_in_a_kept_buffer_are_the_same_bytes_and_reuse_its_allocation() {
+        let body = encode_delta_body(&[], &[player(1), player(2)], &[7], &[]);
+        let mut buf = BytesMut::new();
+        let first = delta_frame_in(&mut buf, 10, 9, 4, &body);
+        assert_eq!(first, delta_frame(10, 9, 4, &body));
+        let at = first.as_ptr();
+        drop(first); // written: the next frame reuses the allocation
+        let second = delta_frame_in(&mut buf, 11, 10, 5, &body);
+        assert_eq!(second, delta_frame(11, 10, 5, &body));
+        assert_eq!(second.as_ptr(), at);
+        // Still queued: the next frame must not touch it.
+        let third = snapshot_frame_in(&mut buf, 12, 6, &body);
+        assert_eq!(third, snapshot_frame(12, 6, &body));
+        assert_eq!(second, delta_frame(11, 10, 5, &body));
     }
 
     #[test]
