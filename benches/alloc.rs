@@ -1,27 +1,25 @@
 //! Heap traffic per client per tick in the steady-state hand-off path, counted by a byte-counting global
 //! allocator (`cap` with its `stats` feature; the workspace forbids `unsafe`, so no hand-written allocator).
 //!
-//! The path is the server's: the tick driver's [`Fanout`] builds every client's frame and `try_send`s it into
-//! the client's bounded queue (as `TickDriver::hand_off` does), then each session drains its queue into its
-//! `WebSocketStream` (feed every frame, flush once) with the server's `ws_config`, writing into a sink.
-//! `cap` counts bytes, not calls: a figure close to the frame size means one allocation of the frame per client
-//! per tick; zero means none. Run with `cargo bench --bench alloc`; prints one line per scenario.
+//! The path is the server's: the tick driver's [`Fanout`] chooses every client's frame and puts it in the
+//! tick's [`Batch`] (as `TickDriver::hand_off` does), and the fan-out [`Writer`] thread offers each frame to the
+//! client's [`Outbox`], which writes it to a real loopback socket (one `writev` of header and shared body). The
+//! reading ends are drained between ticks, outside the count. `cap` counts bytes, not calls: a figure close to
+//! the frame size means one allocation of the frame per client per tick; zero means none. Run with
+//! `cargo bench --bench alloc`; prints one line per scenario.
 
-use bytes::Bytes;
 use cap::Cap;
-use futures_util::SinkExt;
 use std::alloc::System;
+use std::io::Read;
+use std::sync::Arc;
 use tickwire_server::config::Limits;
 use tickwire_server::fanout::Fanout;
-use tickwire_server::http::ws_config;
+use tickwire_server::hub::Hub;
+use tickwire_server::outbox::{Offer, Outbox};
+use tickwire_server::writer::{Batch, Writer};
 use tickwire_shared::Input;
 use tickwire_sim::assets::Point;
 use tickwire_sim::{MapAsset, RulesAsset, Sim, SimConfig};
-use tokio::io::{Empty, Join, Sink};
-use tokio::sync::mpsc;
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::Role;
 
 #[global_allocator]
 static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
@@ -29,8 +27,6 @@ static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
 const CLIENTS: u64 = 1_000;
 const WARMUP_TICKS: u32 = 50;
 const TICKS: u32 = 200;
-
-type Ws = WebSocketStream<Join<Empty, Sink>>;
 
 fn sim(players: u64) -> Sim {
     let spawns = (0..100)
@@ -62,43 +58,54 @@ fn sim(players: u64) -> Sim {
 
 /// One client as both ends of the hand-off see it.
 struct Client {
-    tx: mpsc::Sender<Bytes>,
-    rx: mpsc::Receiver<Bytes>,
-    ws: Ws,
+    out: Arc<Outbox>,
+    reader: std::net::TcpStream,
     last_sent: Option<u32>,
-    buf: bytes::BytesMut,
 }
 
 #[derive(Default)]
 struct Totals {
     sim: usize,
     hand_off: usize,
-    session: usize,
+    writer: usize,
     frame_bytes: usize,
+    queued: usize,
+}
+
+/// `CLIENTS` loopback connections: the server ends registered with `rt`'s reactor behind outboxes.
+fn clients(rt: &tokio::runtime::Runtime, limits: &Limits) -> Vec<Client> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let _guard = rt.enter();
+    (0..CLIENTS)
+        .map(|_| {
+            let reader = std::net::TcpStream::connect(addr).expect("connect");
+            reader.set_nonblocking(true).expect("nonblocking");
+            let (server_end, _) = listener.accept().expect("accept");
+            server_end.set_nonblocking(true).expect("nonblocking");
+            server_end.set_nodelay(true).expect("nodelay");
+            let tcp = tokio::net::TcpStream::from_std(server_end).expect("register");
+            Client {
+                out: Arc::new(Outbox::direct(Arc::new(tcp), limits.outbound_bytes)),
+                reader,
+                last_sent: None,
+            }
+        })
+        .collect()
 }
 
 fn run(rt: &tokio::runtime::Runtime, moving: bool) -> Totals {
     let limits = Limits::default();
     let mut s = sim(CLIENTS);
     let mut fanout = Fanout::new(limits.catchup_ticks);
-    let mut clients: Vec<Client> = rt.block_on(async {
-        let mut v = Vec::new();
-        for _ in 0..CLIENTS {
-            let (tx, rx) = mpsc::channel(limits.outbound_queue);
-            let io = tokio::io::join(tokio::io::empty(), tokio::io::sink());
-            let ws =
-                WebSocketStream::from_raw_socket(io, Role::Server, Some(ws_config(&limits))).await;
-            v.push(Client {
-                tx,
-                rx,
-                ws,
-                last_sent: None,
-                buf: bytes::BytesMut::new(),
-            });
-        }
-        v
-    });
+    let mut clients = clients(rt, &limits);
+    let (hub, _receivers) = Hub::new(16, 16, 30, Default::default());
+    let mut writer = Writer::spawn(hub).expect("writer thread");
+    let mut batch: Batch = writer.ready().expect("an idle writer");
+    // Let the reactor see the new sockets writable before the first write.
+    std::thread::sleep(std::time::Duration::from_millis(100));
     let mut totals = Totals::default();
+    let mut scratch = vec![0u8; 1 << 20];
     for t in 0..WARMUP_TICKS + TICKS {
         let measure = t >= WARMUP_TICKS;
         let a0 = ALLOCATOR.total_allocated();
@@ -119,28 +126,42 @@ fn run(rt: &tokio::runtime::Runtime, moving: bool) -> Totals {
         let tick = s.tick();
         let a1 = ALLOCATOR.total_allocated();
         fanout.begin(tick, s.take_changes());
-        let mut frame_bytes = 0;
-        for (key, c) in clients.iter_mut().enumerate() {
-            let frame = fanout.frame_in(&mut c.buf, c.last_sent, s.ack(key as u64), &mut s);
-            frame_bytes += frame.len();
-            if c.tx.try_send(frame).is_ok() {
-                c.last_sent = Some(tick);
+        let written = batch.tick;
+        for (key, offer) in batch.drain_results() {
+            if measure && offer == Offer::Queued {
+                totals.queued += 1;
+            }
+            if offer.accepted() {
+                clients[key as usize].last_sent = Some(written);
             }
         }
+        batch.tick = tick;
+        for (key, c) in clients.iter().enumerate() {
+            let (head, body) = fanout.frame(&mut batch, c.last_sent, s.ack(key as u64), &mut s);
+            batch.push(key as u64, &c.out, head, body);
+        }
         let a2 = ALLOCATOR.total_allocated();
-        rt.block_on(async {
-            for c in clients.iter_mut() {
-                while let Ok(f) = c.rx.try_recv() {
-                    c.ws.feed(Message::Binary(f)).await.expect("feed");
-                }
-                c.ws.flush().await.expect("flush");
+        writer.submit(batch);
+        batch = loop {
+            if let Some(b) = writer.ready() {
+                break b;
             }
-        });
+            std::thread::yield_now();
+        };
         let a3 = ALLOCATOR.total_allocated();
+        let mut frame_bytes = 0;
+        for c in clients.iter_mut() {
+            while let Ok(n) = c.reader.read(&mut scratch) {
+                if n == 0 {
+                    break;
+                }
+                frame_bytes += n;
+            }
+        }
         if measure {
             totals.sim += a1 - a0;
             totals.hand_off += a2 - a1;
-            totals.session += a3 - a2;
+            totals.writer += a3 - a2;
             totals.frame_bytes += frame_bytes;
         }
     }
@@ -148,20 +169,24 @@ fn run(rt: &tokio::runtime::Runtime, moving: bool) -> Totals {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_current_thread()
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_io()
         .build()
         .expect("runtime");
     for moving in [false, true] {
         let t = run(&rt, moving);
         let per = |bytes: usize| bytes as f64 / (f64::from(TICKS) * CLIENTS as f64);
         println!(
-            "alloc/{}: {CLIENTS} clients, {TICKS} ticks: frame {:.0} B/client/tick; heap bytes allocated per client \
-             per tick: hand-off (fanout + try_send) {:.1}, session (feed + flush) {:.1}; sim step {:.0} B/tick",
+            "alloc/{}: {CLIENTS} clients, {TICKS} ticks: {:.0} B/client/tick on the wire; heap bytes allocated per \
+             client per tick: hand-off (fanout + batch) {:.1}, writer (offer + writev) {:.1}; sim step {:.0} B/tick; \
+             frames left queued for a full socket: {}",
             if moving { "moving" } else { "idle" },
             per(t.frame_bytes),
             per(t.hand_off),
-            per(t.session),
+            per(t.writer),
             t.sim as f64 / f64::from(TICKS),
+            t.queued,
         );
     }
 }

@@ -2,6 +2,7 @@
 //! watches, and asserts both what happened to the bad client and that the honest one got every tick on time.
 
 use futures_util::SinkExt;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tickwire_shared::entity::position_from_wire;
 use tickwire_shared::{ClientMessage, Hello, Input, PROTOCOL_VERSION, close, encode_client};
@@ -256,6 +257,62 @@ async fn a_client_that_never_reads_is_dropped_and_others_keep_their_ticks() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     drop(sleeper);
     honest.finish().await.assert_unharmed(60);
+}
+
+#[tokio::test]
+async fn a_client_that_stalls_catches_up_to_the_state_everyone_else_has() {
+    // Small buffers everywhere, so a client that pauses for a second fills its socket and its outbox, has
+    // ticks skipped, and must then be brought up to date with one catch-up delta.
+    let server = TestServer::start_with(|c| {
+        c.scenario = tickwire_sim::Scenario::Gaffer;
+        c.tick_rate = 60;
+        c.limits.send_buffer_bytes = 16 * 1024;
+        c.limits.outbound_bytes = 8 * 1024;
+        c.limits.catchup_ticks = 256;
+        c.limits.too_slow_after = Duration::from_secs(10);
+    })
+    .await;
+    let hub = server.server().hub().clone();
+    let mut watcher = server.join("watcher").await;
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .set_recv_buffer_size(4096)
+        .expect("small receive buffer");
+    let tcp = socket.connect(server.addr()).await.expect("connect");
+    let mut staller = Client::connect_over(&server.ws_url(), tcp)
+        .await
+        .expect("upgrade");
+    staller
+        .hello("staller", WAIT)
+        .await
+        .expect("the welcome and the first snapshot");
+
+    // It stops reading for 1.5 s while the watcher keeps reading.
+    let skipped_before = hub.counters.frames_skipped.load(Ordering::Relaxed);
+    let _ = watcher
+        .recv_until(Duration::from_millis(1500), |_, _| false)
+        .await;
+    assert!(
+        hub.counters.frames_skipped.load(Ordering::Relaxed) > skipped_before,
+        "the stalled client had ticks skipped"
+    );
+
+    // It reads again: every frame applies cleanly, and it reaches the watcher's state tick for tick.
+    let target = hub.tick.load(Ordering::Relaxed) + 30;
+    staller
+        .recv_until(WAIT, |c, _| c.mirror.tick >= Some(target))
+        .await
+        .expect("the stalled client catches up without a protocol error");
+    let tick = staller.mirror.tick.expect("a tick");
+    let seen = watcher
+        .recv_until(WAIT, |c, _| c.mirror.tick >= Some(tick))
+        .await;
+    assert!(seen.is_ok(), "the watcher reaches tick {tick}");
+    assert_eq!(watcher.mirror.tick, Some(tick));
+    assert_eq!(
+        staller.mirror.entities, watcher.mirror.entities,
+        "after catching up, the stalled client holds exactly the state of tick {tick}"
+    );
 }
 
 #[tokio::test]

@@ -88,6 +88,17 @@ impl Client {
         Ok(Client::over(ws))
     }
 
+    /// Opens the WebSocket over a TCP connection the caller made (to choose its socket options, such as a
+    /// small receive buffer).
+    pub async fn connect_over(
+        url: &str,
+        tcp: tokio::net::TcpStream,
+    ) -> Result<Client, ClientError> {
+        let stream = tokio_tungstenite::MaybeTlsStream::Plain(tcp);
+        let (ws, _response) = tokio_tungstenite::client_async(url, stream).await?;
+        Ok(Client::over(ws))
+    }
+
     /// A client over an open WebSocket, before its hello.
     fn over(ws: Socket) -> Client {
         Client {

@@ -160,8 +160,9 @@ pub struct Limits {
     pub handshake_timeout: Duration,
     /// Time a new WebSocket has to send its hello.
     pub hello_timeout: Duration,
-    /// Frames that may wait for one client's socket; beyond that it skips ticks and resynchronises.
-    pub outbound_queue: usize,
+    /// Bytes that may wait in user space for one client's full socket (beyond its kernel send buffer); beyond
+    /// that it skips ticks and catches up later.
+    pub outbound_bytes: usize,
     /// How long a client may stay unable to take updates before it is closed with 4004.
     pub too_slow_after: Duration,
     /// Ticks of changes kept so a client that skipped ticks catches up with one delta (older: a snapshot).
@@ -192,7 +193,7 @@ impl Default for Limits {
             max_message_bytes: 4096,
             handshake_timeout: Duration::from_secs(5),
             hello_timeout: Duration::from_secs(10),
-            outbound_queue: 8,
+            outbound_bytes: 64 * 1024,
             too_slow_after: Duration::from_secs(5),
             catchup_ticks: 64,
             idle_timeout: Duration::from_secs(20),

@@ -1,10 +1,9 @@
 //! The meeting point of the network layer and the tick driver: the two bounded queues and the state both read.
 //!
 //! Sessions push [`Control`] messages (join, leave) and decoded inputs in; the tick driver drains them at the
-//! start of every tick. Outbound, each session owns a bounded queue of encoded frames that only the tick driver
-//! fills ([`Join::out`]). Nothing here knows a game rule, and nothing here blocks the tick.
+//! start of every tick. Outbound, each session has a bounded [`crate::outbox::Outbox`] that the tick driver's
+//! fan-out writer fills ([`Join::out`]). Nothing here knows a game rule, and nothing here blocks the tick.
 
-use bytes::Bytes;
 use dashmap::DashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -67,8 +66,8 @@ pub struct Join {
     pub key: ClientKey,
     /// The requested name.
     pub name: String,
-    /// Where the tick driver puts this client's encoded frames.
-    pub out: mpsc::Sender<Bytes>,
+    /// Where this client's frames go (see [`crate::outbox`]).
+    pub out: Arc<crate::outbox::Outbox>,
     /// Where the tick driver records why it dropped the client.
     pub ctl: Arc<SessionCtl>,
     /// The resume token from the hello: take back a held player instead of creating one.
@@ -116,8 +115,10 @@ pub struct Counters {
     pub messages_dropped: AtomicU64,
     /// Inputs dropped because the tick's input queue was full.
     pub inputs_dropped: AtomicU64,
-    /// Ticks whose frame a client could not take (it skipped the tick and will get a snapshot).
+    /// Ticks whose frame a client could not take (it skipped the tick and will catch up later).
     pub frames_skipped: AtomicU64,
+    /// Ticks sent to nobody because the fan-out writer was still writing the previous tick.
+    pub fanout_skipped: AtomicU64,
     /// Payload bytes received from clients.
     pub bytes_in: AtomicU64,
     /// Payload bytes handed to clients' sockets.

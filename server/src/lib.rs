@@ -25,6 +25,7 @@ pub mod fanout;
 pub mod http;
 pub mod hub;
 pub mod metrics;
+pub mod outbox;
 pub mod rtt;
 pub mod session;
 pub mod shutdown;
@@ -32,6 +33,7 @@ pub mod stats;
 pub mod tick;
 pub mod tls;
 pub mod web;
+pub mod writer;
 
 use config::ServerConfig;
 use hub::Hub;
@@ -116,7 +118,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         settings,
     );
 
-    let driver = tick::TickDriver::new(sim, hub.clone(), receivers, &limits, config.record.clone());
+    let driver = tick::TickDriver::new(sim, hub.clone(), receivers, &limits, config.record.clone())
+        .map_err(StartError::Thread)?;
     let tick_thread = std::thread::Builder::new()
         .name("tickwire-tick".into())
         .spawn(move || driver.run())

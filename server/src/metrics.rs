@@ -148,10 +148,18 @@ impl Metrics {
             (
                 counter(
                     "tickwire_frames_skipped_total",
-                    "Frames not sent because a slow client's queue was full (it resyncs with a snapshot).",
+                    "Frames not sent because a slow client's outbox was full (it catches up later).",
                     None,
                 ),
                 |h| load(&h.counters.frames_skipped),
+            ),
+            (
+                counter(
+                    "tickwire_fanout_skipped_total",
+                    "Ticks sent to nobody because the fan-out writer was still writing the previous tick.",
+                    None,
+                ),
+                |h| load(&h.counters.fanout_skipped),
             ),
             (
                 counter(

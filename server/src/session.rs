@@ -1,9 +1,9 @@
 //! One WebSocket session: hello, then inputs in and frames out, until either side closes.
 //!
-//! The session decodes client frames with the shared codec and forwards them; it never reads game state. Its
-//! outbound queue is filled only by the tick driver; the session coalesces whatever is queued into one socket
-//! write per wake-up (feed every frame, flush once). Bad input closes this session alone with the close code the
-//! protocol names for it. A connection that drops without a close (or stops answering pings) leaves its player
+//! The session decodes client frames with the shared codec and forwards them; it never reads game state. The
+//! tick's frames reach the socket without it (the fan-out writer puts them there, see [`crate::outbox`]); the
+//! session is woken only to finish writing what a full socket could not take, or to close when the tick driver
+//! dropped the client. Bad input closes this session alone with the close code the protocol names for it. A connection that drops without a close (or stops answering pings) leaves its player
 //! held for resume; one that closes normally or is closed for misbehaving leaves for good.
 
 mod inbound;
@@ -11,7 +11,7 @@ mod inbound;
 use crate::closing::{close_with, going_away, reason};
 use crate::config::Limits;
 use crate::hub::{ClientKey, CloseReason, Control, Hub, Join, SessionCtl, SessionInfo};
-use bytes::Bytes;
+use crate::outbox::{Outbox, WsIo};
 use futures_util::SinkExt;
 use inbound::{Inbound, Stop};
 use std::net::SocketAddr;
@@ -21,8 +21,6 @@ use std::time::Instant;
 use tickwire_shared::{
     ClientMessage, PROTOCOL_VERSION, Pong, ProtocolError, ServerMessage, close, encode_server,
 };
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tracing::info;
@@ -59,16 +57,18 @@ impl End {
     }
 }
 
-/// Runs a session to its end. The WebSocket handshake is already done.
-pub async fn run<S>(
-    mut ws: WebSocketStream<S>,
+/// The session's WebSocket: tungstenite over the connection, every write going through the client's outbox.
+pub type Ws = WebSocketStream<WsIo>;
+
+/// Runs a session to its end. The WebSocket handshake is already done; `out` is the connection's outbox.
+pub async fn run(
+    mut ws: Ws,
+    out: Arc<Outbox>,
     key: ClientKey,
     peer: SocketAddr,
     hub: Arc<Hub>,
     limits: Limits,
-) where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+) {
     hub.sessions.insert(
         key,
         SessionInfo {
@@ -78,7 +78,7 @@ pub async fn run<S>(
             rtt: None,
         },
     );
-    let end = serve(&mut ws, key, &hub, &limits).await;
+    let end = serve(&mut ws, &out, key, &hub, &limits).await;
     if let Some(reason) = &end.reason {
         close_with(&mut ws, reason).await;
     }
@@ -97,10 +97,7 @@ pub async fn run<S>(
 }
 
 /// The session's life.
-async fn serve<S>(ws: &mut WebSocketStream<S>, key: ClientKey, hub: &Hub, limits: &Limits) -> End
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+async fn serve(ws: &mut Ws, out: &Arc<Outbox>, key: ClientKey, hub: &Hub, limits: &Limits) -> End {
     let mut shutdown = hub.shutdown.clone();
     let mut inbound = Inbound::new(limits);
     // 1. The hello, within the time limit.
@@ -130,30 +127,19 @@ where
         info.name = Some(hello.name.clone());
     }
 
-    // 2. Join: from now on the tick driver fills our outbound queue.
-    let (out_tx, mut out_rx) = mpsc::channel::<Bytes>(limits.outbound_queue);
+    // 2. Join: from now on the tick driver sends us frames.
     let ctl = Arc::new(SessionCtl::default());
     let join = Join {
         key,
         name: hello.name,
-        out: out_tx,
+        out: out.clone(),
         ctl: ctl.clone(),
         resume: hello.resume,
     };
     if hub.control.send(Control::Join(join)).await.is_err() {
         return End::close(going_away());
     }
-    let end = pump(
-        ws,
-        key,
-        &mut out_rx,
-        &ctl,
-        hub,
-        limits,
-        &mut inbound,
-        &mut shutdown,
-    )
-    .await;
+    let end = pump(ws, key, out, &ctl, hub, limits, &mut inbound, &mut shutdown).await;
     // Tell the tick before anything else: it removes (or holds) the player and stops writing to our queue.
     let _ = hub
         .control
@@ -166,25 +152,32 @@ where
     end
 }
 
+/// Writes everything pending in the outbox: the frames a full socket could not take.
+async fn drain(ws: &mut Ws) -> std::io::Result<()> {
+    std::future::poll_fn(|cx| ws.get_mut().poll_drain(cx)).await
+}
+
 /// The joined phase: frames out, messages in, pings, the idle timeout.
-async fn pump<S>(
-    ws: &mut WebSocketStream<S>,
+async fn pump(
+    ws: &mut Ws,
     key: ClientKey,
-    out_rx: &mut mpsc::Receiver<Bytes>,
+    out: &Outbox,
     ctl: &SessionCtl,
     hub: &Hub,
     limits: &Limits,
     inbound: &mut Inbound,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
-) -> End
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+) -> End {
     // Ping often enough that a live client always answers well within the idle timeout.
     let mut ping_every =
         tokio::time::interval(crate::rtt::PING_INTERVAL.min(limits.idle_timeout / 3));
     let mut named = false;
     loop {
+        if !named && let Some(id) = ctl.player() {
+            // The tick driver took the join: from now on the span names the player.
+            tracing::Span::current().record("player", id);
+            named = true;
+        }
         tokio::select! {
             // Keepalive and round-trip probe (see `crate::rtt`); a client silent for too long is gone.
             _ = ping_every.tick() => {
@@ -195,29 +188,16 @@ where
                     return end;
                 }
             }
-            frame = out_rx.recv() => match frame {
-                Some(frame) => {
-                    if !named && let Some(id) = ctl.player() {
-                        // The first frame is the welcome: from now on the span names the player.
-                        tracing::Span::current().record("player", id);
-                        named = true;
-                    }
-                    // Coalesce: everything queued now goes out in one write.
-                    let write = async {
-                        let mut batch = Some(frame);
-                        while let Some(f) = batch.take() {
-                            ws.feed(Message::Binary(f)).await?;
-                            batch = out_rx.try_recv().ok();
-                        }
-                        ws.flush().await
-                    };
-                    if let Err(end) = bounded(limits, write).await {
-                        return end;
-                    }
+            // The writer left bytes a full socket could not take, or the tick driver dropped us.
+            () = out.woken() => {
+                if let Err(end) = bounded(limits, drain(ws)).await {
+                    return end;
                 }
-                // The tick driver dropped us: it recorded why (too slow, kicked, resume refused).
-                None => return End::close(ctl.close_reason().unwrap_or_else(going_away)),
-            },
+                if out.is_closing() {
+                    // It recorded why (too slow, kicked, resume refused, shutdown).
+                    return End::close(ctl.close_reason().unwrap_or_else(going_away));
+                }
+            }
             msg = inbound.next(ws, hub, key) => match msg {
                 Ok(ClientMessage::Input(input)) => {
                     hub.counters.inputs_received.fetch_add(1, Ordering::Relaxed);
@@ -235,12 +215,12 @@ where
                 Err(stop) => return End::from_stop(stop),
             },
             _ = crate::hub::shutdown_signalled(shutdown) => {
-                // Let the tick driver finish its last tick and flush what it queued (bounded in time).
+                // Let the tick driver finish its last tick and write what it handed over (bounded in time).
                 let flush = async {
-                    while let Some(frame) = out_rx.recv().await {
-                        ws.feed(Message::Binary(frame)).await?;
+                    while !out.is_closing() {
+                        out.woken().await;
                     }
-                    ws.flush().await
+                    drain(ws).await
                 };
                 let _ = bounded(limits, flush).await;
                 return End::close(going_away());
@@ -251,9 +231,9 @@ where
 
 /// Runs one write with a time limit: a socket that cannot take it within `too_slow_after` belongs to a client
 /// that stopped reading, and a write error means the connection is gone (its player is held for resume).
-async fn bounded<F>(limits: &Limits, write: F) -> Result<(), End>
+async fn bounded<F, E>(limits: &Limits, write: F) -> Result<(), End>
 where
-    F: std::future::Future<Output = Result<(), tokio_tungstenite::tungstenite::Error>>,
+    F: std::future::Future<Output = Result<(), E>>,
 {
     match tokio::time::timeout(limits.too_slow_after, write).await {
         Ok(Ok(())) => Ok(()),

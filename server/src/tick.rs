@@ -3,16 +3,17 @@
 //! It runs on a thread of its own at a fixed rate. Every tick it (1) drains joins, leaves and operator requests
 //! (`ops`: kick, say, tickrate, players, answered in the same tick), (2) drains
 //! decoded inputs into the simulation, (3) steps the simulation, (4) encodes the shared part of the delta once
-//! (see [`crate::fanout`]), and (5) hands each client its frame with a non-blocking `try_send`. A client whose
-//! queue is full skips the tick; when it has room again it gets one delta from the last state it was handed
-//! (or a snapshot if that is too old), never a backlog. One that stays full for too long is closed. Nothing
-//! here ever waits on a socket.
+//! (see [`crate::fanout`]), and (5) hands every client's frame to the fan-out writer thread in one batch
+//! ([`crate::writer`]) without waiting for it. A client whose socket and outbox are full skips the tick; when it
+//! has room again it gets one delta from the last state it was handed (or a snapshot if that is too old), never
+//! a backlog. One that stays full for too long is closed. Nothing here ever waits on a socket.
 
 use crate::config::Limits;
 use crate::fanout::Fanout;
 use crate::hub::Hub;
 use crate::hub::{ClientKey, Control, HubReceivers, Join, SessionCtl};
-use bytes::{Bytes, BytesMut};
+use crate::outbox::{Offer, Outbox};
+use crate::writer::Writer;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,7 +23,7 @@ use tickwire_shared::{
     PROTOCOL_VERSION, ProtocolError, ServerMessage, Welcome, close, encode_server,
 };
 use tickwire_sim::Sim;
-use tokio::sync::mpsc::error::{TryRecvError, TrySendError};
+use tokio::sync::mpsc::error::TryRecvError;
 use tracing::{debug, debug_span, info, warn};
 
 mod ops;
@@ -34,14 +35,20 @@ const MAX_CATCH_UP_TICKS: u32 = 5;
 /// One joined client as the tick driver sees it.
 #[derive(Debug)]
 struct Link {
-    out: tokio::sync::mpsc::Sender<Bytes>,
+    out: Arc<Outbox>,
     ctl: Arc<SessionCtl>,
-    /// The tick of the last frame handed to this client's queue: the state its next frame builds on.
+    /// The tick of the last frame this client's outbox took: the state its next frame builds on.
     last_sent: Option<u32>,
-    /// When the client first could not take a frame, in the current run of full queues.
+    /// When the client first could not take a frame, in the current run of full outboxes.
     behind_since: Option<Instant>,
-    /// This client's frame buffer: reused every tick once the session has written the previous frame.
-    buf: BytesMut,
+}
+
+impl Link {
+    /// Drops the client: its session writes what is pending, then closes with this code and reason.
+    fn close(self, code: u16, reason: &str) {
+        self.ctl.set_close(code, reason);
+        self.out.close();
+    }
 }
 
 /// Owns the simulation and the tick loop.
@@ -53,32 +60,35 @@ pub struct TickDriver {
     links: BTreeMap<ClientKey, Link>,
     too_slow_after: Duration,
     fanout: Fanout,
+    writer: Writer,
     resume: resume::Resume,
     record: Option<PathBuf>,
 }
 
 impl TickDriver {
-    /// Creates the driver; call [`TickDriver::run`] on a dedicated thread.
+    /// Creates the driver and starts its fan-out writer thread; call [`TickDriver::run`] on a dedicated thread.
     pub fn new(
         mut sim: Sim,
         hub: Arc<Hub>,
         rx: HubReceivers,
         limits: &Limits,
         record: Option<PathBuf>,
-    ) -> Self {
+    ) -> std::io::Result<Self> {
         if record.is_some() {
             sim.start_recording();
         }
-        TickDriver {
+        let writer = Writer::spawn(hub.clone())?;
+        Ok(TickDriver {
             sim,
             hub,
             rx,
             links: BTreeMap::new(),
             too_slow_after: limits.too_slow_after,
             fanout: Fanout::new(limits.catchup_ticks),
+            writer,
             resume: resume::Resume::new(limits.resume_grace),
             record,
-        }
+        })
     }
 
     /// Runs ticks at the simulation's rate until shutdown, then closes every client with 1001.
@@ -126,10 +136,10 @@ impl TickDriver {
             }
             next += period;
         }
-        // Flush: every client gets what was queued, then a close frame from its session.
+        // Flush: every client gets what was handed over, then a close frame from its session.
+        let _ = self.writer.wait_idle();
         for (_, link) in std::mem::take(&mut self.links) {
-            link.ctl
-                .set_close(close::GOING_AWAY, "server shutting down");
+            link.close(close::GOING_AWAY, "server shutting down");
             self.hub.counters.leaves.fetch_add(1, Ordering::Relaxed);
         }
         info!(tick = self.sim.tick(), "tick loop stopped");
@@ -203,9 +213,10 @@ impl TickDriver {
                     };
                     let _ = join
                         .out
-                        .try_send(encode_server(&ServerMessage::Error(error)));
+                        .offer_message(&encode_server(&ServerMessage::Error(error)));
                     join.ctl.set_close(close::RESUME_REFUSED, message);
-                    return; // dropping `join.out` ends the session with that reason
+                    join.out.close(); // the session closes with that reason
+                    return;
                 }
             },
         };
@@ -218,9 +229,9 @@ impl TickDriver {
             rules: self.sim.game_rules(),
             resume: self.resume.issue(join.key),
         }));
-        // A fresh queue always has room; if it does not, the session is already gone.
+        // A fresh outbox always takes it; if it does not, the session is already gone.
         join.ctl.set_player(you);
-        if join.out.try_send(welcome).is_ok() {
+        if join.out.offer_message(&welcome).accepted() {
             self.hub.counters.joins.fetch_add(1, Ordering::Relaxed);
             debug!(client = join.key, entity = you, "joined");
             self.links.insert(
@@ -230,7 +241,6 @@ impl TickDriver {
                     ctl: join.ctl,
                     last_sent: None,
                     behind_since: None,
-                    buf: BytesMut::new(),
                 },
             );
         } else {
@@ -255,46 +265,62 @@ impl TickDriver {
 
     fn hand_off(&mut self, tick: u32) {
         self.fanout.begin(tick, self.sim.take_changes());
+        let Some(mut batch) = self.writer.ready() else {
+            // The writer is still on the previous tick: nobody gets this one; next tick every client catches up
+            // from the last state it was handed.
+            self.hub
+                .counters
+                .fanout_skipped
+                .fetch_add(1, Ordering::Relaxed);
+            return;
+        };
         let now = Instant::now();
         let mut dropped = Vec::new();
-        for (&key, link) in &mut self.links {
-            let ack = self.sim.ack(key);
-            let frame = self
-                .fanout
-                .frame_in(&mut link.buf, link.last_sent, ack, &mut self.sim);
-            let len = frame.len() as u64;
-            match link.out.try_send(frame) {
-                Ok(()) => {
-                    link.last_sent = Some(tick);
+        // What the writer did with the previous tick's frames.
+        let written = batch.tick;
+        for (key, offer) in batch.drain_results() {
+            let Some(link) = self.links.get_mut(&key) else {
+                continue;
+            };
+            match offer {
+                Offer::Sent | Offer::Queued => {
+                    link.last_sent = Some(written);
                     link.behind_since = None;
-                    self.hub
-                        .counters
-                        .bytes_out
-                        .fetch_add(len, Ordering::Relaxed);
                 }
-                Err(TrySendError::Full(_)) => {
+                Offer::Full => {
                     self.hub
                         .counters
                         .frames_skipped
                         .fetch_add(1, Ordering::Relaxed);
                     let since = *link.behind_since.get_or_insert(now);
                     if now.duration_since(since) >= self.too_slow_after {
-                        link.ctl.set_close(
-                            close::TOO_SLOW,
-                            "client too slow: could not keep up with updates",
-                        );
                         dropped.push(key);
                     }
                 }
-                Err(TrySendError::Closed(_)) => dropped.push(key),
+                // The connection is going: its session tells us how (leave, or hold for resume).
+                Offer::Gone => {}
             }
         }
         for key in dropped {
-            // Dropping the link drops its sender: the session sees its queue end and closes with the reason.
-            self.links.remove(&key);
+            if let Some(link) = self.links.remove(&key) {
+                link.close(
+                    close::TOO_SLOW,
+                    "client too slow: could not keep up with updates",
+                );
+            }
             self.sim.leave(key);
+            self.resume.forget(key);
             self.hub.counters.leaves.fetch_add(1, Ordering::Relaxed);
         }
+        batch.tick = tick;
+        for (&key, link) in &self.links {
+            let ack = self.sim.ack(key);
+            let (head, body) = self
+                .fanout
+                .frame(&mut batch, link.last_sent, ack, &mut self.sim);
+            batch.push(key, &link.out, head, body);
+        }
+        self.writer.submit(batch);
     }
 }
 

@@ -97,6 +97,45 @@ pub fn encode_snapshot_body(entities: &[EntityState]) -> Bytes {
 /// The largest header [`delta_frame`] writes: array marker, type, then three u32 values.
 const MAX_DELTA_HEADER: usize = 1 + 1 + 3 * 5;
 
+/// One client's part of a snapshot or delta message: the few bytes (at most 17) that go before the body every
+/// client shares. A server writes `head` then the shared body to the socket (one vectored write) instead of
+/// copying the body behind each client's header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    bytes: [u8; MAX_DELTA_HEADER],
+    len: u8,
+}
+
+impl Head {
+    /// The header's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+/// The head of one client's delta: `[2, tick, base, ack,` (the shared body follows).
+pub fn delta_head(tick: u32, base: u32, ack: u32) -> Head {
+    head(8, server::DELTA, &[tick, base, ack])
+}
+
+/// The head of one client's snapshot: `[1, tick, ack,` (the shared entities array follows).
+pub fn snapshot_head(tick: u32, ack: u32) -> Head {
+    head(4, server::SNAPSHOT, &[tick, ack])
+}
+
+fn head(len: u32, kind: u8, values: &[u32]) -> Head {
+    let mut bytes = [0u8; MAX_DELTA_HEADER];
+    let mut w: &mut [u8] = &mut bytes;
+    // At most 1 + 1 + 3 × 5 bytes go into a buffer of exactly that size: the writes cannot fail.
+    let _ = rmp::encode::write_array_len(&mut w, len);
+    let _ = rmp::encode::write_uint(&mut w, u64::from(kind));
+    for v in values {
+        let _ = rmp::encode::write_uint(&mut w, u64::from(*v));
+    }
+    let len = (MAX_DELTA_HEADER - w.len()) as u8;
+    Head { bytes, len }
+}
+
 /// One client's delta: its header `[2, tick, base, ack,` followed by the shared `body`.
 pub fn delta_frame(tick: u32, base: u32, ack: u32, body: &[u8]) -> Bytes {
     delta_frame_in(&mut BytesMut::new(), tick, base, ack, body)
@@ -106,11 +145,7 @@ pub fn delta_frame(tick: u32, base: u32, ack: u32, body: &[u8]) -> Bytes {
 /// `buf` has been dropped (written to the socket), its allocation is reused, so a steady stream of frames to one
 /// client allocates nothing. If that frame is still queued, a new buffer is allocated as [`delta_frame`] would.
 pub fn delta_frame_in(buf: &mut BytesMut, tick: u32, base: u32, ack: u32, body: &[u8]) -> Bytes {
-    buf.clear();
-    buf.reserve(MAX_DELTA_HEADER + body.len());
-    write_header(buf, 8, server::DELTA, &[tick, base, ack]);
-    buf.put_slice(body);
-    buf.split().freeze()
+    frame_in(buf, delta_head(tick, base, ack), body)
 }
 
 /// One client's snapshot: its header `[1, tick, ack,` followed by the shared entities `body`.
@@ -120,21 +155,15 @@ pub fn snapshot_frame(tick: u32, ack: u32, body: &[u8]) -> Bytes {
 
 /// [`snapshot_frame`] written into a per-client buffer, reusing its allocation as [`delta_frame_in`] does.
 pub fn snapshot_frame_in(buf: &mut BytesMut, tick: u32, ack: u32, body: &[u8]) -> Bytes {
-    buf.clear();
-    buf.reserve(MAX_DELTA_HEADER + body.len());
-    write_header(buf, 4, server::SNAPSHOT, &[tick, ack]);
-    buf.put_slice(body);
-    buf.split().freeze()
+    frame_in(buf, snapshot_head(tick, ack), body)
 }
 
-fn write_header(out: &mut BytesMut, len: u32, kind: u8, values: &[u32]) {
-    let mut w = out.writer();
-    // Writes into a BytesMut cannot fail.
-    let _ = rmp::encode::write_array_len(&mut w, len);
-    let _ = rmp::encode::write_uint(&mut w, u64::from(kind));
-    for v in values {
-        let _ = rmp::encode::write_uint(&mut w, u64::from(*v));
-    }
+fn frame_in(buf: &mut BytesMut, head: Head, body: &[u8]) -> Bytes {
+    buf.clear();
+    buf.reserve(head.as_bytes().len() + body.len());
+    buf.put_slice(head.as_bytes());
+    buf.put_slice(body);
+    buf.split().freeze()
 }
 
 /// The header of a server frame, read without decoding the body: what a load generator needs to follow the tick

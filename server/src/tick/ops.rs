@@ -37,8 +37,8 @@ impl TickDriver {
         let roster = self.sim.roster();
         let row = find_player(&roster, target)?;
         match self.links.remove(&row.client) {
-            // The session sees its queue end and closes with this code and reason.
-            Some(link) => link.ctl.set_close(close::KICKED, reason),
+            // The session is woken and closes with this code and reason.
+            Some(link) => link.close(close::KICKED, reason),
             // A player held for resume after a dropped connection: removing it is the whole kick.
             None if self.resume.is_held(row.client) => {}
             None => return Err(format!("player {} is already leaving", row.id)),

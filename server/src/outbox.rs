@@ -1,0 +1,472 @@
+//! One client's outgoing bytes, shared by the fan-out writer and the client's session.
+//!
+//! Every byte a client is sent passes through its [`Outbox`], in order: the tick's frames (handed over by the
+//! fan-out writer thread, see [`crate::writer`]) and the session's own frames (pongs, pings, the close frame,
+//! written by tungstenite through [`WsIo`]). For a plain TCP connection the writer puts a frame straight on the
+//! socket with one non-blocking vectored write — the per-client header and the body every client shares, never
+//! copied — and nobody else is woken. Only when the kernel's send buffer is full are the unsent bytes kept in
+//! the outbox's `pending` buffer and the session woken to finish the write when the socket drains. Over TLS the
+//! bytes must be encrypted by the session's TLS stream, so every frame goes to `pending` and wakes the session.
+//!
+//! `pending` is bounded: once it holds more than the cap, further frames are refused ([`Offer::Full`]) and the
+//! tick driver treats the client as behind (it skips ticks and later catches up from its last state). A frame
+//! is accepted whole or not at all, so frames never interleave.
+
+use bytes::{Buf, BytesMut};
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, ready};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+use tokio_rustls::server::TlsStream;
+
+/// What happened to a frame offered to an [`Outbox`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Offer {
+    /// The whole frame is in the kernel's send buffer.
+    Sent,
+    /// The frame (or its unsent rest) waits in the outbox for the session to write it.
+    Queued,
+    /// The outbox is over its cap: the frame was not taken.
+    Full,
+    /// The connection is closing or gone: the frame was not taken.
+    #[default]
+    Gone,
+}
+
+impl Offer {
+    /// True when the frame will reach the client (unless the connection breaks).
+    pub fn accepted(self) -> bool {
+        matches!(self, Offer::Sent | Offer::Queued)
+    }
+}
+
+/// Bytes kept for the session to write once `pending` has drained, above which its buffer is freed.
+const KEEP_CAPACITY: usize = 16 * 1024;
+
+#[derive(Debug, Default)]
+struct State {
+    /// Accepted bytes not yet on the socket (plain) or not yet through the TLS stream.
+    pending: BytesMut,
+    /// The tick driver has dropped this client: the session closes once `pending` is written.
+    closing: bool,
+    /// The socket failed or the session ended: nothing more is accepted.
+    dead: bool,
+}
+
+/// One client's outgoing bytes; see the module documentation.
+#[derive(Debug)]
+pub struct Outbox {
+    state: Mutex<State>,
+    wake: Notify,
+    /// The socket, for plain TCP: the writer writes to it directly.
+    direct: Option<Arc<TcpStream>>,
+    cap: usize,
+}
+
+impl Outbox {
+    /// An outbox that writes frames directly to a plain TCP socket; at most `cap` bytes wait in user space.
+    pub fn direct(tcp: Arc<TcpStream>, cap: usize) -> Self {
+        Self::new(Some(tcp), cap)
+    }
+
+    /// An outbox whose bytes the session writes (TLS).
+    pub fn buffered(cap: usize) -> Self {
+        Self::new(None, cap)
+    }
+
+    fn new(direct: Option<Arc<TcpStream>>, cap: usize) -> Self {
+        Outbox {
+            state: Mutex::new(State::default()),
+            wake: Notify::new(),
+            direct,
+            cap,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves only bytes behind; the state stays usable.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Offers one frame made of `parts` (written in order, never interleaved with another frame). Never blocks.
+    pub fn offer(&self, parts: &[&[u8]]) -> Offer {
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        let mut st = self.lock();
+        if st.dead || st.closing {
+            return Offer::Gone;
+        }
+        if st.pending.is_empty() {
+            if let Some(tcp) = &self.direct {
+                return match write_now(tcp, parts) {
+                    Ok(n) if n == total => Offer::Sent,
+                    Ok(n) => {
+                        append_from(&mut st.pending, parts, n);
+                        self.wake.notify_one();
+                        Offer::Queued
+                    }
+                    Err(_) => {
+                        st.dead = true;
+                        self.wake.notify_one();
+                        Offer::Gone
+                    }
+                };
+            }
+        } else if st.pending.len() + total > self.cap {
+            return Offer::Full;
+        }
+        let was_empty = st.pending.is_empty();
+        append_from(&mut st.pending, parts, 0);
+        if was_empty {
+            self.wake.notify_one();
+        }
+        Offer::Queued
+    }
+
+    /// Offers one whole WebSocket binary message with `payload` (framing it).
+    pub fn offer_message(&self, payload: &[u8]) -> Offer {
+        let header = WsHeader::binary(payload.len());
+        self.offer(&[header.as_bytes(), payload])
+    }
+
+    /// Marks the client dropped by the tick driver: nothing more is accepted, and the session is woken to write
+    /// what is pending and close (with the reason the driver recorded in `SessionCtl`).
+    pub fn close(&self) {
+        self.lock().closing = true;
+        self.wake.notify_one();
+    }
+
+    /// True once [`Outbox::close`] was called.
+    pub fn is_closing(&self) -> bool {
+        self.lock().closing
+    }
+
+    /// Marks the connection finished (the session ended): later offers are refused.
+    pub fn finish(&self) {
+        self.lock().dead = true;
+    }
+
+    /// Waits until the writer or the tick driver wakes the session: bytes are pending, the connection closed, or
+    /// it failed. Wake-ups are not lost while nobody waits.
+    pub async fn woken(&self) {
+        self.wake.notified().await;
+    }
+
+    /// Bytes waiting to be written.
+    pub fn pending_len(&self) -> usize {
+        self.lock().pending.len()
+    }
+
+    /// The session's own bytes (tungstenite's frames): accepted whole, whatever the cap, behind any pending ones.
+    fn push(&self, buf: &[u8]) -> io::Result<()> {
+        match self.offer_uncapped(buf) {
+            Offer::Gone => Err(io::ErrorKind::BrokenPipe.into()),
+            _ => Ok(()),
+        }
+    }
+
+    fn offer_uncapped(&self, buf: &[u8]) -> Offer {
+        let mut st = self.lock();
+        if st.dead {
+            return Offer::Gone;
+        }
+        if st.pending.is_empty()
+            && let Some(tcp) = &self.direct
+        {
+            return match write_now(tcp, &[buf]) {
+                Ok(n) if n == buf.len() => Offer::Sent,
+                Ok(n) => {
+                    st.pending.extend_from_slice(&buf[n..]);
+                    Offer::Queued
+                }
+                Err(_) => {
+                    st.dead = true;
+                    Offer::Gone
+                }
+            };
+        }
+        st.pending.extend_from_slice(buf);
+        Offer::Queued
+    }
+
+    /// Writes pending bytes until none are left (plain TCP), or pushes them through `tls` and flushes it.
+    fn poll_drain(
+        &self,
+        cx: &mut Context<'_>,
+        mut tls: Option<&mut TlsStream<TcpStream>>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            let mut st = self.lock();
+            if st.pending.is_empty() {
+                if st.pending.capacity() > KEEP_CAPACITY {
+                    st.pending = BytesMut::new();
+                }
+                drop(st);
+                return match tls {
+                    Some(tls) => Pin::new(tls).poll_flush(cx),
+                    None => Poll::Ready(Ok(())),
+                };
+            }
+            let written = match (&mut tls, &self.direct) {
+                (Some(tls), _) => match Pin::new(&mut **tls).poll_write(cx, &st.pending) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(r) => r,
+                },
+                (None, Some(tcp)) => match tcp.try_write(&st.pending) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        drop(st);
+                        ready!(tcp.poll_write_ready(cx))?;
+                        continue;
+                    }
+                    r => r,
+                },
+                (None, None) => Err(io::Error::other("a buffered outbox drains through TLS")),
+            };
+            match written {
+                Ok(0) => {
+                    st.dead = true;
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                Ok(n) => st.pending.advance(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    st.dead = true;
+                    return Poll::Ready(Err(e));
+                }
+            }
+        }
+    }
+}
+
+/// Writes as much of `parts` as the socket takes now; returns the bytes written (fewer when it would block).
+fn write_now(tcp: &TcpStream, parts: &[&[u8]]) -> io::Result<usize> {
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    let mut done = 0;
+    while done < total {
+        let mut slices = [IoSlice::new(&[]); 4];
+        let n = slices_from(parts, done, &mut slices);
+        match tcp.try_write_vectored(&slices[..n]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// Fills `out` with the parts that remain after skipping `skip` bytes; returns how many slices it used.
+fn slices_from<'a>(parts: &[&'a [u8]], mut skip: usize, out: &mut [IoSlice<'a>; 4]) -> usize {
+    let mut n = 0;
+    for part in parts {
+        if skip >= part.len() {
+            skip -= part.len();
+            continue;
+        }
+        if n == out.len() {
+            break;
+        }
+        out[n] = IoSlice::new(&part[skip..]);
+        skip = 0;
+        n += 1;
+    }
+    n
+}
+
+/// Appends `parts` to `buf`, leaving out their first `skip` bytes.
+fn append_from(buf: &mut BytesMut, parts: &[&[u8]], mut skip: usize) {
+    for part in parts {
+        if skip >= part.len() {
+            skip -= part.len();
+            continue;
+        }
+        buf.extend_from_slice(&part[skip..]);
+        skip = 0;
+    }
+}
+
+/// A server → client WebSocket frame header for one unfragmented binary message (servers do not mask).
+#[derive(Debug, Clone, Copy)]
+pub struct WsHeader {
+    bytes: [u8; 10],
+    len: u8,
+}
+
+impl WsHeader {
+    /// The header of a binary message of `len` payload bytes (RFC 6455 §5.2).
+    pub fn binary(len: usize) -> Self {
+        let mut bytes = [0u8; 10];
+        bytes[0] = 0x82; // FIN, opcode 2 (binary)
+        let used = if len < 126 {
+            bytes[1] = len as u8;
+            2
+        } else if len <= usize::from(u16::MAX) {
+            bytes[1] = 126;
+            bytes[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+            4
+        } else {
+            bytes[1] = 127;
+            bytes[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+            10
+        };
+        WsHeader { bytes, len: used }
+    }
+
+    /// The header's bytes (2, 4 or 10).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+/// The byte stream under a game session's WebSocket: reads come from the socket (or TLS), and every write goes
+/// through the client's [`Outbox`], so tungstenite's frames and the tick's frames never interleave.
+#[derive(Debug)]
+pub struct WsIo {
+    io: Io,
+    outbox: Arc<Outbox>,
+}
+
+#[derive(Debug)]
+enum Io {
+    Plain(Arc<TcpStream>),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl WsIo {
+    /// Wraps an upgraded connection; `cap` bounds the bytes that wait for a slow client (see [`Outbox`]).
+    pub fn new(conn: crate::conn::Conn, cap: usize) -> (Self, Arc<Outbox>) {
+        let (io, outbox) = match conn {
+            crate::conn::Conn::Plain(tcp) => {
+                let tcp = Arc::new(tcp);
+                (Io::Plain(tcp.clone()), Outbox::direct(tcp, cap))
+            }
+            crate::conn::Conn::Tls(tls) => (Io::Tls(tls), Outbox::buffered(cap)),
+        };
+        let outbox = Arc::new(outbox);
+        (
+            WsIo {
+                io,
+                outbox: outbox.clone(),
+            },
+            outbox,
+        )
+    }
+
+    /// Writes everything pending in the outbox (the tick's frames and the session's own).
+    pub fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.io {
+            Io::Plain(_) => self.outbox.poll_drain(cx, None),
+            Io::Tls(tls) => self.outbox.poll_drain(cx, Some(tls)),
+        }
+    }
+}
+
+impl AsyncRead for WsIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match &mut self.get_mut().io {
+            Io::Plain(tcp) => loop {
+                ready!(tcp.poll_read_ready(cx))?;
+                match tcp.try_read(buf.initialize_unfilled()) {
+                    Ok(n) => {
+                        buf.advance(n);
+                        return Poll::Ready(Ok(()));
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    Err(e) => return Poll::Ready(Err(e)),
+                }
+            },
+            Io::Tls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for WsIo {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Poll::Ready(self.outbox.push(buf).map(|()| buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().poll_drain(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        ready!(this.poll_drain(cx))?;
+        match &mut this.io {
+            Io::Plain(tcp) => {
+                Poll::Ready(socket2::SockRef::from(&**tcp).shutdown(std::net::Shutdown::Write))
+            }
+            Io::Tls(tls) => Pin::new(tls.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+impl Drop for WsIo {
+    fn drop(&mut self) {
+        // The session is over: refuse further frames, and let the peer see the end of the stream now rather
+        // than when the tick driver drops its handle on the socket.
+        self.outbox.finish();
+        if let Io::Plain(tcp) = &self.io {
+            let _ = socket2::SockRef::from(&**tcp).shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn websocket_headers_use_the_shortest_length_form() {
+        assert_eq!(WsHeader::binary(0).as_bytes(), &[0x82, 0]);
+        assert_eq!(WsHeader::binary(125).as_bytes(), &[0x82, 125]);
+        assert_eq!(WsHeader::binary(126).as_bytes(), &[0x82, 126, 0, 126]);
+        assert_eq!(
+            WsHeader::binary(65_535).as_bytes(),
+            &[0x82, 126, 0xff, 0xff]
+        );
+        assert_eq!(
+            WsHeader::binary(65_536).as_bytes(),
+            &[0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0]
+        );
+    }
+
+    #[test]
+    fn slicing_skips_what_was_written() {
+        let parts: [&[u8]; 3] = [b"ab", b"cde", b"f"];
+        let mut out = [IoSlice::new(&[]); 4];
+        let n = slices_from(&parts, 3, &mut out);
+        let got: Vec<u8> = out[..n].iter().flat_map(|s| s.to_vec()).collect();
+        assert_eq!(got, b"def");
+        let mut buf = BytesMut::new();
+        append_from(&mut buf, &parts, 2);
+        assert_eq!(&buf[..], b"cdef");
+    }
+
+    #[test]
+    fn a_buffered_outbox_takes_whole_frames_up_to_its_cap() {
+        let outbox = Outbox::buffered(8);
+        assert_eq!(outbox.offer(&[b"0123", b"456789"]), Offer::Queued);
+        assert_eq!(
+            outbox.offer(&[b"x"]),
+            Offer::Full,
+            "over the cap: refused whole"
+        );
+        assert_eq!(outbox.pending_len(), 10);
+        outbox.close();
+        assert_eq!(outbox.offer(&[b"x"]), Offer::Gone);
+    }
+}
