@@ -172,6 +172,12 @@ async fn pump(
     let mut ping_every =
         tokio::time::interval(crate::rtt::PING_INTERVAL.min(limits.idle_timeout / 3));
     let mut named = false;
+    // Futures that live across iterations (re-created only once they fire): registering and dropping a waiter
+    // on every input would cost two lock round-trips per message.
+    let woken = out.woken();
+    tokio::pin!(woken);
+    let stop = crate::hub::shutdown_signalled(shutdown);
+    tokio::pin!(stop);
     loop {
         if !named && let Some(id) = ctl.player() {
             // The tick driver took the join: from now on the span names the player.
@@ -189,7 +195,8 @@ async fn pump(
                 }
             }
             // The writer left bytes a full socket could not take, or the tick driver dropped us.
-            () = out.woken() => {
+            () = &mut woken => {
+                woken.set(out.woken());
                 if let Err(end) = bounded(limits, drain(ws)).await {
                     return end;
                 }
@@ -214,7 +221,7 @@ async fn pump(
                 Ok(ClientMessage::Hello(_)) => return End::close(reason(close::UNEXPECTED_MESSAGE, "hello sent twice")),
                 Err(stop) => return End::from_stop(stop),
             },
-            _ = crate::hub::shutdown_signalled(shutdown) => {
+            () = &mut stop => {
                 // Let the tick driver finish its last tick and write what it handed over (bounded in time).
                 let flush = async {
                     while !out.is_closing() {
