@@ -28,7 +28,7 @@ export TICKWIRE_SKIP_WEB_BUILD=1
 if [ "${NO_BUILD:-}" != 1 ]; then
     cargo build --release -q -p tickwire-server -p tickwire-bots
 fi
-SERVER_BIN=target/release/tickwire-server
+SERVER_BIN=${SERVER_BIN:-target/release/tickwire-server}
 BOTS_BIN=target/release/tickwire-bots
 
 WORK=$(mktemp -d)

@@ -43,9 +43,6 @@ impl Offer {
     }
 }
 
-/// Bytes kept for the session to write once `pending` has drained, above which its buffer is freed.
-const KEEP_CAPACITY: usize = 16 * 1024;
-
 #[derive(Debug, Default)]
 struct State {
     /// Accepted bytes not yet on the socket (plain) or not yet through the TLS stream.
@@ -202,7 +199,8 @@ impl Outbox {
         loop {
             let mut st = self.lock();
             if st.pending.is_empty() {
-                if st.pending.capacity() > KEEP_CAPACITY {
+                if st.pending.capacity() > 0 {
+                    // Only slow moments fill it: free it rather than keep a buffer per client that once was slow.
                     st.pending = BytesMut::new();
                 }
                 drop(st);
