@@ -223,9 +223,11 @@ async fn pump(
             },
             () = &mut stop => {
                 // Let the tick driver finish its last tick and write what it handed over (bounded in time).
+                // (Through the pinned waiter: it is the one registered with the outbox, so it gets the wake-up.)
                 let flush = async {
                     while !out.is_closing() {
-                        out.woken().await;
+                        (&mut woken).await;
+                        woken.set(out.woken());
                     }
                     drain(ws).await
                 };
