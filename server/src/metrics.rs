@@ -195,6 +195,27 @@ impl Metrics {
             ),
             (
                 gauge(
+                    "tickwire_tick_duration_p99_seconds",
+                    "99th percentile tick duration over the last minute.",
+                ),
+                |h| f64::from(h.stats.read().p99_us) / 1e6,
+            ),
+            (
+                gauge(
+                    "tickwire_tick_start_lateness_p99_seconds",
+                    "99th percentile of how late ticks started after their scheduled time, over the last minute.",
+                ),
+                |h| f64::from(h.stats.read().late_p99_us) / 1e6,
+            ),
+            (
+                gauge(
+                    "tickwire_fanout_write_p99_seconds",
+                    "99th percentile time the fan-out writer took to write one tick to every socket, last minute.",
+                ),
+                |h| f64::from(h.stats.read().write_p99_us) / 1e6,
+            ),
+            (
+                gauge(
                     "tickwire_uptime_seconds",
                     "Seconds since the server started.",
                 ),

@@ -1,5 +1,6 @@
-//! Tick timing for the operator: the tick driver records how long each tick took, keeps the last minute in a
-//! ring, and once a second publishes p50/p99/max and the per-second rates into atomics. Readers (`status`) only
+//! Tick timing for the operator: the tick driver records how long each tick took, how late it started, and how
+//! long the fan-out writer took to put the previous tick on the sockets; it keeps the last minute in a ring, and
+//! once a second publishes percentiles and the per-second rates into atomics. Readers (`status`) only
 //! load atomics, so the tick never waits for them, and the tick's own cost is one push per tick plus a sort of at
 //! most 3,600 numbers once a second, into a buffer allocated once.
 
@@ -19,6 +20,10 @@ pub struct TickStats {
     p50_us: AtomicU32,
     p99_us: AtomicU32,
     max_us: AtomicU32,
+    late_p99_us: AtomicU32,
+    late_max_us: AtomicU32,
+    write_p99_us: AtomicU32,
+    write_max_us: AtomicU32,
     samples: AtomicU32,
     players: AtomicU32,
     inputs_per_s: AtomicU64,
@@ -35,6 +40,14 @@ pub struct StatsView {
     pub p99_us: u32,
     /// Longest tick in the window, in microseconds.
     pub max_us: u32,
+    /// 99th percentile of how late ticks started after their scheduled time (tick-start jitter), microseconds.
+    pub late_p99_us: u32,
+    /// Latest tick start in the window, microseconds after its scheduled time.
+    pub late_max_us: u32,
+    /// 99th percentile of the fan-out writer's time to write one tick to every socket, microseconds.
+    pub write_p99_us: u32,
+    /// Longest fan-out write in the window, microseconds.
+    pub write_max_us: u32,
     /// Ticks in the window.
     pub samples: u32,
     /// Joined players.
@@ -54,6 +67,10 @@ impl TickStats {
             p50_us: self.p50_us.load(Ordering::Relaxed),
             p99_us: self.p99_us.load(Ordering::Relaxed),
             max_us: self.max_us.load(Ordering::Relaxed),
+            late_p99_us: self.late_p99_us.load(Ordering::Relaxed),
+            late_max_us: self.late_max_us.load(Ordering::Relaxed),
+            write_p99_us: self.write_p99_us.load(Ordering::Relaxed),
+            write_max_us: self.write_max_us.load(Ordering::Relaxed),
             samples: self.samples.load(Ordering::Relaxed),
             players: self.players.load(Ordering::Relaxed),
             inputs_per_s: self.inputs_per_s.load(Ordering::Relaxed),
@@ -63,10 +80,26 @@ impl TickStats {
     }
 }
 
-/// The tick driver's side: the last minute of tick durations and the counters at the last publication.
+/// One tick's timings, in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TickSample {
+    /// How long the tick took (drain, step, encode, hand-off).
+    pub took_us: u32,
+    /// How late it started after its scheduled time.
+    pub late_us: u32,
+    /// How long the writer took to write the previous tick's batch (`None` if no batch came back this tick).
+    pub write_us: Option<u32>,
+}
+
+/// Microseconds in `d`, saturating.
+pub fn micros(d: Duration) -> u32 {
+    u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
+}
+
+/// The tick driver's side: the last minute of tick timings and the counters at the last publication.
 #[derive(Debug)]
 pub struct TickTimer {
-    window: VecDeque<(Instant, u32)>,
+    window: VecDeque<(Instant, TickSample)>,
     scratch: Vec<u32>,
     last_publish: Instant,
     last_counts: [u64; 3],
@@ -83,17 +116,16 @@ impl TickTimer {
         }
     }
 
-    /// Records one tick that ended at `end` and took `took`; publishes when a second has passed.
+    /// Records one tick that ended at `end`; publishes when a second has passed.
     pub fn record(
         &mut self,
         end: Instant,
-        took: Duration,
+        sample: TickSample,
         players: usize,
         counters: &Counters,
         out: &TickStats,
     ) {
-        let us = u32::try_from(took.as_micros()).unwrap_or(u32::MAX);
-        self.window.push_back((end, us));
+        self.window.push_back((end, sample));
         while let Some(&(at, _)) = self.window.front() {
             if end.duration_since(at) <= WINDOW {
                 break;
@@ -113,7 +145,8 @@ impl TickTimer {
 
     fn publish(&mut self, since: Duration, counters: &Counters, out: &TickStats) {
         self.scratch.clear();
-        self.scratch.extend(self.window.iter().map(|&(_, us)| us));
+        self.scratch
+            .extend(self.window.iter().map(|(_, s)| s.took_us));
         self.scratch.sort_unstable();
         let (p50, p99, max) = percentiles(&self.scratch);
         out.p50_us.store(p50, Ordering::Relaxed);
@@ -123,6 +156,20 @@ impl TickTimer {
             u32::try_from(self.scratch.len()).unwrap_or(u32::MAX),
             Ordering::Relaxed,
         );
+        self.scratch.clear();
+        self.scratch
+            .extend(self.window.iter().map(|(_, s)| s.late_us));
+        self.scratch.sort_unstable();
+        let (_, p99, max) = percentiles(&self.scratch);
+        out.late_p99_us.store(p99, Ordering::Relaxed);
+        out.late_max_us.store(max, Ordering::Relaxed);
+        self.scratch.clear();
+        self.scratch
+            .extend(self.window.iter().filter_map(|(_, s)| s.write_us));
+        self.scratch.sort_unstable();
+        let (_, p99, max) = percentiles(&self.scratch);
+        out.write_p99_us.store(p99, Ordering::Relaxed);
+        out.write_max_us.store(max, Ordering::Relaxed);
         let now = [
             counters.inputs_received.load(Ordering::Relaxed),
             counters.bytes_in.load(Ordering::Relaxed),
@@ -167,14 +214,33 @@ mod tests {
         let mut timer = TickTimer::new(start);
         let counters = Counters::default();
         let out = TickStats::default();
-        timer.record(start, Duration::from_millis(50), 1, &counters, &out);
+        let slow = TickSample {
+            took_us: 50_000,
+            late_us: 9_000,
+            write_us: Some(7_000),
+        };
+        timer.record(start, slow, 1, &counters, &out);
         for i in 1..=30u64 {
             let at = start + Duration::from_secs(61) + Duration::from_millis(i * 33);
-            timer.record(at, Duration::from_micros(200), 2, &counters, &out);
+            let sample = TickSample {
+                took_us: 200,
+                late_us: 60 + i as u32,
+                write_us: (i % 2 == 0).then_some(300),
+            };
+            timer.record(at, sample, 2, &counters, &out);
         }
+        // Publication happens once a second: one more tick, two seconds on, publishes all of the above.
+        let last = TickSample {
+            took_us: 200,
+            late_us: 60,
+            write_us: Some(300),
+        };
+        timer.record(start + Duration::from_secs(63), last, 2, &counters, &out);
         let view = out.read();
         assert_eq!(view.max_us, 200, "the 50 ms tick is over a minute old");
         assert_eq!((view.p50_us, view.players), (200, 2));
-        assert!(view.samples <= 30);
+        assert_eq!((view.late_p99_us, view.late_max_us), (90, 90));
+        assert_eq!((view.write_p99_us, view.write_max_us), (300, 300));
+        assert_eq!(view.samples, 31);
     }
 }

@@ -61,6 +61,8 @@ pub struct TickDriver {
     too_slow_after: Duration,
     fanout: Fanout,
     writer: Writer,
+    /// The writer's time for the batch that came back this tick, for the tick timer.
+    last_write: Option<std::time::Duration>,
     resume: resume::Resume,
     record: Option<PathBuf>,
 }
@@ -86,6 +88,7 @@ impl TickDriver {
             too_slow_after: limits.too_slow_after,
             fanout: Fanout::new(limits.catchup_ticks),
             writer,
+            last_write: None,
             resume: resume::Resume::new(limits.resume_grace),
             record,
         })
@@ -124,9 +127,14 @@ impl TickDriver {
             let ended = Instant::now();
             let took = ended - started;
             self.hub.metrics.tick_duration.record(took.as_secs_f64());
+            let sample = crate::stats::TickSample {
+                took_us: crate::stats::micros(took),
+                late_us: crate::stats::micros(started.saturating_duration_since(next)),
+                write_us: self.last_write.take().map(crate::stats::micros),
+            };
             timer.record(
                 ended,
-                took,
+                sample,
                 self.links.len(),
                 &self.hub.counters,
                 &self.hub.stats,
@@ -278,6 +286,9 @@ impl TickDriver {
         let mut dropped = Vec::new();
         // What the writer did with the previous tick's frames.
         let written = batch.tick;
+        if !batch.write_time.is_zero() {
+            self.last_write = Some(batch.write_time);
+        }
         for (key, offer) in batch.drain_results() {
             let Some(link) = self.links.get_mut(&key) else {
                 continue;

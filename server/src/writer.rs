@@ -39,6 +39,8 @@ pub struct Send {
 pub struct Batch {
     /// The tick these frames bring clients to.
     pub tick: u32,
+    /// How long the writer took to write this batch (set by the writer).
+    pub write_time: std::time::Duration,
     bodies: Vec<Bytes>,
     sends: Vec<Send>,
 }
@@ -112,7 +114,9 @@ impl Writer {
             .name("tickwire-fanout".into())
             .spawn(move || {
                 while let Ok(mut batch) = job_rx.recv() {
+                    let started = std::time::Instant::now();
                     let bytes = batch.write();
+                    batch.write_time = started.elapsed();
                     hub.counters.bytes_out.fetch_add(bytes, Ordering::Relaxed);
                     if done_tx.send(batch).is_err() {
                         break;

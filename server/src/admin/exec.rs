@@ -134,6 +134,18 @@ fn status(hub: &Hub) -> String {
     );
     let _ = writeln!(
         out,
+        "tick start  late p99 {:.3} ms  max {:.3} ms  (jitter against the schedule)",
+        ms(s.late_p99_us),
+        ms(s.late_max_us)
+    );
+    let _ = writeln!(
+        out,
+        "fan-out     write p99 {:.3} ms  max {:.3} ms  (one tick to every socket, writer thread)",
+        ms(s.write_p99_us),
+        ms(s.write_max_us)
+    );
+    let _ = writeln!(
+        out,
         "overruns    {}",
         hub.counters.tick_overruns.load(Ordering::Relaxed)
     );
