@@ -184,16 +184,10 @@ async fn pump(
             tracing::Span::current().record("player", id);
             named = true;
         }
+        // In this order: a close from the tick driver first, then messages, and the ping timer only when nothing
+        // else is ready (it is not polled at all on the hot path, one input per tick).
         tokio::select! {
-            // Keepalive and round-trip probe (see `crate::rtt`); a client silent for too long is gone.
-            _ = ping_every.tick() => {
-                if inbound.last_heard.elapsed() > limits.idle_timeout {
-                    return End { reason: Some(reason(close::IDLE_TIMEOUT, "no answer to pings")), hold: true };
-                }
-                if let Err(end) = bounded(limits, ws.send(Message::Ping(crate::rtt::ping_payload()))).await {
-                    return end;
-                }
-            }
+            biased;
             // The writer left bytes a full socket could not take, or the tick driver dropped us.
             () = &mut woken => {
                 woken.set(out.woken());
@@ -233,6 +227,15 @@ async fn pump(
                 };
                 let _ = bounded(limits, flush).await;
                 return End::close(going_away());
+            }
+            // Keepalive and round-trip probe (see `crate::rtt`); a client silent for too long is gone.
+            _ = ping_every.tick() => {
+                if inbound.last_heard.elapsed() > limits.idle_timeout {
+                    return End { reason: Some(reason(close::IDLE_TIMEOUT, "no answer to pings")), hold: true };
+                }
+                if let Err(end) = bounded(limits, ws.send(Message::Ping(crate::rtt::ping_payload()))).await {
+                    return end;
+                }
             }
         }
     }
