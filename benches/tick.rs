@@ -88,7 +88,8 @@ fn bench_players(c: &mut Criterion, players: u64) {
             seq += 1;
             feed_inputs(&mut s, players, seq);
             let ch = s.step();
-            let body = encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events);
+            let body =
+                encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events, &ch.moves);
             let tick = s.tick();
             let mut bytes = 0;
             for client in 0..CLIENTS {
@@ -103,10 +104,13 @@ fn bench_players(c: &mut Criterion, players: u64) {
     let ch = s.step().clone();
     group.bench_function("encode_delta_body", |b| {
         b.iter(|| {
-            black_box(encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events).len())
+            black_box(
+                encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events, &ch.moves)
+                    .len(),
+            )
         })
     });
-    let body = encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events);
+    let body = encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events, &ch.moves);
     // Framing alone, as the tick driver does it: every client's frame is held (queued) until all are built, then
     // all are dropped (written by the sessions). `alloc` allocates each frame; `kept_buffer` writes it into the
     // client's own buffer, whose allocation comes back once the frame is dropped (the server's path).

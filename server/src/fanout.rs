@@ -70,14 +70,14 @@ impl Fanout {
             Catchup::Shared => {
                 let c = &self.changes;
                 let body = self.shared.get_or_insert_with(|| {
-                    encode_delta_body(&c.spawns, &c.changes, &c.despawns, &c.events)
+                    encode_delta_body(&c.spawns, &c.changes, &c.despawns, &c.events, &c.moves)
                 });
                 delta_frame_in(buf, tick, tick.wrapping_sub(1), ack, body)
             }
             Catchup::Composed(c) => {
                 let base = base.unwrap_or_default();
                 let body = self.composed.entry(base).or_insert_with(|| {
-                    encode_delta_body(&c.spawns, &c.changes, &c.despawns, &c.events)
+                    encode_delta_body(&c.spawns, &c.changes, &c.despawns, &c.events, &c.moves)
                 });
                 delta_frame_in(buf, tick, base, ack, body)
             }
