@@ -137,6 +137,23 @@ fn bench_players(c: &mut Criterion, players: u64) {
         body.len(),
         body.len() as f64 / players as f64
     );
+    // The body above is the first step after the players spawned (up to 100 on each spawn point, so the
+    // separation pushes some far in that step); a later tick shows the steady cost of walking players.
+    let mut steady = sim(players);
+    for seq in 1..=30 {
+        feed_inputs(&mut steady, players, seq);
+        steady.step();
+    }
+    feed_inputs(&mut steady, players, 31);
+    let ch = steady.step();
+    let body = encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events, &ch.moves);
+    println!(
+        "delta body for {players} moving players, 1 s later: {} bytes ({:.1} bytes/player; {} changes, {} moves)",
+        body.len(),
+        body.len() as f64 / players as f64,
+        ch.changes.len(),
+        ch.moves.len()
+    );
 
     group.bench_function("snapshot+encode", |b| {
         b.iter_batched(
