@@ -88,7 +88,8 @@ fn bench_players(c: &mut Criterion, players: u64) {
             seq += 1;
             feed_inputs(&mut s, players, seq);
             let ch = s.step();
-            let body = encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events);
+            let body =
+                encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events, &ch.moves);
             let tick = s.tick();
             let mut bytes = 0;
             for client in 0..CLIENTS {
@@ -103,10 +104,13 @@ fn bench_players(c: &mut Criterion, players: u64) {
     let ch = s.step().clone();
     group.bench_function("encode_delta_body", |b| {
         b.iter(|| {
-            black_box(encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events).len())
+            black_box(
+                encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events, &ch.moves)
+                    .len(),
+            )
         })
     });
-    let body = encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events);
+    let body = encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events, &ch.moves);
     // Framing alone, as the tick driver does it: every client's frame is held (queued) until all are built, then
     // all are dropped (written by the sessions). `alloc` allocates each frame; `kept_buffer` writes it into the
     // client's own buffer, whose allocation comes back once the frame is dropped (the server's path).
@@ -132,6 +136,23 @@ fn bench_players(c: &mut Criterion, players: u64) {
         "delta body for {players} moving players: {} bytes ({:.1} bytes/player)",
         body.len(),
         body.len() as f64 / players as f64
+    );
+    // The body above is the first step after the players spawned (up to 100 on each spawn point, so the
+    // separation pushes some far in that step); a later tick shows the steady cost of walking players.
+    let mut steady = sim(players);
+    for seq in 1..=30 {
+        feed_inputs(&mut steady, players, seq);
+        steady.step();
+    }
+    feed_inputs(&mut steady, players, 31);
+    let ch = steady.step();
+    let body = encode_delta_body(&ch.spawns, &ch.changes, &ch.despawns, &ch.events, &ch.moves);
+    println!(
+        "delta body for {players} moving players, 1 s later: {} bytes ({:.1} bytes/player; {} changes, {} moves)",
+        body.len(),
+        body.len() as f64 / players as f64,
+        ch.changes.len(),
+        ch.moves.len()
     );
 
     group.bench_function("snapshot+encode", |b| {

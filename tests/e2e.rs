@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 use tickwire_shared::entity::position_from_wire;
-use tickwire_shared::{ClientMessage, Hello, ServerMessage, close};
+use tickwire_shared::{ClientMessage, Hello, PROTOCOL_VERSION, ServerMessage, close};
 use tickwire_testkit::{Client, ClientError, TestServer, WAIT, raw_http};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -61,8 +61,10 @@ async fn two_players_see_each_other_move_and_leave() {
 async fn a_wrong_protocol_version_gets_an_error_and_close_4000() {
     let server = TestServer::start().await;
     let mut c = Client::connect(&server.ws_url()).await.expect("connect");
+    // A client of the previous protocol version.
+    let old = PROTOCOL_VERSION - 1;
     c.send(&ClientMessage::Hello(Hello {
-        version: 99,
+        version: old,
         name: "old".into(),
         resume: None,
     }))
@@ -73,7 +75,8 @@ async fn a_wrong_protocol_version_gets_an_error_and_close_4000() {
         ServerMessage::Error(e) => {
             assert_eq!(e.code, close::VERSION_MISMATCH);
             assert!(
-                e.message.contains("99") && e.message.contains('1'),
+                e.message.contains(&format!("version {old} "))
+                    && e.message.contains(&format!("version {PROTOCOL_VERSION}")),
                 "message names both versions: {}",
                 e.message
             );

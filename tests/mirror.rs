@@ -60,7 +60,7 @@ fn snapshot_then_deltas_give_the_servers_state() {
         }
         let base = sim.tick();
         let c = sim.step();
-        let body = encode_delta_body(&c.spawns, &c.changes, &c.despawns, &c.events);
+        let body = encode_delta_body(&c.spawns, &c.changes, &c.despawns, &c.events, &c.moves);
         let frame = delta_frame(sim.tick(), base, 0, &body);
         let applied = mirror
             .apply(&decode_server(&frame).expect("delta decodes"))

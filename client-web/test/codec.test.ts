@@ -5,9 +5,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decode, encode } from '@msgpack/msgpack';
-import { decodeServerMessage, encodeHello, encodeInput, encodePing } from '../src/protocol/codec';
+import { decodeMoves, decodeServerMessage, encodeHello, encodeInput, encodePing } from '../src/protocol/codec';
 import { decodeEntityRecord } from '../src/protocol/entity';
-import { ProtocolError, type Hello, type Input, type Ping, type Welcome } from '../src/protocol/types';
+import { ProtocolError, type Delta, type Hello, type Input, type Ping, type Welcome } from '../src/protocol/types';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'fixtures');
 const index = JSON.parse(readFileSync(join(FIXTURES, 'index.json'), 'utf8')) as Record<string, { type: string }>;
@@ -89,6 +89,47 @@ describe('decoding server messages', () => {
   });
 });
 
+describe('moves', () => {
+  it('are one flat array of [gap, dx, dy] triples in the delta fixture, ids rebuilt from the gaps', () => {
+    const raw = decode(bytes('delta')) as unknown[];
+    expect(raw).toHaveLength(9);
+    expect(raw[8]).toEqual([9, 13, 0, 31, -1, -200]);
+    expect((decodeServerMessage(bytes('delta')) as Delta).moves).toEqual([
+      { id: 9, dx: 13, dy: 0 },
+      { id: 40, dx: -1, dy: -200 },
+    ]);
+  });
+
+  it('cost three bytes per moving entity when the steps are small', () => {
+    const delta = decode(bytes('delta')) as unknown[];
+    const moves = Array.from({ length: 90 }, (_, i) => [10, (i % 31) - 15, 16]).flat();
+    const empty = encode([...delta.slice(0, 8), []]).length;
+    expect(encode([...delta.slice(0, 8), moves]).length - empty).toBe(90 * 3 + 2);
+  });
+
+  it('accept id 0 first and a gap up to the uint32 range', () => {
+    expect(decodeMoves([0, 1, 2, 0xffff_ffff, 0, 0])).toEqual([
+      { id: 0, dx: 1, dy: 2 },
+      { id: 0xffff_ffff, dx: 0, dy: 0 },
+    ]);
+    expect(decodeMoves([])).toEqual([]);
+  });
+
+  it('reject a length that is not a multiple of 3, ids not strictly ascending or past uint32, non-int32 values', () => {
+    expect(() => decodeMoves([1, 1])).toThrow(/multiple of 3/);
+    expect(() => decodeMoves([1, 1, 1, 0, 1, 1])).toThrow(/strictly ascending/);
+    expect(() => decodeMoves([0xffff_ffff, 0, 0, 1, 0, 0])).toThrow(/uint32/);
+    expect(() => decodeMoves([-1, 0, 0])).toThrow(/move gap/);
+    expect(() => decodeMoves([1, 0x8000_0000, 0])).toThrow(/move dx/);
+    expect(() => decodeMoves([1, 0, 1.5])).toThrow(/move dy/);
+    expect(() => decodeMoves([1, 0, null])).toThrow(/move dy/);
+    expect(() => decodeMoves({ 0: 1 })).toThrow(/moves: expected an array/);
+    const delta = decode(bytes('delta')) as unknown[];
+    expect(() => decodeServerMessage(encode(delta.slice(0, 8)))).toThrow(/delta: expected 9 elements, got 8/);
+    expect(() => decodeServerMessage(encode([...delta.slice(0, 8), [1, 2, 3, 4]]))).toThrow(/multiple of 3/);
+  });
+});
+
 describe('encoding client messages', () => {
   it('hello is byte-identical to hello.msgpack', () => {
     expect(encodeHello(strip(index.hello as Hello))).toEqual(bytes('hello'));
@@ -102,7 +143,7 @@ describe('encoding client messages', () => {
     expect([...out.slice(0, 1)]).toEqual([0x94]);
     expect([...out.slice(7, 9)]).toEqual([0xc4, 16]);
     // An absent token leaves the hello at 3 elements.
-    expect(encodeHello({ version: 1, name: 'ann', resume: undefined })).toEqual(bytes('hello'));
+    expect(encodeHello({ version: 2, name: 'ann', resume: undefined })).toEqual(bytes('hello'));
   });
 
   it('refuses to send a resume token of the wrong length', () => {

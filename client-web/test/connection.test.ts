@@ -81,7 +81,7 @@ class FakeServer {
 
   join(resume: Uint8Array, ack = 0, tickRate = 30): this {
     this.ws.open();
-    this.ws.receive([0, 1, this.you, tickRate, this.tick, ARENA, RULES, resume]);
+    this.ws.receive([0, 2, this.you, tickRate, this.tick, ARENA, RULES, resume]);
     this.ws.receive([1, this.tick, ack, [playerRecord(this.you, this.x, 300)]]);
     return this;
   }
@@ -90,7 +90,7 @@ class FakeServer {
   step(events: unknown[] = [], ack?: number): void {
     const seqs = this.ws.inputSeqs;
     const a = ack ?? seqs.at(-1) ?? 0;
-    this.ws.receive([2, this.tick + 1, this.tick, a, [], [], [], events]);
+    this.ws.receive([2, this.tick + 1, this.tick, a, [], [], [], events, []]);
     this.tick++;
   }
 }
@@ -133,7 +133,7 @@ describe('connection: joining and resuming', () => {
     conn.connect('ann');
     const first = latest();
     const s1 = new FakeServer(first, 7).join(token(1));
-    expect(first.hello).toEqual([0, 1, 'ann']);
+    expect(first.hello).toEqual([0, 2, 'ann']);
     expect(session.resumeToken).toEqual(token(1));
     play(s1, 500);
     const sentBefore = first.inputSeqs;
@@ -151,14 +151,14 @@ describe('connection: joining and resuming', () => {
     expect(second).not.toBe(first);
     expect(session.resuming).toBe(true);
     second.open();
-    expect(second.hello).toEqual([0, 1, 'ann', token(1)]);
+    expect(second.hello).toEqual([0, 2, 'ann', token(1)]);
 
     // The server gives the same player back: a new token, a snapshot whose ack is the last input it applied
     // (two of ours never arrived) and the player where the server had it.
     const s2 = new FakeServer(second, 7);
     s2.tick = s1.tick + 30;
     s2.x = 250;
-    second.receive([0, 1, 7, 30, s2.tick, ARENA, RULES, token(2)]);
+    second.receive([0, 2, 7, 30, s2.tick, ARENA, RULES, token(2)]);
     second.receive([1, s2.tick, lastSeq - 2, [playerRecord(7, 250, 300)]]);
     expect(session.resumeToken).toEqual(token(2));
     expect(session.debugState()).toMatchObject({ connected: true, you: 7, resumed: true, resumes: 1, pending: 0 });
@@ -178,7 +178,7 @@ describe('connection: joining and resuming', () => {
     expect(session.lastClose!.message).toMatch(/no answer to pings/);
     vi.advanceTimersByTime(1000);
     latest().open();
-    expect(latest().hello).toEqual([0, 1, 'ann', token(2)]);
+    expect(latest().hello).toEqual([0, 2, 'ann', token(2)]);
   });
 
   it('continues above the acknowledged seq when the server applied more than this connection sent', () => {
@@ -206,7 +206,7 @@ describe('connection: joining and resuming', () => {
     }
     vi.advanceTimersByTime(20_000);
     latest().open();
-    expect(latest().hello).toEqual([0, 1, 'ann', token(1)]);
+    expect(latest().hello).toEqual([0, 2, 'ann', token(1)]);
     expect(FakeWebSocket.all).toHaveLength(5);
   });
 
@@ -219,7 +219,7 @@ describe('connection: joining and resuming', () => {
     vi.advanceTimersByTime(1000);
     const refused = latest();
     refused.open();
-    expect(refused.hello).toEqual([0, 1, 'ann', token(1)]);
+    expect(refused.hello).toEqual([0, 2, 'ann', token(1)]);
     refused.receive([4, 4006, 'resume token unknown, expired or already in use']);
     refused.drop(4006, 'resume token unknown, expired or already in use');
     expect(session.lastClose).toMatchObject({ code: 4006, reconnect: 'fresh' });
@@ -231,7 +231,7 @@ describe('connection: joining and resuming', () => {
     expect(fresh).not.toBe(refused);
     expect(session.resuming).toBe(false);
     const s3 = new FakeServer(fresh, 12).join(token(3));
-    expect(fresh.hello).toEqual([0, 1, 'ann']);
+    expect(fresh.hello).toEqual([0, 2, 'ann']);
     expect(session.debugState()).toMatchObject({ you: 12, resumed: false, resumes: 0, resumable: true });
     play(s3, 100);
     expect(fresh.inputSeqs[0]).toBe(1);
@@ -246,19 +246,19 @@ describe('connection: joining and resuming', () => {
     expect(session.lastClose).toMatchObject({ code: 4004, reconnect: 'fresh' });
     vi.advanceTimersByTime(1000);
     latest().open();
-    expect(latest().hello).toEqual([0, 1, 'ann']);
+    expect(latest().hello).toEqual([0, 2, 'ann']);
     new FakeServer(latest(), 8).join(token(2));
 
     // A delta the client cannot apply: it closes (1000, which ends the player on the server) and joins anew.
     const desynced = latest();
     vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    desynced.receive([2, 5000, 4999, 0, [], [], [], []]);
+    desynced.receive([2, 5000, 4999, 0, [], [], [], [], []]);
     expect(desynced.closedWith).toMatchObject({ code: 1000 });
     expect(session.resumeToken).toBeNull();
     vi.advanceTimersByTime(1000);
     latest().open();
     expect(latest()).not.toBe(desynced);
-    expect(latest().hello).toEqual([0, 1, 'ann']);
+    expect(latest().hello).toEqual([0, 2, 'ann']);
   });
 
   it('stays disconnected after a kick, a policy violation or leaving; a manual reconnect joins fresh', () => {
@@ -280,7 +280,7 @@ describe('connection: joining and resuming', () => {
       expect(FakeWebSocket.all).toHaveLength(1);
       conn.connect('ann');
       latest().open();
-      expect(latest().hello).toEqual([0, 1, 'ann']);
+      expect(latest().hello).toEqual([0, 2, 'ann']);
     }
 
     FakeWebSocket.all = [];
@@ -301,7 +301,7 @@ describe('connection: joining and resuming', () => {
     latest().drop(1006);
     conn.connect('ann'); // the Reconnect button
     latest().open();
-    expect(latest().hello).toEqual([0, 1, 'ann', token(1)]);
+    expect(latest().hello).toEqual([0, 2, 'ann', token(1)]);
     vi.advanceTimersByTime(60_000);
     expect(FakeWebSocket.all).toHaveLength(2);
   });

@@ -40,7 +40,8 @@ describe('session', () => {
     st = s.debugState();
     expect(st.tick).toBe(4001);
     expect(st.ack).toBe(300);
-    expect(st.entities[9]).toMatchObject({ x: 1613 / 16, health: 75, name: 'ann' });
+    expect(st.entities[9]).toMatchObject({ x: 1613 / 16, y: 50, health: 75, name: 'ann' });
+    expect(st.entities[40]).toMatchObject({ kind: 2, x: 3199 / 16, y: 4600 / 16 });
     expect(st.entities[70000]).toBeUndefined();
     expect(st.entities[70001]).toMatchObject({ kind: 1, owner: 9 });
     expect(st.tickRate).toBe(20);
@@ -50,8 +51,26 @@ describe('session', () => {
 
   it('rejects a delta whose base is not the tick held', () => {
     const s = joined();
-    const d: Delta = { type: 'delta', tick: 4100, base: 4099, ack: 0, spawns: [], changes: [], despawns: [], events: [] };
+    const d: Delta = { type: 'delta', tick: 4100, base: 4099, ack: 0, spawns: [], changes: [], despawns: [], events: [], moves: [] };
     expect(() => s.handle(d, 50)).toThrow(DesyncError);
+  });
+
+  it('rejects moves of unknown or despawned entities, positions in changes and moves off int32, keeping its state', () => {
+    const s = joined();
+    const before = s.debugState();
+    const delta = (over: Partial<Delta>): Delta => ({
+      type: 'delta', tick: 4001, base: 4000, ack: 0, spawns: [], changes: [], despawns: [], events: [], moves: [], ...over,
+    });
+    for (const [d, why] of [
+      [delta({ moves: [{ id: 41, dx: 1, dy: 0 }] }), /move of unknown entity 41/],
+      [delta({ despawns: [40], moves: [{ id: 40, dx: 1, dy: 0 }] }), /move of unknown entity 40/],
+      [delta({ moves: [{ id: 40, dx: 0x7fff_ffff, dy: 0 }] }), /does not fit/],
+      [delta({ changes: [{ id: 9, x: 5 }] }), /carries a position/],
+      [delta({ changes: [{ id: 9, y: 5 }] }), /carries a position/],
+    ] as const) {
+      expect(() => s.handle(d, 50)).toThrow(why);
+      expect(s.debugState()).toEqual(before);
+    }
   });
 
   it('accepts a snapshot at any time and replaces the whole state', () => {
@@ -74,10 +93,17 @@ describe('session', () => {
     }
     expect(sent.map((i) => i.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(s.debugState().predicted).toEqual({ x: 277, y: 200 });
-    // The server applied the first two.
-    s.handle({ type: 'delta', tick: 2, base: 1, ack: 2, spawns: [], changes: [{ id: 1, x: 222 * 16 }], despawns: [], events: [] }, 300);
+    // The server applied the first two: the player moved 22 units along x, a move of 352 wire units.
+    s.handle({ type: 'delta', tick: 2, base: 1, ack: 2, spawns: [], changes: [], despawns: [], events: [], moves: [{ id: 1, dx: 22 * 16, dy: 0 }] }, 300);
+    expect(s.debugState().entities[1]).toMatchObject({ x: 222, y: 200 });
     expect(s.debugState().pending).toBe(5);
     expect(s.debugState().predicted).toEqual({ x: 277, y: 200 });
+    expect(s.predictor.lastCorrection).toBe(0);
+    // A server that disagrees by 2 units (it held the player back): the prediction is reconciled onto its moves.
+    s.handle({ type: 'delta', tick: 3, base: 2, ack: 3, spawns: [], changes: [], despawns: [], events: [], moves: [{ id: 1, dx: 9 * 16, dy: 2 * 16 }] }, 350);
+    expect(s.debugState().entities[1]).toMatchObject({ x: 231, y: 202 });
+    expect(s.debugState().pending).toBe(4);
+    expect(s.debugState().predicted).toEqual({ x: 275, y: 202 });
     const frame = s.frame(400)!;
     expect(frame.me).toMatchObject({ id: 1, angle: 0.5 });
     expect(frame.others.map((v) => v.id)).toEqual([2]);
@@ -88,7 +114,7 @@ describe('session', () => {
     s.receive(fixture('error'), 50);
     const info = s.closed(4000, '');
     expect(info.message).toMatch(/version mismatch/i);
-    expect(info.message).toContain('this server speaks version 1');
+    expect(info.message).toContain('this server speaks version 2');
     expect(info.transient).toBe(false);
     expect(s.debugState()).toMatchObject({ connected: false, phase: 'closed', lastClose: { code: 4000 } });
   });

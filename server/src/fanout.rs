@@ -68,6 +68,7 @@ impl Fanout {
                         &c.changes,
                         &c.despawns,
                         &c.events,
+                        &c.moves,
                     ))
                 });
                 (delta_head(tick, tick.wrapping_sub(1), ack), body)
@@ -80,6 +81,7 @@ impl Fanout {
                         &c.changes,
                         &c.despawns,
                         &c.events,
+                        &c.moves,
                     ))
                 });
                 (delta_head(tick, base, ack), body)

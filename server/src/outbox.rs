@@ -61,6 +61,8 @@ pub struct Outbox {
     /// The socket, for plain TCP: the writer writes to it directly.
     direct: Option<Arc<TcpStream>>,
     cap: usize,
+    /// Bytes the session has written out of `pending` so far (its progress while draining).
+    drained: std::sync::atomic::AtomicU64,
 }
 
 impl Outbox {
@@ -80,6 +82,7 @@ impl Outbox {
             wake: Notify::new(),
             direct,
             cap,
+            drained: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -151,6 +154,11 @@ impl Outbox {
     /// it failed. Wake-ups are not lost while nobody waits.
     pub async fn woken(&self) {
         self.wake.notified().await;
+    }
+
+    /// Bytes the session has written out of the pending buffer so far: it moves while a slow client reads.
+    pub fn drained(&self) -> u64 {
+        self.drained.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Bytes waiting to be written.
@@ -229,7 +237,11 @@ impl Outbox {
                     st.dead = true;
                     return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
                 }
-                Ok(n) => st.pending.advance(n),
+                Ok(n) => {
+                    st.pending.advance(n);
+                    self.drained
+                        .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     st.dead = true;

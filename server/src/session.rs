@@ -157,6 +157,31 @@ async fn drain(ws: &mut Ws) -> std::io::Result<()> {
     std::future::poll_fn(|cx| ws.get_mut().poll_drain(cx)).await
 }
 
+/// [`drain`] for as long as the client keeps reading: it is too slow (4004) only when nothing at all could be
+/// written for `too_slow_after`. A client that reads slower than the server sends still makes progress; the
+/// outbox's cap makes it skip ticks (and catch up) instead of being dropped.
+async fn drain_while_reading(ws: &mut Ws, out: &Outbox, limits: &Limits) -> Result<(), End> {
+    loop {
+        let before = out.drained();
+        match tokio::time::timeout(limits.too_slow_after, drain(ws)).await {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(_)) => {
+                return Err(End {
+                    reason: None,
+                    hold: true,
+                });
+            }
+            Err(_) if out.drained() != before => continue,
+            Err(_) => {
+                return Err(End::close(reason(
+                    close::TOO_SLOW,
+                    "client too slow: it stopped reading",
+                )));
+            }
+        }
+    }
+}
+
 /// The joined phase: frames out, messages in, pings, the idle timeout.
 async fn pump(
     ws: &mut Ws,
@@ -191,7 +216,7 @@ async fn pump(
             // The writer left bytes a full socket could not take, or the tick driver dropped us.
             () = &mut woken => {
                 woken.set(out.woken());
-                if let Err(end) = bounded(limits, drain(ws)).await {
+                if let Err(end) = drain_while_reading(ws, out, limits).await {
                     return end;
                 }
                 if out.is_closing() {

@@ -1,6 +1,6 @@
 //! Prints the hex of a small real delta, as annotated in docs/PROTOCOL.md.
 use tickwire_shared::entity::EntityFields;
-use tickwire_shared::{Delta, EntityState, ServerMessage, encode_server};
+use tickwire_shared::{Delta, EntityState, Move, ServerMessage, encode_server};
 
 fn main() {
     let d = Delta {
@@ -22,13 +22,29 @@ fn main() {
         changes: vec![EntityState {
             id: 3,
             fields: EntityFields {
-                x: Some(4112),
-                y: Some(-20),
+                health: Some(75),
                 ..Default::default()
             },
         }],
         despawns: vec![5],
         events: vec![],
+        moves: vec![
+            Move {
+                id: 3,
+                dx: 16,
+                dy: -3,
+            },
+            Move {
+                id: 4,
+                dx: 0,
+                dy: 12,
+            },
+            Move {
+                id: 300,
+                dx: -200,
+                dy: 0,
+            },
+        ],
     };
     let bytes = encode_server(&ServerMessage::Delta(d));
     println!("{} bytes", bytes.len());

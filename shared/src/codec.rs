@@ -4,12 +4,12 @@
 //! most [`MAX_DEPTH`] deep. A claimed length larger than the frame fails at once without allocating for it.
 //!
 //! Encoding a delta for many clients is split in two: [`encode_delta_body`] writes the part every client shares
-//! (spawns, changes, despawns, events) once per tick; [`delta_frame`] prefixes one client's header (tick, base,
-//! ack). The concatenation is byte-for-byte what [`encode_server`] produces for the same [`Delta`].
+//! (spawns, changes, despawns, events, moves) once per tick; [`delta_frame`] prefixes one client's header (tick,
+//! base, ack). The concatenation is byte-for-byte what [`encode_server`] produces for the same [`Delta`].
 
 use crate::client::ClientMessage;
 use crate::entity::{EntityId, EntityState};
-use crate::server::{self, Event, ServerMessage};
+use crate::server::{self, Event, Move, MovesOut, ServerMessage};
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 use std::io::Cursor;
@@ -45,7 +45,7 @@ pub(crate) fn encode<T: Serialize>(value: &T) -> Bytes {
     // returns an I/O error.
     value
         .serialize(&mut rmp_serde::Serializer::new(&mut out))
-        .expect("tickwire messages always serialise to a Vec");
+        .expect("tickwire messages serialise to a Vec (moves in ascending id order)");
     Bytes::from(out)
 }
 
@@ -69,23 +69,28 @@ pub fn encode_server(msg: &ServerMessage) -> Bytes {
     encode(msg)
 }
 
-/// Encodes the shared part of a delta: `spawns, changes, despawns, events` (four values, no array header).
+/// Encodes the shared part of a delta: `spawns, changes, despawns, events, moves` (five values, no array
+/// header). `moves` must be in strictly ascending id order (as [`crate::Delta::moves`]); the flat moves array
+/// cannot express anything else, so other orders are a programming error and panic.
 pub fn encode_delta_body(
     spawns: &[EntityState],
     changes: &[EntityState],
     despawns: &[EntityId],
     events: &[Event],
+    moves: &[Move],
 ) -> Bytes {
-    let mut out =
-        Vec::with_capacity(16 + 12 * (spawns.len() * 4 + changes.len()) + 5 * despawns.len());
+    let mut out = Vec::with_capacity(
+        16 + 12 * (spawns.len() * 4 + changes.len()) + 5 * despawns.len() + 3 * moves.len(),
+    );
     let mut ser = rmp_serde::Serializer::new(&mut out);
     (|| -> Result<(), rmp_serde::encode::Error> {
         spawns.serialize(&mut ser)?;
         changes.serialize(&mut ser)?;
         despawns.serialize(&mut ser)?;
-        events.serialize(&mut ser)
+        events.serialize(&mut ser)?;
+        MovesOut(moves).serialize(&mut ser)
     })()
-    .expect("tickwire messages always serialise to a Vec");
+    .expect("tickwire messages serialise to a Vec (moves in ascending id order)");
     Bytes::from(out)
 }
 
@@ -113,9 +118,9 @@ impl Head {
     }
 }
 
-/// The head of one client's delta: `[2, tick, base, ack,` (the shared body follows).
+/// The head of one client's delta: `[2, tick, base, ack,` of an array of 9 (the shared body follows).
 pub fn delta_head(tick: u32, base: u32, ack: u32) -> Head {
-    head(8, server::DELTA, &[tick, base, ack])
+    head(9, server::DELTA, &[tick, base, ack])
 }
 
 /// The head of one client's snapshot: `[1, tick, ack,` (the shared entities array follows).
@@ -136,7 +141,7 @@ fn head(len: u32, kind: u8, values: &[u32]) -> Head {
     Head { bytes, len }
 }
 
-/// One client's delta: its header `[2, tick, base, ack,` followed by the shared `body`.
+/// One client's delta: its header `[2, tick, base, ack,` (an array of 9) followed by the shared `body`.
 pub fn delta_frame(tick: u32, base: u32, ack: u32, body: &[u8]) -> Bytes {
     delta_frame_in(&mut BytesMut::new(), tick, base, ack, body)
 }
@@ -204,7 +209,7 @@ pub fn peek_header(bytes: &[u8]) -> Option<FrameHeader> {
             tick: next()?,
             ack: next()?,
         }),
-        (server::DELTA, 8) => Some(FrameHeader::Delta {
+        (server::DELTA, 9) => Some(FrameHeader::Delta {
             tick: next()?,
             base: next()?,
             ack: next()?,
@@ -219,7 +224,7 @@ mod tests {
     use super::*;
     use crate::client::{Hello, Input};
     use crate::entity::EntityFields;
-    use crate::server::{Arena, Delta, Snapshot, Wall, Welcome};
+    use crate::server::{Arena, Delta, Move, Snapshot, Wall, Welcome};
 
     fn player(id: u32) -> EntityState {
         EntityState {
@@ -310,6 +315,23 @@ mod tests {
                     },
                     Event::Say { text: "hi".into() },
                 ],
+                moves: vec![
+                    Move {
+                        id: 0,
+                        dx: 1,
+                        dy: -1,
+                    },
+                    Move {
+                        id: 1,
+                        dx: i32::MIN,
+                        dy: i32::MAX,
+                    },
+                    Move {
+                        id: u32::MAX,
+                        dx: 0,
+                        dy: 200,
+                    },
+                ],
             }),
         ];
         for msg in msgs {
@@ -333,8 +355,20 @@ mod tests {
             }],
             despawns: vec![3, 4],
             events: vec![Event::TickRate { hz: 20 }],
+            moves: vec![
+                Move {
+                    id: 1,
+                    dx: 16,
+                    dy: -3,
+                },
+                Move {
+                    id: 12,
+                    dx: 0,
+                    dy: 1000,
+                },
+            ],
         };
-        let body = encode_delta_body(&d.spawns, &d.changes, &d.despawns, &d.events);
+        let body = encode_delta_body(&d.spawns, &d.changes, &d.despawns, &d.events, &d.moves);
         let framed = delta_frame(d.tick, d.base, d.ack, &body);
         assert_eq!(framed, encode_server(&ServerMessage::Delta(d)));
 
@@ -349,7 +383,7 @@ mod tests {
 
     #[test]
     fn frames_in_a_kept_buffer_are_the_same_bytes_and_reuse_its_allocation() {
-        let body = encode_delta_body(&[], &[player(1), player(2)], &[7], &[]);
+        let body = encode_delta_body(&[], &[player(1), player(2)], &[7], &[], &[]);
         let mut buf = BytesMut::new();
         let first = delta_frame_in(&mut buf, 10, 9, 4, &body);
         assert_eq!(first, delta_frame(10, 9, 4, &body));
@@ -395,7 +429,8 @@ mod tests {
         for bad in [
             &[][..],
             &[0x93, 0x02, 0x01, 0x00],
-            &[0x98, 0x02, 0xcd],
+            &[0x99, 0x02, 0xcd],
+            &[0x98, 0x02, 0x01, 0x00, 0x00], // a delta of 8 elements: protocol version 1
             &[0xc1],
         ] {
             assert_eq!(peek_header(bad), None, "{bad:02x?} has no valid header");
@@ -418,6 +453,125 @@ mod tests {
             1 + 1 + 1 + 3 + 3,
             "fixarray, id, mask, two int16: {bytes:02x?}"
         );
+    }
+
+    /// A delta `[2, 6, 5, 0, [], [], [], [], moves]` with the given raw moves array.
+    fn delta_with_raw_moves(moves: &[u8]) -> Vec<u8> {
+        let mut out = vec![0x99, 0x02, 0x06, 0x05, 0x00, 0x90, 0x90, 0x90, 0x90];
+        out.extend_from_slice(moves);
+        out
+    }
+
+    fn moves_of(bytes: &[u8]) -> Result<Vec<Move>, DecodeError> {
+        match decode_server(bytes)? {
+            ServerMessage::Delta(d) => Ok(d.moves),
+            other => panic!("not a delta: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn moves_are_one_flat_array_of_gaps_and_smallest_ints() {
+        let moves = [
+            Move {
+                id: 3,
+                dx: 16,
+                dy: 0,
+            },
+            Move {
+                id: 10,
+                dx: -1,
+                dy: -33,
+            },
+            Move {
+                id: 300,
+                dx: 200,
+                dy: -19_200,
+            },
+        ];
+        let body = encode_delta_body(&[], &[], &[], &[], &moves);
+        assert_eq!(
+            &body[..],
+            &[
+                0x90, 0x90, 0x90, 0x90, // spawns, changes, despawns, events: empty
+                0x99, // moves: array of 9 values
+                0x03, 0x10, 0x00, // id 3: gap 3, dx 16, dy 0
+                0x07, 0xff, 0xd0,
+                0xdf, // id 10: gap 7, dx -1 (negative fixint), dy -33 (int8)
+                0xcd, 0x01, 0x22, 0xcc, 0xc8, 0xd1, 0xb5,
+                0x00, // id 300: gap 290, dx 200, dy -19200
+            ][..]
+        );
+        let frame = delta_frame(6, 5, 0, &body);
+        assert_eq!(moves_of(&frame).expect("decodes"), moves);
+        assert_eq!(&frame[..1], &[0x99], "a delta is an array of 9");
+    }
+
+    #[test]
+    fn a_moving_entity_costs_three_bytes() {
+        let moves: Vec<Move> = (1..=90)
+            .map(|i| Move {
+                id: i * 10,
+                dx: 15,
+                dy: -6,
+            })
+            .collect();
+        let empty = encode_delta_body(&[], &[], &[], &[], &[]).len();
+        let body = encode_delta_body(&[], &[], &[], &[], &moves).len();
+        assert_eq!(
+            body - empty,
+            90 * 3 + 2,
+            "array16 header, then 3 bytes per move"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "ascending")]
+    fn moves_out_of_order_are_a_programming_error() {
+        let m = |id| Move { id, dx: 1, dy: 1 };
+        let _ = encode_delta_body(&[], &[], &[], &[], &[m(5), m(5)]);
+    }
+
+    #[test]
+    fn malformed_moves_are_rejected() {
+        assert_eq!(
+            moves_of(&delta_with_raw_moves(&[0x93, 0x00, 0x01, 0x02])).expect("id 0 is allowed"),
+            vec![Move {
+                id: 0,
+                dx: 1,
+                dy: 2
+            }]
+        );
+        let bad: &[(&[u8], &str)] = &[
+            (&[0x92, 0x01, 0x01], "multiple of 3"),
+            (&[0x94, 0x01, 0x01, 0x01, 0x01], "multiple of 3"),
+            (
+                &[0x96, 0x01, 0x01, 0x01, 0x00, 0x01, 0x01],
+                "strictly ascending",
+            ),
+            (
+                &[
+                    0x96, 0xce, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x01, 0x00, 0x00,
+                ],
+                "uint32",
+            ),
+            (&[0x93, 0xff, 0x00, 0x00], ""), // a negative gap
+            (&[0x93, 0x01, 0xce, 0x80, 0x00, 0x00, 0x00, 0x00], ""), // dx = 2^31
+            (&[0x93, 0x01, 0x00, 0xca, 0x3f, 0x80, 0x00, 0x00], ""), // dy = 1.0f32
+            (&[0x93, 0x01, 0x00, 0xc0], ""), // dy = nil
+            (&[0x80], "moves"),              // a map
+            (&[0xdd, 0x7f, 0xff, 0xff, 0xfe, 0x01, 0x01, 0x01], ""), // claims 2^31 - 2: truncated
+            (&[0xdd, 0x7f, 0xff, 0xff, 0xff], "multiple of 3"), // claims 2^31 - 1
+        ];
+        for (moves, why) in bad {
+            let frame = delta_with_raw_moves(moves);
+            match moves_of(&frame) {
+                Ok(m) => panic!("{moves:02x?} decoded as {m:?}"),
+                Err(e) => assert!(
+                    e.to_string().contains(why),
+                    "{moves:02x?}: `{e}` should mention `{why}`"
+                ),
+            }
+        }
     }
 
     #[test]

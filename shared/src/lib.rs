@@ -31,11 +31,12 @@ pub use codec::{
 pub use entity::{EntityFields, EntityId, EntityState};
 pub use mirror::{Mirror, MirrorError};
 pub use server::{
-    Arena, Delta, Event, GameRules, Pong, ProtocolError, ServerMessage, Snapshot, Wall, Welcome,
+    Arena, Delta, Event, GameRules, Move, Pong, ProtocolError, ServerMessage, Snapshot, Wall,
+    Welcome,
 };
 
 /// The protocol version a client must announce in its hello. Bumped on any incompatible wire change.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The HTTP path on which the server accepts game WebSocket connections.
 pub const GAME_PATH: &str = "/ws";

@@ -1,8 +1,9 @@
 //! The client-side copy of the world: what a client holds after applying the server's snapshots and deltas.
 //!
 //! Bots, tests and the console use it to check that what the server sent adds up. Applying a message that does
-//! not fit the state held (a delta for another base tick, a change to an unknown entity, a spawn of an entity
-//! that exists) is a [`MirrorError`]: with a correct server and a correct client that never happens.
+//! not fit the state held (a delta for another base tick, a change or move of an unknown entity, a spawn of an
+//! entity that exists, a position in a change) is a [`MirrorError`]: with a correct server and a correct client
+//! that never happens.
 
 use crate::entity::{EntityFields, EntityId};
 use crate::server::{Delta, ServerMessage, Snapshot};
@@ -41,6 +42,15 @@ pub enum MirrorError {
     /// A despawn named an entity the mirror does not hold.
     #[error("despawn of unknown entity {0}")]
     DespawnUnknown(EntityId),
+    /// A change carried `x` or `y`: positions of existing entities travel only as moves.
+    #[error("change to entity {0} carries a position (positions change only through moves)")]
+    ChangeCarriesPosition(EntityId),
+    /// A move named an entity the mirror does not hold (or one the same delta despawns).
+    #[error("move of unknown entity {0}")]
+    MoveUnknown(EntityId),
+    /// A move would take a coordinate the entity does not have, or one outside the int32 range.
+    #[error("move of entity {0} does not fit its position")]
+    MoveOutOfRange(EntityId),
 }
 
 /// What applying one message did, for clients that keep statistics.
@@ -118,11 +128,24 @@ impl Mirror {
             if !self.entities.contains_key(&c.id) {
                 return Err(MirrorError::ChangeUnknown(c.id));
             }
+            if c.fields.x.is_some() || c.fields.y.is_some() {
+                return Err(MirrorError::ChangeCarriesPosition(c.id));
+            }
         }
         for id in &d.despawns {
             if !self.entities.contains_key(id) {
                 return Err(MirrorError::DespawnUnknown(*id));
             }
+        }
+        let mut moved = Vec::with_capacity(d.moves.len());
+        for m in &d.moves {
+            let e = match self.entities.get(&m.id) {
+                Some(e) if !d.despawns.contains(&m.id) => e,
+                _ => return Err(MirrorError::MoveUnknown(m.id)),
+            };
+            let x = shift(e.x, m.dx).ok_or(MirrorError::MoveOutOfRange(m.id))?;
+            let y = shift(e.y, m.dy).ok_or(MirrorError::MoveOutOfRange(m.id))?;
+            moved.push((m.id, x, y));
         }
         for id in &d.despawns {
             self.entities.remove(id);
@@ -130,6 +153,12 @@ impl Mirror {
         for c in &d.changes {
             if let Some(e) = self.entities.get_mut(&c.id) {
                 e.apply(&c.fields);
+            }
+        }
+        for (id, x, y) in moved {
+            if let Some(e) = self.entities.get_mut(&id) {
+                e.x = x;
+                e.y = y;
             }
         }
         for s in &d.spawns {
@@ -143,10 +172,21 @@ impl Mirror {
     }
 }
 
+/// A coordinate after a move of `by`: unchanged when `by` is 0, `None` when there is no coordinate to move or
+/// the result leaves the int32 range.
+fn shift(at: Option<i32>, by: i32) -> Option<Option<i32>> {
+    match (at, by) {
+        (at, 0) => Some(at),
+        (Some(v), by) => v.checked_add(by).map(Some),
+        (None, _) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::entity::EntityState;
+    use crate::server::Move;
 
     fn ent(id: u32, x: i32) -> EntityState {
         EntityState {
@@ -176,23 +216,96 @@ mod tests {
             changes: vec![EntityState {
                 id: 1,
                 fields: EntityFields {
-                    x: Some(50),
+                    health: Some(50),
                     ..Default::default()
                 },
             }],
             despawns: vec![2],
             events: vec![],
+            moves: vec![Move {
+                id: 1,
+                dx: 45,
+                dy: 0,
+            }],
         };
         m.apply_delta(&d).expect("delta applies");
         assert_eq!(m.tick, Some(11));
         assert_eq!(m.ack, 4);
         assert_eq!(m.entities.keys().copied().collect::<Vec<_>>(), vec![1, 3]);
-        assert_eq!(m.entities[&1].x, Some(50));
+        assert_eq!(m.entities[&1].x, Some(50), "5 moved by 45");
+        assert_eq!(
+            m.entities[&1].y, None,
+            "a move of 0 leaves a missing y alone"
+        );
+        assert_eq!(m.entities[&1].health, Some(50));
         assert_eq!(
             m.entities[&1].kind,
             Some(0),
             "a change keeps the fields it does not mention"
         );
+    }
+
+    #[test]
+    fn moves_that_do_not_fit_are_errors_and_change_nothing() {
+        let mut m = Mirror::new();
+        m.apply_snapshot(&Snapshot {
+            tick: 10,
+            ack: 0,
+            entities: vec![ent(1, 5), ent(2, i32::MAX - 1)],
+        })
+        .expect("snapshot");
+        let before = m.clone();
+        let mv = |id, dx, dy| Move { id, dx, dy };
+        let with = |moves: Vec<Move>, despawns: Vec<u32>| Delta {
+            tick: 11,
+            base: 10,
+            moves,
+            despawns,
+            ..Default::default()
+        };
+        for (d, err) in [
+            (with(vec![mv(3, 1, 1)], vec![]), MirrorError::MoveUnknown(3)),
+            (
+                with(vec![mv(1, 1, 0)], vec![1]),
+                MirrorError::MoveUnknown(1),
+            ),
+            (
+                with(vec![mv(1, 1, 0), mv(2, 2, 0)], vec![]),
+                MirrorError::MoveOutOfRange(2),
+            ),
+            (
+                // ent() has no y: only a move of 0 leaves it alone
+                with(vec![mv(1, 0, 3)], vec![]),
+                MirrorError::MoveOutOfRange(1),
+            ),
+        ] {
+            assert_eq!(m.apply_delta(&d), Err(err));
+            assert_eq!(
+                m, before,
+                "a rejected delta must leave the mirror untouched"
+            );
+        }
+        let positioned = Delta {
+            tick: 11,
+            base: 10,
+            changes: vec![EntityState {
+                id: 1,
+                fields: EntityFields {
+                    y: Some(4),
+                    ..Default::default()
+                },
+            }],
+            ..Default::default()
+        };
+        assert_eq!(
+            m.apply_delta(&positioned),
+            Err(MirrorError::ChangeCarriesPosition(1))
+        );
+        assert_eq!(m, before);
+        m.apply_delta(&with(vec![mv(1, -5, 0), mv(2, 1, 0)], vec![]))
+            .expect("moves within range apply");
+        assert_eq!(m.entities[&1].x, Some(0));
+        assert_eq!(m.entities[&2].x, Some(i32::MAX));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | 0 | [`Welcome`]  | `[0, version, you, tick_rate, tick, arena, rules, resume]` |
 //! | 1 | [`Snapshot`] | `[1, tick, ack, entities]` |
-//! | 2 | [`Delta`]    | `[2, tick, base, ack, spawns, changes, despawns, events]` |
+//! | 2 | [`Delta`]    | `[2, tick, base, ack, spawns, changes, despawns, events, moves]` |
 //! | 3 | [`Pong`]     | `[3, client_time, server_tick]` |
 //! | 4 | [`ProtocolError`] | `[4, code, message]` |
 
@@ -110,12 +110,109 @@ pub struct Delta {
     pub ack: u32,
     /// New entities, with all their fields.
     pub spawns: Vec<EntityState>,
-    /// Existing entities: only the fields that changed.
+    /// Existing entities: only the fields that changed, never `x` or `y` (those go in `moves`).
     pub changes: Vec<EntityState>,
     /// Ids of removed entities.
     pub despawns: Vec<EntityId>,
     /// One-off events of this tick.
     pub events: Vec<Event>,
+    /// Position changes of entities that exist at `base` and at `tick`, in strictly ascending id order.
+    pub moves: Vec<Move>,
+}
+
+/// How far one entity's wire position moved between a delta's `base` and its `tick`.
+///
+/// On the wire all of a delta's moves are one flat array `[gap, dx, dy, gap, dx, dy, ...]` (see [`Delta`] and
+/// docs/PROTOCOL.md): `gap` is the id minus the previous move's id (the first one minus 0), so the ids are
+/// strictly ascending and every gap after the first is at least 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Move {
+    /// The entity.
+    pub id: EntityId,
+    /// Change of `x`, in 1/16 world units (0 when x did not change).
+    pub dx: i32,
+    /// Change of `y`, in 1/16 world units (0 when y did not change).
+    pub dy: i32,
+}
+
+/// Serialises moves as the flat `[gap, dx, dy, ...]` array. Fails when the ids are not strictly ascending.
+pub(crate) struct MovesOut<'a>(pub(crate) &'a [Move]);
+
+impl Serialize for MovesOut<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = serializer.serialize_seq(Some(3 * self.0.len()))?;
+        let mut prev: Option<EntityId> = None;
+        for m in self.0 {
+            let gap = match prev {
+                None => m.id,
+                Some(p) if m.id > p => m.id - p,
+                Some(p) => {
+                    return Err(S::Error::custom(format_args!(
+                        "moves must be in strictly ascending id order ({} after {p})",
+                        m.id
+                    )));
+                }
+            };
+            prev = Some(m.id);
+            seq.serialize_element(&gap)?;
+            seq.serialize_element(&m.dx)?;
+            seq.serialize_element(&m.dy)?;
+        }
+        seq.end()
+    }
+}
+
+/// Most moves a decoder reserves room for before seeing them: a claimed length is only a claim.
+const MOVES_PREALLOC: usize = 1024;
+
+/// Deserialises the flat `[gap, dx, dy, ...]` array strictly: its length is a multiple of 3, every gap after
+/// the first is at least 1, no id exceeds u32, and dx, dy fit i32.
+pub(crate) struct MovesIn(pub(crate) Vec<Move>);
+
+impl<'de> Deserialize<'de> for MovesIn {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = MovesIn;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a flat moves array [gap, dx, dy, ...]")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MovesIn, A::Error> {
+                let claimed = seq.size_hint();
+                if let Some(n) = claimed
+                    && n % 3 != 0
+                {
+                    return Err(de::Error::custom(format_args!(
+                        "moves: {n} values is not a multiple of 3"
+                    )));
+                }
+                let mut out = Vec::with_capacity(claimed.unwrap_or(0).min(3 * MOVES_PREALLOC) / 3);
+                let mut prev: Option<EntityId> = None;
+                while let Some(gap) = seq.next_element::<u32>()? {
+                    let incomplete =
+                        || de::Error::custom("moves: the number of values is not a multiple of 3");
+                    let dx: i32 = seq.next_element()?.ok_or_else(incomplete)?;
+                    let dy: i32 = seq.next_element()?.ok_or_else(incomplete)?;
+                    let id = match prev {
+                        None => gap,
+                        Some(_) if gap == 0 => {
+                            return Err(de::Error::custom(
+                                "moves: ids must be strictly ascending (a gap of 0)",
+                            ));
+                        }
+                        Some(p) => p.checked_add(gap).ok_or_else(|| {
+                            de::Error::custom("moves: an id beyond the uint32 range")
+                        })?,
+                    };
+                    prev = Some(id);
+                    out.push(Move { id, dx, dy });
+                }
+                Ok(MovesIn(out))
+            }
+        }
+        deserializer.deserialize_seq(V)
+    }
 }
 
 /// A one-off occurrence that is not entity state.
@@ -250,7 +347,7 @@ impl Serialize for ServerMessage {
                 t.end()
             }
             ServerMessage::Delta(d) => {
-                let mut t = serializer.serialize_tuple(8)?;
+                let mut t = serializer.serialize_tuple(9)?;
                 t.serialize_element(&DELTA)?;
                 t.serialize_element(&d.tick)?;
                 t.serialize_element(&d.base)?;
@@ -259,6 +356,7 @@ impl Serialize for ServerMessage {
                 t.serialize_element(&d.changes)?;
                 t.serialize_element(&d.despawns)?;
                 t.serialize_element(&d.events)?;
+                t.serialize_element(&MovesOut(&d.moves))?;
                 t.end()
             }
             ServerMessage::Pong(p) => (PONG, p.client_time, p.server_tick).serialize(serializer),
@@ -303,6 +401,7 @@ impl<'de> Deserialize<'de> for ServerMessage {
                         changes: field(&mut seq, "changes")?,
                         despawns: field(&mut seq, "despawns")?,
                         events: field(&mut seq, "events")?,
+                        moves: field::<MovesIn, _>(&mut seq, "moves")?.0,
                     }),
                     PONG => ServerMessage::Pong(Pong {
                         client_time: field(&mut seq, "client_time")?,

@@ -45,6 +45,17 @@ fn fixtures() -> Vec<(&'static str, bytes::Bytes, Value)> {
         },
     };
     let shot_json = json!({"id": 70000, "kind": 1, "x": -16, "y": 40000, "owner": 9, "vx": -11200, "vy": 0, "since": 3999});
+    let cube = EntityState {
+        id: 40,
+        fields: EntityFields {
+            kind: Some(2),
+            x: Some(3200),
+            y: Some(4800),
+            angle: Some(0),
+            ..Default::default()
+        },
+    };
+    let cube_json = json!({"id": 40, "kind": 2, "x": 3200, "y": 4800, "angle": 0});
     vec![
         (
             "hello",
@@ -53,7 +64,7 @@ fn fixtures() -> Vec<(&'static str, bytes::Bytes, Value)> {
                 name: "ann".into(),
                 resume: None,
             })),
-            json!({"type": "hello", "version": 1, "name": "ann"}),
+            json!({"type": "hello", "version": 2, "name": "ann"}),
         ),
         (
             "hello_resume",
@@ -62,7 +73,7 @@ fn fixtures() -> Vec<(&'static str, bytes::Bytes, Value)> {
                 name: "ann".into(),
                 resume: Some([0xa5; 16]),
             })),
-            json!({"type": "hello", "version": 1, "name": "ann", "resume": vec![0xa5; 16]}),
+            json!({"type": "hello", "version": 2, "name": "ann", "resume": vec![0xa5; 16]}),
         ),
         (
             "input",
@@ -107,7 +118,7 @@ fn fixtures() -> Vec<(&'static str, bytes::Bytes, Value)> {
                 },
                 resume: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16],
             })),
-            json!({"type": "welcome", "version": 1, "you": 9, "tick_rate": 30, "tick": 4000,
+            json!({"type": "welcome", "version": 2, "you": 9, "tick_rate": 30, "tick": 4000,
                 "arena": {"width": 1600.0, "height": 900.0, "walls": [{"x": 100.0, "y": 50.5, "w": 20.0, "h": 300.0}]},
                 "rules": {"player_speed": 220.0, "player_radius": 16.0, "projectile_radius": 4.0, "max_health": 100},
                 "resume": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]}),
@@ -117,9 +128,9 @@ fn fixtures() -> Vec<(&'static str, bytes::Bytes, Value)> {
             encode_server(&ServerMessage::Snapshot(Snapshot {
                 tick: 4000,
                 ack: 0,
-                entities: vec![ann.clone(), shot.clone()],
+                entities: vec![ann.clone(), cube, shot.clone()],
             })),
-            json!({"type": "snapshot", "tick": 4000, "ack": 0, "entities": [ann_json, shot_json]}),
+            json!({"type": "snapshot", "tick": 4000, "ack": 0, "entities": [ann_json, cube_json, shot_json]}),
         ),
         (
             "delta",
@@ -134,7 +145,6 @@ fn fixtures() -> Vec<(&'static str, bytes::Bytes, Value)> {
                 changes: vec![EntityState {
                     id: 9,
                     fields: EntityFields {
-                        x: Some(1613),
                         health: Some(75),
                         ..Default::default()
                     },
@@ -150,13 +160,26 @@ fn fixtures() -> Vec<(&'static str, bytes::Bytes, Value)> {
                     },
                     Event::TickRate { hz: 20 },
                 ],
+                moves: vec![
+                    Move {
+                        id: 9,
+                        dx: 13,
+                        dy: 0,
+                    },
+                    Move {
+                        id: 40,
+                        dx: -1,
+                        dy: -200,
+                    },
+                ],
             })),
             json!({"type": "delta", "tick": 4001, "base": 4000, "ack": 300,
                 "spawns": [{"id": 70001, "kind": 1, "x": -16, "y": 40000, "owner": 9, "vx": -11200, "vy": 0, "since": 3999}],
-                "changes": [{"id": 9, "x": 1613, "health": 75}],
+                "changes": [{"id": 9, "health": 75}],
                 "despawns": [70000],
                 "events": [{"type": "kill", "killer": 9, "victim": 12}, {"type": "say", "text": "hello, arena"},
-                    {"type": "tick_rate", "hz": 20}]}),
+                    {"type": "tick_rate", "hz": 20}],
+                "moves": [{"id": 9, "dx": 13, "dy": 0}, {"id": 40, "dx": -1, "dy": -200}]}),
         ),
         (
             "pong",
@@ -170,9 +193,9 @@ fn fixtures() -> Vec<(&'static str, bytes::Bytes, Value)> {
             "error",
             encode_server(&ServerMessage::Error(ProtocolError {
                 code: close::VERSION_MISMATCH,
-                message: "protocol version 2 is not supported; this server speaks version 1".into(),
+                message: "protocol version 1 is not supported; this server speaks version 2".into(),
             })),
-            json!({"type": "error", "code": 4000, "message": "protocol version 2 is not supported; this server speaks version 1"}),
+            json!({"type": "error", "code": 4000, "message": "protocol version 1 is not supported; this server speaks version 2"}),
         ),
     ]
 }

@@ -3,7 +3,8 @@
 
 use proptest::prelude::*;
 use tickwire_shared::{
-    ClientMessage, Hello, Input, Ping, decode_client, decode_server, encode_client,
+    ClientMessage, Delta, Hello, Input, Move, Ping, ServerMessage, decode_client, decode_server,
+    encode_client, encode_server,
 };
 
 /// MessagePack fragments that claim huge sizes or nest deeply: the classic amplification attempts.
@@ -72,6 +73,47 @@ proptest! {
             let decoded = decode_client(&encode_client(&msg)).expect("our own encoding decodes");
             // NaN != NaN: compare the encodings instead of the values.
             prop_assert_eq!(encode_client(&decoded), encode_client(&msg));
+        }
+    }
+
+    #[test]
+    fn moves_round_trip_and_truncations_are_errors(
+        raw in prop::collection::btree_map(any::<u32>(), (any::<i32>(), any::<i32>()), 0..40),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let moves: Vec<Move> = raw.into_iter().map(|(id, (dx, dy))| Move { id, dx, dy }).collect();
+        let msg = ServerMessage::Delta(Delta { tick: 2, base: 1, moves, ..Default::default() });
+        let bytes = encode_server(&msg);
+        prop_assert_eq!(decode_server(&bytes).expect("our own encoding decodes"), msg);
+        prop_assert!(decode_server(&bytes[..cut.index(bytes.len())]).is_err());
+    }
+
+    #[test]
+    fn random_moves_arrays_decode_only_when_well_formed(
+        values in prop::collection::vec(prop_oneof![3 => -3i64..40, 1 => any::<i64>()], 0..30),
+    ) {
+        // [2, 2, 1, 0, [], [], [], [], values]
+        let mut bytes = vec![0x99, 0x02, 0x02, 0x01, 0x00, 0x90, 0x90, 0x90, 0x90];
+        rmp::encode::write_array_len(&mut bytes, values.len() as u32).expect("vec");
+        for v in &values {
+            rmp::encode::write_sint(&mut bytes, *v).expect("vec");
+        }
+        let well_formed = values.len() % 3 == 0
+            && values.chunks(3).enumerate().all(|(i, c)| {
+                (if i == 0 { 0 } else { 1 }) <= c[0]
+                    && c[0] <= i64::from(u32::MAX)
+                    && i32::try_from(c[1]).is_ok()
+                    && i32::try_from(c[2]).is_ok()
+            })
+            && values.chunks(3).map(|c| c[0]).sum::<i64>() <= i64::from(u32::MAX);
+        match decode_server(&bytes) {
+            Ok(msg @ ServerMessage::Delta(_)) => {
+                prop_assert!(well_formed, "{:?} decoded", values);
+                // The encoder writes exactly these bytes back: smallest ints, the same gaps.
+                prop_assert_eq!(&encode_server(&msg)[..], &bytes[..]);
+            }
+            Ok(other) => prop_assert!(false, "decoded as {:?}", other),
+            Err(_) => prop_assert!(!well_formed, "{:?} was refused", values),
         }
     }
 

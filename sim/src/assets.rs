@@ -140,12 +140,24 @@ fn positive(file: &str, field: &str, v: f32) -> Result<(), AssetError> {
     }
 }
 
+/// The largest arena width or height, in world units. It keeps every wire position (1/16 units) within ±2^24,
+/// so the difference of two positions — a move — always fits the protocol's int32.
+pub const MAX_ARENA_SIZE: f32 = 1_000_000.0;
+
 impl MapAsset {
     /// Parses and validates a map; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Self, AssetError> {
         let map: MapAsset = parse(file, text)?;
-        positive(file, "width", map.width)?;
-        positive(file, "height", map.height)?;
+        for (name, v) in [("width", map.width), ("height", map.height)] {
+            positive(file, name, v)?;
+            if v > MAX_ARENA_SIZE {
+                return Err(invalid(
+                    file,
+                    name,
+                    format!("must be at most {MAX_ARENA_SIZE}, got {v}"),
+                ));
+            }
+        }
         for (i, w) in map.walls.iter().enumerate() {
             for (name, v) in [("x", w.x), ("y", w.y)] {
                 if !v.is_finite() {
@@ -271,6 +283,12 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "m.toml: field `walls[0].w`: must be a positive number, got -1"
+        );
+
+        let huge = "width = 2e6\nheight = 10.0\nspawns = [{x = 1.0, y = 1.0}]";
+        assert_eq!(
+            MapAsset::parse("m.toml", huge).unwrap_err().to_string(),
+            "m.toml: field `width`: must be at most 1000000, got 2000000"
         );
 
         let outside = "width = 10.0\nheight = 10.0\nspawns = [{x = 11.0, y = 1.0}]";

@@ -14,7 +14,8 @@
 //! 5. [`combat::apply_hits`]: damage, deaths, kills, score, kill events.
 //! 6. [`combat::respawn`]: dead players whose delay is over come back at the safest spawn point.
 //! 7. [`export_players`]: client-visible player state is written into [`NetFields`] (fixed-point).
-//! 8. [`replication::replicate`]: changed `NetFields` become spawns and changes, removed entities despawns.
+//! 8. [`replication::replicate`]: changed `NetFields` become spawns, changes and moves (positions), removed
+//!    entities despawns.
 //!
 //! Everything a system reads comes from the world: no wall clock, only the seeded [`SimRng`], no hash-order
 //! iteration that reaches the output (outputs are sorted by entity id), so the same inputs give the same ticks

@@ -2,25 +2,29 @@
 //!
 //! Game systems keep each replicated entity's [`NetFields`] current (with `set_if_neq`, so an unchanged value
 //! is not a change). The [`replicate`] system then runs last in the tick: a `NetFields` changed since the last
-//! tick is compared with [`NetSent`] (what clients hold) and only the differing fields go out; a new entity goes
-//! out whole as a spawn; a removed `NetId` becomes a despawn. Cost grows with what changed, not with the world.
+//! tick is compared with [`NetSent`] (what clients hold) and only the differing fields go out — a new position
+//! as a [`Move`] (the difference from the position sent, a byte or two per axis), every other field as a change;
+//! a new entity goes out whole as a spawn; a removed `NetId` becomes a despawn. Cost grows with what changed, not
+//! with the world.
 
 use crate::components::*;
 use bevy_ecs::prelude::*;
 use std::collections::HashMap;
-use tickwire_shared::{EntityId, EntityState, Event};
+use tickwire_shared::{EntityId, EntityState, Event, Move};
 
 /// Everything that changed during the last step, in ascending id order: the shared part of every client's delta.
 #[derive(Resource, Debug, Default, Clone, PartialEq)]
 pub struct TickChanges {
     /// Entities that appeared, with all fields.
     pub spawns: Vec<EntityState>,
-    /// Entities whose fields changed, with the changed fields only.
+    /// Entities whose fields other than the position changed, with the changed fields only (never `x`, `y`).
     pub changes: Vec<EntityState>,
     /// Entities that disappeared.
     pub despawns: Vec<EntityId>,
     /// One-off events.
     pub events: Vec<Event>,
+    /// Entities whose wire position changed: by how much. An entity can have both a change and a move.
+    pub moves: Vec<Move>,
 }
 
 impl TickChanges {
@@ -30,6 +34,7 @@ impl TickChanges {
         self.changes.clear();
         self.despawns.clear();
         self.events.clear();
+        self.moves.clear();
     }
 }
 
@@ -60,9 +65,21 @@ pub fn replicate(
                 sent.0 = Some(fields.0.clone());
             }
             Some(old) => {
-                let diff = fields.0.changed_since(old);
+                let mut diff = fields.0.changed_since(old);
+                if diff.is_empty() {
+                    continue;
+                }
+                let (x, y) = (old.x, old.y);
+                old.apply(&diff);
+                let m = Move {
+                    id: id.0,
+                    dx: shift(x, diff.x.take()),
+                    dy: shift(y, diff.y.take()),
+                };
+                if m.dx != 0 || m.dy != 0 {
+                    out.moves.push(m);
+                }
                 if !diff.is_empty() {
-                    old.apply(&diff);
                     out.changes.push(EntityState {
                         id: id.0,
                         fields: diff,
@@ -73,7 +90,23 @@ pub fn replicate(
     }
     out.spawns.sort_unstable_by_key(|e| e.id);
     out.changes.sort_unstable_by_key(|e| e.id);
+    out.moves.sort_unstable_by_key(|m| m.id);
     out.despawns.sort_unstable();
+}
+
+/// The move of one coordinate from `old` (as sent) to `new` (`None`: unchanged).
+///
+/// Every replicated entity has x and y from its spawn on, and arenas are at most
+/// [`crate::assets::MAX_ARENA_SIZE`] units across, so the difference is exact (the wrap never happens).
+fn shift(old: Option<i32>, new: Option<i32>) -> i32 {
+    match (old, new) {
+        (Some(old), Some(new)) => new.wrapping_sub(old),
+        (None, Some(_)) => {
+            debug_assert!(false, "an entity gained a position after its spawn");
+            0
+        }
+        (_, None) => 0,
+    }
 }
 
 /// The full state of every replicated entity, in ascending id order (what a joining client receives).
@@ -164,12 +197,17 @@ impl History {
 }
 
 /// Combines consecutive ticks' changes into one set that has the same effect when applied at once.
+///
+/// An entity alive across the whole span gets one change (its fields' latest values) and one move (the sum of
+/// its moves: where it is now minus where it was at the start); one spawned inside the span gets a spawn with
+/// its latest fields and position; one despawned inside it a despawn; one that came and went, nothing.
 pub fn compose<'a>(ticks: impl IntoIterator<Item = &'a TickChanges>) -> TickChanges {
     use std::collections::BTreeMap;
     use tickwire_shared::EntityFields;
     enum Op {
         Spawn(EntityFields),
-        Change(EntityFields),
+        /// The changed fields and the summed move.
+        Change(EntityFields, i32, i32),
         Despawn,
     }
     let mut ops: BTreeMap<EntityId, Op> = BTreeMap::new();
@@ -188,10 +226,27 @@ pub fn compose<'a>(ticks: impl IntoIterator<Item = &'a TickChanges>) -> TickChan
         }
         for c in &t.changes {
             match ops.get_mut(&c.id) {
-                Some(Op::Spawn(f) | Op::Change(f)) => f.apply(&c.fields),
+                Some(Op::Spawn(f) | Op::Change(f, ..)) => f.apply(&c.fields),
                 Some(Op::Despawn) => {}
                 None => {
-                    ops.insert(c.id, Op::Change(c.fields.clone()));
+                    ops.insert(c.id, Op::Change(c.fields.clone(), 0, 0));
+                }
+            }
+        }
+        for m in &t.moves {
+            match ops.get_mut(&m.id) {
+                // A spawn carries its absolute position: move it along.
+                Some(Op::Spawn(f)) => {
+                    f.x = f.x.map(|x| x.wrapping_add(m.dx));
+                    f.y = f.y.map(|y| y.wrapping_add(m.dy));
+                }
+                Some(Op::Change(_, dx, dy)) => {
+                    *dx = dx.wrapping_add(m.dx);
+                    *dy = dy.wrapping_add(m.dy);
+                }
+                Some(Op::Despawn) => {}
+                None => {
+                    ops.insert(m.id, Op::Change(EntityFields::default(), m.dx, m.dy));
                 }
             }
         }
@@ -207,9 +262,72 @@ pub fn compose<'a>(ticks: impl IntoIterator<Item = &'a TickChanges>) -> TickChan
     for (id, op) in ops {
         match op {
             Op::Spawn(fields) => out.spawns.push(EntityState { id, fields }),
-            Op::Change(fields) => out.changes.push(EntityState { id, fields }),
+            Op::Change(fields, dx, dy) => {
+                if !fields.is_empty() {
+                    out.changes.push(EntityState { id, fields });
+                }
+                // Moves that cancel out (there and back again) need no bytes.
+                if dx != 0 || dy != 0 {
+                    out.moves.push(Move { id, dx, dy });
+                }
+            }
             Op::Despawn => out.despawns.push(id),
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tickwire_shared::EntityFields;
+
+    fn mv(id: EntityId, dx: i32, dy: i32) -> Move {
+        Move { id, dx, dy }
+    }
+
+    #[test]
+    fn composed_moves_are_the_sum_and_spawns_inside_the_span_are_absolute() {
+        let spawn = |id, x, y| EntityState {
+            id,
+            fields: EntityFields {
+                kind: Some(2),
+                x: Some(x),
+                y: Some(y),
+                ..Default::default()
+            },
+        };
+        let health = |id, h| EntityState {
+            id,
+            fields: EntityFields {
+                health: Some(h),
+                ..Default::default()
+            },
+        };
+        let t1 = TickChanges {
+            moves: vec![mv(1, 3, 0), mv(2, 5, 5), mv(4, 1, 1)],
+            spawns: vec![spawn(7, 100, 200)],
+            ..Default::default()
+        };
+        let t2 = TickChanges {
+            changes: vec![health(1, 90)],
+            moves: vec![mv(1, 4, -2), mv(2, -5, -5), mv(7, -10, 1)],
+            despawns: vec![4],
+            ..Default::default()
+        };
+        let t3 = TickChanges {
+            moves: vec![mv(3, 0, 9), mv(7, 1, 1)],
+            spawns: vec![spawn(8, 5, 5)],
+            ..Default::default()
+        };
+        let c = compose([&t1, &t2, &t3]);
+        assert_eq!(
+            c.moves,
+            vec![mv(1, 7, -2), mv(3, 0, 9)],
+            "2 came back: no move"
+        );
+        assert_eq!(c.changes, vec![health(1, 90)]);
+        assert_eq!(c.spawns, vec![spawn(7, 91, 202), spawn(8, 5, 5)]);
+        assert_eq!(c.despawns, vec![4]);
+    }
 }

@@ -1,7 +1,7 @@
 //! Socket-free tests of the whole simulation: build a `Sim`, feed it inputs, step it, look at its output.
 
 use super::*;
-use tickwire_shared::entity::position_from_wire;
+use tickwire_shared::entity::{position_from_wire, position_to_wire};
 
 fn sim() -> Sim {
     Sim::new(SimConfig {
@@ -97,12 +97,21 @@ fn one_input_moves_one_step_and_is_acknowledged() {
     assert_eq!(c.changes.len(), 1);
     let ch = &c.changes[0].fields;
     assert!(
-        ch.x.is_some() && ch.y.is_none(),
-        "only the changed fields are sent: {ch:?}"
+        ch.x.is_none() && ch.y.is_none() && ch.angle.is_some(),
+        "the turn is a change, the step is not: {ch:?}"
     );
-    assert!((position_from_wire(ch.x.unwrap_or_default()) - end.x).abs() <= 1.0 / 32.0);
+    let id = c.changes[0].id;
+    let dx = position_to_wire(end.x) - position_to_wire(start.x);
+    assert!(dx > 0);
+    assert_eq!(
+        c.moves,
+        vec![tickwire_shared::Move { id, dx, dy: 0 }],
+        "only the axis that moved has a non-zero difference"
+    );
+    assert!((position_from_wire(dx) - expected).abs() <= 1.0 / 16.0);
     // No more input: the player stands still and nothing is sent.
-    assert!(s.step().changes.is_empty());
+    let c = s.step();
+    assert!(c.changes.is_empty() && c.moves.is_empty());
 }
 
 #[test]
@@ -242,6 +251,7 @@ fn the_snapshot_equals_the_sum_of_deltas() {
             changes: c.changes,
             despawns: c.despawns,
             events: c.events,
+            moves: c.moves,
         };
         mirror.apply_delta(&delta).expect("every delta applies");
         let truth: std::collections::BTreeMap<_, _> =

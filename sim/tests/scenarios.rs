@@ -70,8 +70,11 @@ fn crowd_angle_changes_only_with_a_new_direction() {
     s.step();
     s.push_input(1, &input(1, 0.0, 0.0)); // no such client: ignored
     s.push_input(0, &input(1, 0.0, 1.0));
-    let first = s.step().changes.clone();
+    let c = s.step().clone();
+    assert_eq!(c.moves.len(), 1, "the walker moved");
+    let first = c.changes;
     assert_eq!(first.len(), 1);
+    assert!(first[0].fields.x.is_none() && first[0].fields.y.is_none());
     let angle = first[0]
         .fields
         .angle
@@ -79,15 +82,16 @@ fn crowd_angle_changes_only_with_a_new_direction() {
     assert!((angle_from_wire(angle) - std::f32::consts::FRAC_PI_2).abs() < 1e-3);
     for seq in 2..20 {
         s.push_input(0, &input(seq, 0.0, 1.0)); // the same direction, every tick
-        let ch = s.step().changes.clone();
-        assert_eq!(ch.len(), 1);
+        let c = s.step();
         assert!(
-            ch[0].fields.angle.is_none(),
+            c.changes.is_empty(),
             "angle must not be re-sent while the direction stays"
         );
+        assert_eq!(c.moves.len(), 1);
         assert!(
-            ch[0].fields.y.is_some() && ch[0].fields.x.is_none(),
-            "only y changes when walking along y"
+            c.moves[0].dy > 0 && c.moves[0].dx == 0,
+            "only y changes when walking along y: {:?}",
+            c.moves
         );
     }
     // The last input persists: with no new input the walker keeps walking.
@@ -97,8 +101,9 @@ fn crowd_angle_changes_only_with_a_new_direction() {
     // A zero input stops it, and nothing is sent.
     s.push_input(0, &input(100, 0.0, 0.0));
     s.step();
+    let c = s.step();
     assert!(
-        s.step().changes.is_empty(),
+        c.changes.is_empty() && c.moves.is_empty(),
         "a standing walker sends nothing"
     );
     assert_eq!(s.ack(0), 100);
@@ -134,12 +139,17 @@ fn gaffer_keeps_exactly_a_tenth_of_the_cubes_moving() {
     for _ in 0..600 {
         let ch = s.step();
         assert_eq!(
-            ch.changes.len(),
+            ch.moves.len(),
             gaffer::MOVING,
-            "10% of 900 cubes change every tick"
+            "10% of 900 cubes move every tick"
+        );
+        assert!(
+            ch.changes.len() < gaffer::MOVING / 2,
+            "only cubes that start a glide turn: {} changes",
+            ch.changes.len()
         );
         assert!(ch.spawns.is_empty() && ch.despawns.is_empty());
-        ever_moved.extend(ch.changes.iter().map(|c| c.id));
+        ever_moved.extend(ch.moves.iter().map(|m| m.id));
     }
     assert!(
         ever_moved.len() > 400,

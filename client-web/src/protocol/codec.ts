@@ -17,6 +17,7 @@ import {
   type GameEvent,
   type Hello,
   type Input,
+  type Move,
   type Ping,
   type ServerMessage,
   type Wall,
@@ -97,6 +98,35 @@ function decodeEvent(raw: unknown): GameEvent {
   }
 }
 
+const I32_MIN = -0x8000_0000;
+const I32_MAX = 0x7fff_ffff;
+
+function expectInt32(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < I32_MIN || v > I32_MAX) {
+    throw new ProtocolError(`${what}: expected an integer in [${I32_MIN}, ${I32_MAX}], got ${String(v)}`);
+  }
+  return v;
+}
+
+/**
+ * The flat moves array `[gap, dx, dy, ...]`: a multiple of 3 values, ids (running sums of the gaps, the first
+ * from 0) strictly ascending and within uint32, dx and dy int32.
+ */
+export function decodeMoves(raw: unknown): Move[] {
+  const a = expectArray(raw, 'moves');
+  if (a.length % 3 !== 0) throw new ProtocolError(`moves: ${a.length} values is not a multiple of 3`);
+  const out: Move[] = new Array<Move>(a.length / 3);
+  let id = 0;
+  for (let i = 0; i < a.length; i += 3) {
+    const gap = expectUint(a[i], U32, 'move gap');
+    if (i > 0 && gap === 0) throw new ProtocolError('moves: ids must be strictly ascending (a gap of 0)');
+    id += gap;
+    if (id > U32) throw new ProtocolError('moves: an id beyond the uint32 range');
+    out[i / 3] = { id, dx: expectInt32(a[i + 1], 'move dx'), dy: expectInt32(a[i + 2], 'move dy') };
+  }
+  return out;
+}
+
 function decodeEntities(raw: unknown, what: string): EntityRecord[] {
   return expectArray(raw, what).map(decodeEntityRecord);
 }
@@ -136,7 +166,7 @@ export function decodeServerMessage(bytes: Uint8Array | ArrayBuffer): ServerMess
         entities: decodeEntities(a[3], 'snapshot entities'),
       };
     case 2:
-      expectArray(a, 'delta', 8);
+      expectArray(a, 'delta', 9);
       return {
         type: 'delta',
         tick: expectUint(a[1], U32, 'tick'),
@@ -146,6 +176,7 @@ export function decodeServerMessage(bytes: Uint8Array | ArrayBuffer): ServerMess
         changes: decodeEntities(a[5], 'changes'),
         despawns: expectArray(a[6], 'despawns').map((id) => expectUint(id, U32, 'despawned id')),
         events: expectArray(a[7], 'events').map(decodeEvent),
+        moves: decodeMoves(a[8]),
       };
     case 3:
       expectArray(a, 'pong', 3);

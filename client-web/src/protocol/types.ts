@@ -1,8 +1,8 @@
-// The tickwire wire protocol, version 1: message and entity types as the client holds them.
+// The tickwire wire protocol, version 2: message and entity types as the client holds them.
 // The contract is docs/PROTOCOL.md; every number here is a wire value (fixed-point where the protocol says so).
 
 /** The protocol version this client speaks (Hello.version, Welcome.version). */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Fixed-point scale of positions: one world unit is 16 wire units. */
 export const POSITION_SCALE = 16;
@@ -97,15 +97,28 @@ export interface Snapshot {
   entities: EntityRecord[];
 }
 
+/**
+ * How far an entity's wire position (1/16 units) moved from the delta's base to its tick. On the wire all moves
+ * of a delta are one flat array `[gap, dx, dy, gap, dx, dy, ...]` with `gap` = id − previous id; decoded here.
+ */
+export interface Move {
+  id: number;
+  dx: number;
+  dy: number;
+}
+
 export interface Delta {
   type: 'delta';
   tick: number;
   base: number;
   ack: number;
   spawns: EntityRecord[];
+  /** Fields that changed, never x or y: positions of entities held at base change only through `moves`. */
   changes: EntityRecord[];
   despawns: number[];
   events: GameEvent[];
+  /** Position changes, by strictly ascending id. */
+  moves: Move[];
 }
 
 export interface Pong {
