@@ -9,9 +9,17 @@
 # the same window (their --warmup is the settle time), so every figure describes the same seconds.
 #
 # Environment: RAMP (default: N/200 s, at least 1), SETTLE (default 5), DECODERS (bots that keep a full
-# mirror; default N up to 200, else 50), BEHAVIOUR (default wander), TICK_RATE (default 30), NO_BUILD=1 to
-# skip the build, KEEP=DIR to keep the logs and the JSON report there, NICE=-10 to run both processes at a
-# higher scheduling priority (as root) when other work shares the machine.
+# mirror; default N up to 200, else 50), BEHAVIOUR (default wander), TICK_RATE (default 30), MAP (a map file for
+# the server, e.g. benches/maps/field.toml for thousands of players), SERVER_BIN, NO_BUILD=1 to skip the build,
+# KEEP=DIR to keep the logs and the JSON report there, NICE=-10 to run both processes at a higher scheduling
+# priority (as root) when other work shares the machine, FLOOR=0 to skip the floor measurement.
+#
+# Besides the bots' figures, the line gives the server's own: tick duration p99 (and as % of the tick budget),
+# tick-start lateness p99 and the fan-out writer's time per tick p99 (the server's last-minute gauges, read when
+# the window closes), and the overruns, whole-tick fan-out skips and per-client frame skips inside the window
+# (/metrics counters). After the run, with the server stopped, benches/floor.rs measures the write floor on the
+# same machine: N loopback sockets, one write of the run's mean delta size each per tick, readers waiting in epoll;
+# server_vs_floor = server CPU per client per tick / floor per write.
 # Needs: cargo, taskset (util-linux), awk, python3 (reads the JSON report).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +35,7 @@ export TICKWIRE_SKIP_WEB_BUILD=1
 
 if [ "${NO_BUILD:-}" != 1 ]; then
     cargo build --release -q -p tickwire-server -p tickwire-bots
+    if [ "${FLOOR:-1}" = 1 ]; then cargo bench -q --bench floor --no-run 2>/dev/null; fi
 fi
 SERVER_BIN=${SERVER_BIN:-target/release/tickwire-server}
 BOTS_BIN=target/release/tickwire-bots
@@ -48,12 +57,19 @@ trap cleanup EXIT INT TERM
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 now_ns() { date +%s%N; }
+# The server's /metrics page (tick timing gauges, overrun and skip counters) into a file.
+scrape() {
+    python3 -c "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:$PORT/metrics', timeout=5).read().decode())" \
+        > "$1" 2>/dev/null || : > "$1"
+}
 HZ=$(getconf CLK_TCK)
 PRIO=()
 if [ -n "${NICE:-}" ]; then PRIO=(nice -n "$NICE"); fi
 
+MAP_ARGS=()
+if [ -n "${MAP:-}" ]; then MAP_ARGS=(--map "$MAP"); fi
 RUST_LOG=warn,tickwire_server=info "${PRIO[@]}" taskset -c 0 "$SERVER_BIN" --bind 127.0.0.1:0 --tick-rate "$TICK_RATE" \
-    --max-clients $(( N + 100 > 1024 ? N + 100 : 1024 )) 2> "$WORK/server.log" &
+    --max-clients $(( N + 100 > 1024 ? N + 100 : 1024 )) "${MAP_ARGS[@]}" 2> "$WORK/server.log" &
 SERVER_PID=$!
 PORT=""
 for _ in $(seq 100); do
@@ -75,9 +91,13 @@ set -e
 START=$(now_ns)
 # The window opens RAMP+SETTLE after the bots start; stay 0.25 s inside it at both ends.
 sleep "$(awk "BEGIN { print $RAMP + $SETTLE + 0.25 }")"
+scrape "$WORK/metrics0.txt"
 S0=$(cpu_ticks "$SERVER_PID"); B0=$(cpu_ticks "$BOTS_PID"); T0=$(now_ns)
-sleep "$(awk "BEGIN { print $WINDOW - 0.5 }")"
+# Until 0.25 s before the window closes, however long the scrape took.
+sleep "$(awk -v start="$START" -v now="$(now_ns)" \
+    "BEGIN { s = $RAMP + $SETTLE + $WINDOW - 0.25 - (now - start) / 1e9; print (s > 0 ? s : 0) }")"
 S1=$(cpu_ticks "$SERVER_PID"); B1=$(cpu_ticks "$BOTS_PID"); T1=$(now_ns)
+scrape "$WORK/metrics1.txt"
 RSS_END=$(rss_kb "$SERVER_PID")
 set +e
 wait "$BOTS_PID"
@@ -85,12 +105,45 @@ BOTS_EXIT=$?
 set -e
 BOTS_PID=""
 [ -s "$WORK/report.json" ] || { cat "$WORK/bots.log" >&2; echo "the bots wrote no report" >&2; exit 2; }
+kill "$SERVER_PID" 2>/dev/null || true
+wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PID=""
+
+# The write floor in the same run: the same number of loopback sockets, the measured mean delta size and the
+# same tick rate, readers waiting in epoll (benches/floor.rs). FLOOR=0 skips it.
+FLOOR_LINE=""
+if [ "${FLOOR:-1}" = 1 ]; then
+    DELTA_BYTES=$(python3 -c "import json; print(int(json.load(open('$WORK/report.json'))['delta_bytes']['mean'] or 64))")
+    FLOOR_BIN=$(ls -t target/release/deps/floor-* 2>/dev/null | grep -v '\.d$' | head -1 || true)
+    if [ -n "$FLOOR_BIN" ]; then
+        FLOOR_LINE=$("$FLOOR_BIN" "$N" "$DELTA_BYTES" "$TICK_RATE" 5 2>/dev/null | grep '^floor' || true)
+    fi
+fi
 
 python3 - "$WORK/report.json" "$N" "$TICK_RATE" "$HZ" "$S0" "$S1" "$B0" "$B1" "$T0" "$T1" \
-    "$RSS_IDLE" "$RSS_END" "$BOTS_EXIT" "$DECODERS" <<'EOF'
+    "$RSS_IDLE" "$RSS_END" "$BOTS_EXIT" "$DECODERS" "$WORK/metrics0.txt" "$WORK/metrics1.txt" "$FLOOR_LINE" <<'EOF'
 import json, sys
-(path, n, tick_hz, hz, s0, s1, b0, b1, t0, t1, rss_idle, rss_end, bots_exit, decoders) = sys.argv[1:]
+(path, n, tick_hz, hz, s0, s1, b0, b1, t0, t1, rss_idle, rss_end, bots_exit, decoders, m0, m1, floor) = sys.argv[1:]
 r = json.load(open(path))
+
+def metrics(path):
+    out = {}
+    for line in open(path):
+        if line.startswith("#") or " " not in line:
+            continue
+        name, value = line.rsplit(" ", 1)
+        try:
+            out[name] = float(value)
+        except ValueError:
+            pass
+    return out
+
+m0, m1 = metrics(m0), metrics(m1)
+delta = lambda k: int(m1.get(k, 0) - m0.get(k, 0))
+floor_us = None
+for part in floor.split():
+    if part.startswith("floor_us_per_write="):
+        floor_us = float(part.split("=", 1)[1])
 n, tick_hz, hz = int(n), int(tick_hz), int(hz)
 wall = (int(t1) - int(t0)) / 1e9
 server_cpu = (int(s1) - int(s0)) / hz
@@ -119,6 +172,15 @@ fields = [
     ("bots_cpu_pct", f"{100 * bots_cpu / wall:.1f}"),
     ("bots_cpu_us_per_bot_tick", f"{bots_cpu * 1e6 / (wall * tick_hz) / n:.2f}"),
     ("bots_timer_lag_p99_ms", f"{r['timer_lag_ms']['p99'] or 0:.1f}"),
+    ("floor_us_per_write", f"{floor_us:.2f}" if floor_us else "n/a"),
+    ("server_vs_floor", f"{server_cpu * 1e6 / (wall * tick_hz) / n / floor_us:.2f}" if floor_us else "n/a"),
+    ("tick_p99_ms", f"{m1.get('tickwire_tick_duration_p99_seconds', 0) * 1e3:.2f}"),
+    ("tick_p99_pct_budget", f"{100 * m1.get('tickwire_tick_duration_p99_seconds', 0) * tick_hz:.1f}"),
+    ("tick_late_p99_ms", f"{m1.get('tickwire_tick_start_lateness_p99_seconds', 0) * 1e3:.2f}"),
+    ("fanout_write_p99_ms", f"{m1.get('tickwire_fanout_write_p99_seconds', 0) * 1e3:.2f}"),
+    ("overruns", delta("tickwire_tick_overruns_total")),
+    ("fanout_skipped", delta("tickwire_fanout_skipped_total")),
+    ("frames_skipped", delta("tickwire_frames_skipped_total")),
     ("server_rss_mb", f"{int(rss_end) / 1024:.1f}"),
     ("rss_kb_per_client", f"{(int(rss_end) - int(rss_idle)) / n:.1f}"),
     ("bots_exit", bots_exit),
