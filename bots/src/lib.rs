@@ -5,13 +5,15 @@
 //! returns a [`Report`] that the `tickwire-bots` binary prints as a table and writes as JSON.
 //!
 //! All wire work goes through `tickwire-client` and `tickwire-shared`: a bot is a client, not a second
-//! implementation of the protocol. Bots are tokio tasks (no thread per bot); each sleeps on its input timer, its
-//! ping timer and its socket, and nothing else.
+//! implementation of the protocol. Each bot connects and joins in a tokio task of its own; once joined, it is
+//! played by a shard, one task per runtime worker that reads the sockets that woke and sends the inputs and pings
+//! that are due, sleeping on one timer in between (no thread per bot, no polling).
 //!
 //! Modules:
 //! - [`config`]: the run's parameters ([`Config`]) and their validation.
 //! - [`behaviour`]: what a bot does with its inputs, and the seeded generator that makes runs reproducible.
 //! - `bot`: one bot's life: connect, join, send, receive, check, measure.
+//! - `shard`: plays the joined bots, many per task: their sockets, their input and ping timers, the run's stages.
 //! - [`stats`]: live counters, the shared histograms, and each bot's outcome.
 //! - [`histogram`]: the histogram and the percentile rule behind every figure.
 //! - [`report`]: the report (what the JSON holds) and the pass/fail verdict.
@@ -26,6 +28,7 @@ pub mod histogram;
 mod progress;
 pub mod report;
 mod run;
+mod shard;
 pub mod stats;
 mod table;
 

@@ -3,11 +3,12 @@
 use crate::config::Config;
 use crate::progress::{self, Progress};
 use crate::report::Report;
+use crate::shard::{self, ShardTx};
 use crate::stats::{Live, SharedHistograms};
 use crate::{BotsError, bot};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -27,6 +28,8 @@ pub(crate) struct RunCtx {
     pub hist: SharedHistograms,
     /// Bounds the connections in the handshake/join phase.
     pub connecting: Semaphore,
+    /// The shards that play the joined bots (bot `k` goes to shard `k % shards.len()`).
+    pub shards: Vec<ShardTx>,
 }
 
 /// Runs the bots described by `config` to the end and returns the report.
@@ -38,6 +41,13 @@ pub async fn run(config: Config, progress: Progress) -> Result<Report, BotsError
     let start = Instant::now() + Duration::from_millis(10);
     let measure_from = start + config.ramp + config.warmup;
     let end_at = measure_from + config.duration;
+    // One shard per worker thread of the runtime: each plays its bots from one task.
+    let workers = tokio::runtime::Handle::current()
+        .metrics()
+        .num_workers()
+        .max(1);
+    let (shards, receivers): (Vec<_>, Vec<_>) =
+        (0..workers).map(|_| mpsc::unbounded_channel()).unzip();
     let ctx = Arc::new(RunCtx {
         start,
         measure_from,
@@ -46,8 +56,16 @@ pub async fn run(config: Config, progress: Progress) -> Result<Report, BotsError
         live: Live::default(),
         hist: SharedHistograms::default(),
         connecting: Semaphore::new(config.connect_concurrency),
+        shards,
         config,
     });
+    let shard_tasks: Vec<_> = receivers
+        .into_iter()
+        // A shard serves many sockets in one poll and returns once it has served those that woke: tokio's
+        // per-task budget (meant to stop one task from hogging a worker through one busy socket) would only
+        // split that work into extra polls.
+        .map(|rx| tokio::spawn(tokio::task::unconstrained(shard::run(ctx.clone(), rx))))
+        .collect();
     tracing::info!(
         clients = ctx.config.clients,
         url = %ctx.config.url,
@@ -70,6 +88,15 @@ pub async fn run(config: Config, progress: Progress) -> Result<Report, BotsError
         }
     }
     shown.stop().await;
+    // Every bot has its outcome, so the shards hold no bot any more.
+    for task in shard_tasks {
+        task.abort();
+        if let Err(e) = task.await
+            && e.is_panic()
+        {
+            return Err(BotsError::BotPanicked(e.to_string()));
+        }
+    }
     outcomes.sort_by_key(|o| o.index);
     let elapsed = start.elapsed().as_secs_f64();
     Ok(Report::build(

@@ -2,14 +2,13 @@
 //! measure sizes and jitter, and (for decoder bots) apply the frame to the mirror.
 
 use super::Bot;
-use crate::stats::Live;
-use tickwire_client::Client;
+use tickwire_client::apply_frame;
 use tickwire_shared::{FrameHeader, ServerMessage, peek_header};
 use tokio::time::Instant;
 
 impl Bot {
-    /// Handles one received frame's payload.
-    pub(super) fn on_frame(&mut self, client: &mut Client, bytes: &[u8], now: Instant) {
+    /// Handles one received frame's payload, received at `now`.
+    pub(crate) fn on_frame(&mut self, bytes: &[u8], now: Instant) {
         let measuring = self.window.is_some();
         if measuring {
             self.out.frame_header_bytes += frame_header_len(bytes.len());
@@ -20,7 +19,7 @@ impl Bot {
                 bytes.len()
             )),
             Some(FrameHeader::Delta { tick, base, ack }) => {
-                Live::bump(&self.ctx.live.deltas);
+                self.unreported_deltas += 1;
                 let fits = self.follow(tick, Some(base));
                 if measuring {
                     self.out.deltas += 1;
@@ -34,7 +33,7 @@ impl Bot {
                 self.last_delta_at = Some(now);
                 self.acked(ack, now);
                 if fits {
-                    self.apply(client, bytes);
+                    self.apply(bytes);
                 }
             }
             Some(FrameHeader::Snapshot { tick, ack }) => {
@@ -42,11 +41,11 @@ impl Bot {
                 if self.follow(tick, None) {
                     self.out.resyncs += u64::from(resync);
                     self.mirror_lost = false;
-                    self.apply(client, bytes);
+                    self.apply(bytes);
                 }
                 self.acked(ack, now);
             }
-            Some(FrameHeader::Other(_)) => match client.handle_frame(bytes) {
+            Some(FrameHeader::Other(_)) => match apply_frame(&mut self.mirror, &mut self.welcome, bytes) {
                 Ok(ServerMessage::Pong(p)) => {
                     if measuring {
                         let sent_us = p.client_time.max(0.0) as u64;
@@ -95,11 +94,11 @@ impl Bot {
 
     /// A decoder bot decodes the whole frame and applies it to its mirror. After an error the mirror no longer
     /// matches the server, so deltas are skipped until the next snapshot (one error, not a cascade).
-    fn apply(&mut self, client: &mut Client, bytes: &[u8]) {
+    fn apply(&mut self, bytes: &[u8]) {
         if !self.out.decoder || self.mirror_lost {
             return;
         }
-        if let Err(e) = client.handle_frame(bytes) {
+        if let Err(e) = apply_frame(&mut self.mirror, &mut self.welcome, bytes) {
             self.mirror_lost = true;
             self.protocol_error(e.to_string());
         }
