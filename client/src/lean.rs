@@ -1,4 +1,4 @@
-//! A lean, poll-driven client connection for programs that run thousands of clients on one core (the load-test
+//! A lean, non-blocking client connection for programs that run thousands of clients on one core (the load-test
 //! bots).
 //!
 //! [`LeanClient`] is the same client on the wire as [`crate::Client`]: the handshake is tungstenite's (request,
@@ -8,30 +8,34 @@
 //!
 //! - **reads** go into one buffer per connection that is allocated and zeroed once and then reused (tungstenite
 //!   zero-fills its free read buffer before every read and allocates a payload per message); a received message is
-//!   handed out as a slice of that buffer ([`LeanClient::poll_recv`]), valid until the next call;
+//!   handed out as a slice of that buffer ([`LeanClient::try_recv`]), valid until the next call;
 //! - **writes** are framed (tungstenite's [`FrameHeader`] formats the header) and masked into one reused output
 //!   buffer and written with a single `write()`, without a `Sink` flushing before and after every message;
-//! - it is **poll-driven** (`poll_recv`, `poll_flush` with any [`Context`]), so one task can drive many connections,
-//!   each with its own waker, instead of one task (and one timer) per connection.
+//! - after the handshake the socket is a **non-blocking standard socket, outside tokio's reactor**: `try_recv` and
+//!   `try_flush` never wait, and the program decides when to look at which sockets (the bots watch thousands with
+//!   one `mio` poll of their own, looked at once a millisecond, so a burst of arriving frames costs one wake-up,
+//!   not one each). [`LeanClient::recv`] and [`LeanClient::flush`] wait through tokio for the odd call (joining,
+//!   tests).
 //!
 //! The frame headers are parsed and written by tungstenite's [`FrameHeader`]; this module adds the buffering, the
 //! RFC 6455 checks a client makes on server frames (no mask, no reserved bits, control frames short and final, no
 //! unexpected continuation), fragment reassembly, and the masking of outgoing payloads. Errors are tungstenite's
-//! error values ([`WsError`]) where tungstenite has one, so they read the same as [`crate::Client`]'s.
+//! error values ([`WsError`]) where tungstenite has one, so they read the same as [`crate::Client`]'s. `wss://`
+//! works too: rustls runs over the same non-blocking socket.
 
 use crate::{ClientError, WsError};
-use std::future::poll_fn;
+use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg, setsockopt, sockopt};
 use std::hash::{BuildHasher, Hasher};
-use std::io::Cursor;
+use std::io::{self, Cursor, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tickwire_shared::{ClientMessage, Input, Ping, encode_client_into};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
-use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError, UrlError};
+use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError, TlsError, UrlError};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::FrameHeader;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Control, Data, OpCode};
@@ -42,13 +46,158 @@ pub const READ_BUFFER: usize = 8 * 1024;
 /// The largest message accepted (as `tickwire-client`'s default configuration).
 pub const MAX_MESSAGE: usize = 64 << 20;
 
-/// The connection's stream: plain TCP, or TLS over TCP for `wss://`.
-type Io = MaybeTlsStream<TcpStream>;
+/// The socket: in tokio's reactor (to wait for it with `.await`), or a plain non-blocking socket outside it, for
+/// a program that watches it with a poller of its own ([`LeanClient::detach`]).
+#[derive(Debug)]
+enum Sock {
+    Tokio(tokio::net::TcpStream),
+    Std(std::net::TcpStream),
+    /// Only while `detach` or `attach` moves the socket from one form to the other (or after that failed).
+    Gone,
+}
+
+fn detached() -> io::Error {
+    io::Error::other("the socket is detached from tokio: attach it to wait for it")
+}
+
+fn gone() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "the socket was lost")
+}
+
+impl Read for Sock {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Sock::Tokio(s) => s.try_read(buf),
+            Sock::Std(s) => s.read(buf),
+            Sock::Gone => Err(gone()),
+        }
+    }
+}
+
+impl Write for Sock {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sock::Tokio(s) => s.try_write(buf),
+            Sock::Std(s) => s.write(buf),
+            Sock::Gone => Err(gone()),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Kernel receive timestamps (`SO_TIMESTAMPNS`): when the bytes of the last read arrived.
+#[derive(Debug)]
+struct Stamps {
+    last: Option<SystemTime>,
+    /// Control-message buffer for `recvmsg` (sized and aligned by `nix`).
+    cmsg: Vec<u8>,
+}
+
+/// The socket, reading with `recvmsg` to keep the kernel's receive timestamp when stamps are on (detached only).
+struct Stamped<'a> {
+    sock: &'a mut Sock,
+    stamps: Option<&'a mut Stamps>,
+}
+
+impl Read for Stamped<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let (Sock::Std(s), Some(stamps)) = (&*self.sock, self.stamps.as_deref_mut()) else {
+            return self.sock.read(buf);
+        };
+        let mut iov = [io::IoSliceMut::new(buf)];
+        let msg = recvmsg::<()>(
+            s.as_raw_fd(),
+            &mut iov,
+            Some(&mut stamps.cmsg[..]),
+            MsgFlags::empty(),
+        )
+        .map_err(io::Error::from)?;
+        let n = msg.bytes;
+        if let Ok(cmsgs) = msg.cmsgs() {
+            for c in cmsgs {
+                if let ControlMessageOwned::ScmTimestampns(ts) = c {
+                    let since =
+                        Duration::new(ts.tv_sec().max(0) as u64, ts.tv_nsec().max(0) as u32);
+                    stamps.last = Some(UNIX_EPOCH + since);
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// The connection's transport after the handshake: the socket, with rustls over it for `wss://`.
+#[derive(Debug)]
+struct Transport {
+    sock: Sock,
+    tls: Option<Box<rustls::ClientConnection>>,
+    stamps: Option<Stamps>,
+}
+
+impl Transport {
+    /// Reads what is there into `buf`; `Ok((0, _))` is the end of the stream, `WouldBlock` means nothing now. The
+    /// flag says whether more may be waiting: a short read of a plain socket means it was drained (edge-triggered
+    /// readiness reports the next arrival), as tokio also relies on.
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<(usize, bool)> {
+        let mut sock = Stamped {
+            sock: &mut self.sock,
+            stamps: self.stamps.as_mut(),
+        };
+        let Some(tls) = &mut self.tls else {
+            return sock.read(buf).map(|n| (n, n == buf.len()));
+        };
+        loop {
+            match tls.reader().read(buf) {
+                Ok(n) => return Ok((n, n > 0)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+            if tls.read_tls(&mut sock)? == 0 {
+                return Ok((0, false));
+            }
+            tls.process_new_packets()
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        }
+    }
+
+    /// Writes from `buf`; for TLS, takes it into rustls and writes the records that fit.
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let Some(tls) = &mut self.tls else {
+            return self.sock.write(buf);
+        };
+        let n = tls.writer().write(buf)?;
+        self.write_tls()?;
+        Ok(n)
+    }
+
+    /// Whether TLS records wait to be written (always `false` for a plain socket).
+    fn tls_pending(&self) -> bool {
+        self.tls.as_ref().is_some_and(|t| t.wants_write())
+    }
+
+    /// Writes waiting TLS records.
+    fn write_tls(&mut self) -> io::Result<()> {
+        if let Some(tls) = &mut self.tls {
+            while tls.wants_write() {
+                if tls.write_tls(&mut self.sock)? == 0 {
+                    return Err(io::ErrorKind::WriteZero.into());
+                }
+            }
+        }
+        Ok(())
+    }
+}
 
 /// A connected client without a per-message allocation: see the [module documentation](self).
 #[derive(Debug)]
 pub struct LeanClient {
-    io: Io,
+    io: Transport,
+    /// The socket may hold bytes not read yet (cleared by a read that drained it, set by
+    /// [`LeanClient::mark_readable`]).
+    read_ready: bool,
     /// Received bytes; `rbuf[rpos..rend]` is not parsed yet. Its length is its usable size (all initialised).
     rbuf: Vec<u8>,
     rpos: usize,
@@ -103,41 +252,58 @@ impl LeanClient {
             .trim_end_matches(']')
             .to_string();
         let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
-        let tcp = TcpStream::connect((host.as_str(), port))
+        let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
             .await
             .map_err(WsError::Io)?;
-        let io = if secure {
-            let config = tls.unwrap_or_else(webpki_config);
-            let name = rustls::pki_types::ServerName::try_from(host).map_err(|_| {
-                WsError::Tls(tokio_tungstenite::tungstenite::error::TlsError::InvalidDnsName)
-            })?;
-            let stream = tokio_rustls::TlsConnector::from(config)
-                .connect(name, tcp)
-                .await
-                .map_err(WsError::Io)?;
-            MaybeTlsStream::Rustls(stream)
-        } else {
-            MaybeTlsStream::Plain(tcp)
-        };
         // tungstenite does the handshake over a stream that never hands it a byte past the response's header
         // block: whatever the server sent after it stays in `UntilHeaders` and becomes the start of our buffer.
         let config = WebSocketConfig::default().read_buffer_size(256);
-        let (ws, _response) = tokio_tungstenite::client_async_with_config(
-            request,
-            UntilHeaders::new(io),
-            Some(config),
-        )
-        .await?;
-        let (io, leftover) = ws.into_inner().into_parts()?;
-        Ok(LeanClient::over(io, leftover))
+        if secure {
+            let config_tls = tls.unwrap_or_else(webpki_config);
+            let name = rustls::pki_types::ServerName::try_from(host)
+                .map_err(|_| WsError::Tls(TlsError::InvalidDnsName))?;
+            let stream = tokio_rustls::TlsConnector::from(config_tls)
+                .connect(name, tcp)
+                .await
+                .map_err(WsError::Io)?;
+            let (ws, _response) = tokio_tungstenite::client_async_with_config(
+                request,
+                UntilHeaders::new(stream),
+                Some(config),
+            )
+            .await?;
+            let (stream, leftover) = ws.into_inner().into_parts()?;
+            let (tcp, tls) = stream.into_inner();
+            let io = Transport {
+                sock: Sock::Tokio(tcp),
+                tls: Some(Box::new(tls)),
+                stamps: None,
+            };
+            Ok(LeanClient::over(io, leftover))
+        } else {
+            let (ws, _response) = tokio_tungstenite::client_async_with_config(
+                request,
+                UntilHeaders::new(tcp),
+                Some(config),
+            )
+            .await?;
+            let (tcp, leftover) = ws.into_inner().into_parts()?;
+            let io = Transport {
+                sock: Sock::Tokio(tcp),
+                tls: None,
+                stamps: None,
+            };
+            Ok(LeanClient::over(io, leftover))
+        }
     }
 
-    fn over(io: Io, leftover: Vec<u8>) -> LeanClient {
+    fn over(io: Transport, leftover: Vec<u8>) -> LeanClient {
         let mut rbuf = leftover;
         let rend = rbuf.len();
         rbuf.resize(READ_BUFFER.max(rend.next_power_of_two()), 0);
         LeanClient {
             io,
+            read_ready: true,
             rbuf,
             rpos: 0,
             rend,
@@ -156,6 +322,64 @@ impl LeanClient {
             bytes_received: 0,
             closing: false,
         }
+    }
+
+    /// The socket's descriptor, to watch it with a poller of one's own after [`LeanClient::detach`] (`None` if
+    /// the socket was lost in a failed `detach` or `attach`).
+    pub fn raw_fd(&self) -> Option<RawFd> {
+        match &self.io.sock {
+            Sock::Tokio(s) => Some(s.as_raw_fd()),
+            Sock::Std(s) => Some(s.as_raw_fd()),
+            Sock::Gone => None,
+        }
+    }
+
+    /// Takes the socket out of tokio's reactor: from now on nothing wakes a task when it is ready; the program
+    /// watches [`LeanClient::raw_fd`] itself and calls [`LeanClient::mark_readable`], `try_recv` and `try_flush`.
+    pub fn detach(&mut self) -> Result<(), ClientError> {
+        if let Sock::Tokio(s) = std::mem::replace(&mut self.io.sock, Sock::Gone) {
+            self.io.sock = Sock::Std(s.into_std().map_err(WsError::Io)?);
+        }
+        Ok(())
+    }
+
+    /// Puts a detached socket back into tokio's reactor, so that `recv` and `flush` can wait again. Needs a tokio
+    /// runtime.
+    pub fn attach(&mut self) -> Result<(), ClientError> {
+        if let Sock::Std(s) = std::mem::replace(&mut self.io.sock, Sock::Gone) {
+            self.io.sock = Sock::Tokio(tokio::net::TcpStream::from_std(s).map_err(WsError::Io)?);
+        }
+        Ok(())
+    }
+
+    /// Asks the kernel to timestamp what this socket receives (`SO_TIMESTAMPNS`), so that
+    /// [`LeanClient::arrived_at`] can say when a message arrived however late it is read. Takes effect for reads
+    /// of a detached socket.
+    pub fn stamp_arrivals(&mut self) -> Result<(), ClientError> {
+        let sock: &dyn AsFd = match &self.io.sock {
+            Sock::Tokio(s) => s,
+            Sock::Std(s) => s,
+            Sock::Gone => return Err(WsError::Io(gone()).into()),
+        };
+        setsockopt(&sock, sockopt::ReceiveTimestampns, &true)
+            .map_err(|e| WsError::Io(io::Error::from(e)))?;
+        self.io.stamps = Some(Stamps {
+            last: None,
+            cmsg: nix::cmsg_space!(nix::sys::time::TimeSpec),
+        });
+        Ok(())
+    }
+
+    /// When the kernel received the bytes of the last read from the socket (with
+    /// [`LeanClient::stamp_arrivals`], once detached): the arrival time of the message `try_recv` just returned,
+    /// which that read completed. `None` without stamps.
+    pub fn arrived_at(&self) -> Option<SystemTime> {
+        self.io.stamps.as_ref().and_then(|s| s.last)
+    }
+
+    /// The socket reported readable: the next [`LeanClient::try_recv`] reads from it.
+    pub fn mark_readable(&mut self) {
+        self.read_ready = true;
     }
 
     /// Payload bytes of the game messages sent so far (WebSocket frame headers not included).
@@ -187,11 +411,17 @@ impl LeanClient {
         }
     }
 
-    /// The next binary message from the server, as a slice valid until the next call. Answers pings on the way.
-    /// A close frame is `Err(Closed)`, the end of the stream without one `Err(Ws(..))`, a text message
-    /// `Err(Protocol)` (the connection stays usable after that one), as [`crate::Client::recv_frame`] reports
-    /// them. `Pending` registers `cx` for more bytes.
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<&[u8], ClientError>> {
+    /// The next binary message from the server, as a slice valid until the next call, or `None` when no whole
+    /// message is there (the socket would block). Answers pings on the way. A close frame is `Err(Closed)`, the
+    /// end of the stream without one `Err(Ws(..))`, a text message `Err(Protocol)` (the connection stays usable
+    /// after that one), as [`crate::Client::recv_frame`] reports them.
+    pub fn try_recv(&mut self) -> Result<Option<&[u8]>, ClientError> {
+        Ok(self.try_recv_at()?.map(|(bytes, _)| bytes))
+    }
+
+    /// [`LeanClient::try_recv`], with the kernel's receive time of the message when
+    /// [`LeanClient::stamp_arrivals`] is on (see [`LeanClient::arrived_at`]).
+    pub fn try_recv_at(&mut self) -> Result<Option<(&[u8], Option<SystemTime>)>, ClientError> {
         if self.frag_done {
             self.frag.clear();
             self.frag_done = false;
@@ -207,15 +437,16 @@ impl LeanClient {
                         // valid, since nothing is written before the next call.
                         (self.rpos, self.rend) = (0, 0);
                     }
-                    match self.on_frame(cx, header, start, len)? {
+                    let at = self.arrived_at();
+                    match self.on_frame(header, start, len)? {
                         Some(Whole::Buffer { start, len }) => {
                             self.bytes_received += len as u64;
-                            return Poll::Ready(Ok(&self.rbuf[start..start + len]));
+                            return Ok(Some((&self.rbuf[start..start + len], at)));
                         }
                         Some(Whole::Fragments) => {
                             self.bytes_received += self.frag.len() as u64;
                             self.frag_done = true;
-                            return Poll::Ready(Ok(&self.frag));
+                            return Ok(Some((&self.frag, at)));
                         }
                         None => continue,
                     }
@@ -224,27 +455,45 @@ impl LeanClient {
             } else {
                 self.make_room(MAX_FRAME_HEADER);
             }
-            let mut buf = ReadBuf::new(&mut self.rbuf[self.rend..]);
-            match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
-                Poll::Ready(Ok(())) => {
-                    let n = buf.filled().len();
-                    if n == 0 {
-                        return Poll::Ready(Err(WsError::Protocol(
-                            ProtocolError::ResetWithoutClosingHandshake,
-                        )
-                        .into()));
-                    }
-                    self.rend += n;
+            if !self.read_ready {
+                return Ok(None);
+            }
+            match self.io.read(&mut self.rbuf[self.rend..]) {
+                Ok((0, _)) => {
+                    return Err(
+                        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake).into(),
+                    );
                 }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(WsError::Io(e).into())),
-                Poll::Pending => return Poll::Pending,
+                Ok((n, more)) => {
+                    self.rend += n;
+                    self.read_ready = more;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.read_ready = false;
+                    if self.io.tls_pending() {
+                        self.io.write_tls().map_err(WsError::Io)?;
+                    }
+                    return Ok(None);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(WsError::Io(e).into()),
             }
         }
     }
 
-    /// Receives the next binary message as an owned copy (for the join phase and tests; loops use `poll_recv`).
+    /// Waits for the next binary message and returns an owned copy (for the join phase and tests; loops that
+    /// watch many connections use `try_recv`). The socket must be attached (it is until [`LeanClient::detach`]).
     pub async fn recv(&mut self) -> Result<Vec<u8>, ClientError> {
-        poll_fn(|cx| self.poll_recv(cx).map(|r| r.map(<[u8]>::to_vec))).await
+        loop {
+            if let Some(m) = self.try_recv()? {
+                return Ok(m.to_vec());
+            }
+            match &self.io.sock {
+                Sock::Tokio(s) => s.readable().await.map_err(WsError::Io)?,
+                _ => return Err(WsError::Io(detached()).into()),
+            }
+            self.read_ready = true;
+        }
     }
 
     /// The header of the frame at `rpos`, its length and the payload length; `None` when more bytes are needed.
@@ -287,7 +536,6 @@ impl LeanClient {
     /// Acts on one complete frame whose payload is `rbuf[start..start + len]`; returns the message it completes.
     fn on_frame(
         &mut self,
-        cx: &mut Context<'_>,
         header: FrameHeader,
         start: usize,
         len: usize,
@@ -307,14 +555,12 @@ impl LeanClient {
                             let data = self.rbuf[payload].to_vec();
                             self.queue_frame(OpCode::Control(Control::Pong), &data);
                             // Best effort now; a pong that cannot be written yet goes with the next write.
-                            if let Poll::Ready(Err(e)) = self.poll_flush(cx) {
-                                return Err(e);
-                            }
+                            self.try_flush()?;
                         }
                         Ok(None)
                     }
                     Control::Pong => Ok(None),
-                    Control::Close => Err(self.on_close(cx, payload)),
+                    Control::Close => Err(self.on_close(payload)),
                     Control::Reserved(op) => {
                         Err(WsError::Protocol(ProtocolError::UnknownControlFrameType(op)).into())
                     }
@@ -363,7 +609,7 @@ impl LeanClient {
     }
 
     /// A close frame from the server: answer it (echoing the code) and report it.
-    fn on_close(&mut self, cx: &mut Context<'_>, payload: std::ops::Range<usize>) -> ClientError {
+    fn on_close(&mut self, payload: std::ops::Range<usize>) -> ClientError {
         let bytes = &self.rbuf[payload];
         let (code, reason) = match bytes.len() {
             0 => (1005, String::new()),
@@ -381,12 +627,12 @@ impl LeanClient {
             };
             self.queue_frame(OpCode::Control(Control::Close), &reply);
             self.closing = true;
-            let _ = self.poll_flush(cx);
+            let _ = self.try_flush();
         }
         ClientError::Closed { code, reason }
     }
 
-    /// Queues one message (a masked binary frame); write it with [`LeanClient::poll_flush`].
+    /// Queues one message (a masked binary frame); write it with [`LeanClient::try_flush`].
     pub fn queue(&mut self, msg: &ClientMessage) -> Result<(), ClientError> {
         if self.closing {
             return Err(WsError::Protocol(ProtocolError::SendAfterClosing).into());
@@ -437,34 +683,39 @@ impl LeanClient {
 
     /// Whether queued bytes wait to be written.
     pub fn wants_flush(&self) -> bool {
-        self.wpos < self.wbuf.len()
+        self.wpos < self.wbuf.len() || self.io.tls_pending()
     }
 
-    /// Writes the queued bytes. `Pending` registers `cx` for when the socket can take more.
-    pub fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ClientError>> {
+    /// Writes what is queued, as far as the socket takes it now; `Ok(true)` when everything is written. The rest
+    /// waits for the next call (when the socket reports writable).
+    pub fn try_flush(&mut self) -> Result<bool, ClientError> {
         while self.wpos < self.wbuf.len() {
-            match Pin::new(&mut self.io).poll_write(cx, &self.wbuf[self.wpos..]) {
-                Poll::Ready(Ok(0)) => {
-                    return Poll::Ready(Err(
-                        WsError::Io(std::io::ErrorKind::WriteZero.into()).into()
-                    ));
-                }
-                Poll::Ready(Ok(n)) => self.wpos += n,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(WsError::Io(e).into())),
-                Poll::Pending => return Poll::Pending,
+            match self.io.write(&self.wbuf[self.wpos..]) {
+                Ok(0) => return Err(WsError::Io(io::ErrorKind::WriteZero.into()).into()),
+                Ok(n) => self.wpos += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(WsError::Io(e).into()),
             }
         }
         self.wbuf.clear();
         self.wpos = 0;
-        // A no-op for TCP; TLS writes its records here.
-        Pin::new(&mut self.io)
-            .poll_flush(cx)
-            .map_err(|e| WsError::Io(e).into())
+        match self.io.write_tls() {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
+            Err(e) => Err(WsError::Io(e).into()),
+        }
     }
 
-    /// Writes the queued bytes.
+    /// Writes everything queued, waiting through tokio when the socket is full. The socket must be attached.
     pub async fn flush(&mut self) -> Result<(), ClientError> {
-        poll_fn(|cx| self.poll_flush(cx)).await
+        while !self.try_flush()? {
+            match &self.io.sock {
+                Sock::Tokio(s) => s.writable().await.map_err(WsError::Io)?,
+                _ => return Err(WsError::Io(detached()).into()),
+            }
+        }
+        Ok(())
     }
 
     /// Frames `payload` as one final frame of type `opcode`, masked with a fresh key, into the output buffer.

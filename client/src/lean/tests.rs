@@ -6,8 +6,9 @@
 use super::*;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
+use std::time::Duration;
 use tickwire_shared::decode_client;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
@@ -256,4 +257,77 @@ fn the_handshake_stream_stops_at_the_empty_line() {
         u.buf.extend_from_slice(bytes);
         assert_eq!(u.header_end(), end, "{:?}", String::from_utf8_lossy(bytes));
     }
+}
+
+#[tokio::test]
+async fn a_detached_connection_is_driven_by_try_recv_and_try_flush_then_attached_again() {
+    let (mut client, mut server) = pair().await;
+    client.detach().expect("detach");
+    assert!(client.raw_fd().is_some());
+    // Detached: nothing can wait on it through tokio.
+    assert!(
+        client
+            .recv()
+            .await
+            .is_err_and(|e| e.to_string().contains("detached"))
+    );
+    server
+        .send(Message::Binary(Bytes::from_static(b"while detached")))
+        .await
+        .expect("send");
+    let got = loop {
+        // No poller in this test: look again until the bytes are there.
+        client.mark_readable();
+        if let Some(m) = client.try_recv().expect("no error") {
+            break m.to_vec();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    };
+    assert_eq!(got, b"while detached");
+    assert_eq!(client.try_recv().expect("no error"), None, "nothing more");
+    assert_eq!(client.queue_input(0.0, 1.0, 0.0, 0).expect("queued"), 1);
+    assert!(
+        client.try_flush().expect("written"),
+        "a small frame fits at once"
+    );
+    match server.next().await {
+        Some(Ok(Message::Binary(b))) => {
+            assert!(matches!(decode_client(&b), Ok(ClientMessage::Input(i)) if i.seq == 1));
+        }
+        other => panic!("expected the input, got {other:?}"),
+    }
+    client.attach().expect("attach");
+    server
+        .send(Message::Binary(Bytes::from_static(b"attached")))
+        .await
+        .expect("send");
+    assert_eq!(client.recv().await.expect("waits again"), b"attached");
+}
+
+#[tokio::test]
+async fn a_stamped_connection_tells_when_a_message_arrived_not_when_it_was_read() {
+    let (mut client, mut server) = pair().await;
+    client.stamp_arrivals().expect("timestamps on");
+    client.detach().expect("detach");
+    let before = SystemTime::now();
+    server
+        .send(Message::Binary(Bytes::from_static(b"stamped")))
+        .await
+        .expect("send");
+    // Read it well after it arrived.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    client.mark_readable();
+    let (bytes, at) = client
+        .try_recv_at()
+        .expect("no error")
+        .expect("the message is there");
+    assert_eq!(bytes, b"stamped");
+    let at = at.expect("a kernel timestamp");
+    let read = SystemTime::now();
+    assert!(at >= before, "{at:?} is not before the send ({before:?})");
+    assert!(
+        read.duration_since(at).expect("arrived before it was read") >= Duration::from_millis(40),
+        "the stamp is the arrival, not the read"
+    );
+    assert_eq!(client.arrived_at(), Some(at));
 }
