@@ -10,7 +10,6 @@
 use crate::run::RunCtx;
 use crate::stats::{BotOutcome, Dropped, Live, MAX_ERROR_EXAMPLES, Samples};
 use std::collections::VecDeque;
-use std::future::poll_fn;
 use std::sync::Arc;
 use std::time::Duration;
 use tickwire_client::{ClientError, LeanClient, WsError};
@@ -123,17 +122,11 @@ impl Bot {
             .map_err(|e| describe(&e))?;
         let t1 = Instant::now();
         while self.welcome.is_none() || self.held.is_none() {
-            timeout_at(
-                deadline,
-                poll_fn(|cx| {
-                    client.poll_recv(cx).map(|frame| {
-                        frame.map(|bytes| self.on_frame(bytes, Instant::now()))
-                    })
-                }),
-            )
-            .await
-            .map_err(|_| "timeout (join)".to_string())?
-            .map_err(|e| describe(&e))?;
+            let frame = timeout_at(deadline, client.recv())
+                .await
+                .map_err(|_| "timeout (join)".to_string())?
+                .map_err(|e| describe(&e))?;
+            self.on_frame(&frame, Instant::now());
         }
         let joined_at = Instant::now();
         ctx.hist.record_join(

@@ -6,14 +6,14 @@
 //!
 //! All wire work goes through `tickwire-client` and `tickwire-shared`: a bot is a client, not a second
 //! implementation of the protocol. Each bot connects and joins in a tokio task of its own; once joined, it is
-//! played by a shard, one task per runtime worker that reads the sockets that woke and sends the inputs and pings
-//! that are due, sleeping on one timer in between (no thread per bot, no polling).
+//! played by a shard, one thread per CPU that wakes once a millisecond, reads the sockets that received bytes and
+//! sends the inputs and pings that are due, and sleeps in between (no thread per bot, no busy loop).
 //!
 //! Modules:
 //! - [`config`]: the run's parameters ([`Config`]) and their validation.
 //! - [`behaviour`]: what a bot does with its inputs, and the seeded generator that makes runs reproducible.
 //! - `bot`: one bot's life: connect, join, send, receive, check, measure.
-//! - `shard`: plays the joined bots, many per task: their sockets, their input and ping timers, the run's stages.
+//! - `shard`: plays the joined bots, many per thread: their sockets, their input and ping timers, the run's stages.
 //! - [`stats`]: live counters, the shared histograms, and each bot's outcome.
 //! - [`histogram`]: the histogram and the percentile rule behind every figure.
 //! - [`report`]: the report (what the JSON holds) and the pass/fail verdict.
@@ -48,4 +48,7 @@ pub enum BotsError {
     /// A bot task panicked (a bug in the bots, not in the server).
     #[error("a bot task failed: {0}")]
     BotPanicked(String),
+    /// A shard thread could not be started.
+    #[error("could not start a thread for the bots: {0}")]
+    Shard(std::io::Error),
 }

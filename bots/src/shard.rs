@@ -1,41 +1,47 @@
-//! Shards: the joined bots of a run, played by one task per runtime worker instead of one task and three timers
-//! per bot.
+//! Shards: the joined bots of a run, played by one thread per CPU instead of one task and three timers per bot.
 //!
-//! A bot connects and joins in its own task (see [`crate::bot`]), then hands its connection to a shard and waits
-//! for its outcome. The shard owns every bot it was given and does everything a bot does while it plays:
+//! A bot connects and joins in its own tokio task (see [`crate::bot`]), then hands its connection to a shard and
+//! waits for its outcome. The shard takes the socket out of tokio's reactor into a `mio` poll of its own and does
+//! everything a bot does while it plays, in a loop that wakes once a millisecond:
 //!
-//! - **Reading.** Each bot's socket is polled with a waker of its own; when the socket has bytes, the waker puts
-//!   the bot on the shard's ready list and wakes the shard task, which reads every frame the socket holds (one
-//!   `read()` for one delta) and checks it. One task wake-up serves every bot whose delta arrived in the same
-//!   turn of the I/O driver.
-//! - **Timers.** Every bot's next input and next ping are entries in one heap; the shard sleeps on a single timer
-//!   until the earliest one, then sends everything due (each input with one `write()`). Each bot keeps its own
-//!   random send phase and its own grid, to the timer's resolution (1 ms, as a tokio interval per bot had); a late
-//!   wake-up skips missed inputs rather than bunching them (`MissedTickBehavior::Skip`, as before).
+//! - **Reading.** On each wake-up the shard asks its poll which sockets received bytes since the last look and
+//!   reads each of them (one `read()` for one delta) and checks every frame. Deltas that arrive while the shard
+//!   sleeps wait in their sockets: a burst of arrivals costs one wake-up, not one each (a process that sleeps in
+//!   `epoll_wait` on every socket is woken for nearly every delta, and on this kind of machine a wake-up costs
+//!   more than reading the delta). A frame is therefore handled up to one look period ([`LOOK_EVERY`]) after it
+//!   arrived; see [`Bot::on_frame`](crate::bot::Bot) for what that does to the figures.
+//! - **Timers.** Every bot's next input and next ping are entries in one heap; each wake-up sends everything due
+//!   (each input with one `write()`). Each bot keeps its own random send phase and its own grid, to the look
+//!   period (a tokio interval per bot had the same 1 ms resolution); a late wake-up skips missed inputs rather than
+//!   bunching them (`MissedTickBehavior::Skip`, as before).
 //! - **The run's stages.** Opening the measurement window, the end of the window (and the crowd behaviour's stop
 //!   input), the linger and the final close happen for all of a shard's bots in one pass.
 //!
-//! Nothing spins: the shard task sleeps until a socket or its timer wakes it.
+//! Nothing spins: between wake-ups the thread sleeps (on its channel, so a newly joined bot is taken at once).
 
 use crate::bot::Bot;
 use crate::run::RunCtx;
 use crate::stats::{BotOutcome, Dropped};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::future::poll_fn;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, SystemTime};
 use tickwire_client::{ClientError, LeanClient};
-use tokio::sync::{mpsc, oneshot};
-use tokio::time::{Instant, Sleep, sleep_until};
+use tokio::sync::oneshot;
+use tokio::time::Instant;
 
+/// How often a shard looks at its sockets and timers while it has bots.
+pub(crate) const LOOK_EVERY: Duration = Duration::from_millis(1);
 /// How often a bot pings (and merges its samples into the shared histograms).
 const PING_EVERY: Duration = Duration::from_secs(1);
 /// How long a closing bot may take to write its close frame when the socket cannot take it at once.
 const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Readiness events taken from the poll at a time.
+const EVENTS: usize = 1024;
 
 /// A joined bot handed to a shard.
 #[derive(Debug)]
@@ -47,8 +53,17 @@ pub(crate) struct Joined {
     done: oneshot::Sender<BotOutcome>,
 }
 
+/// What a shard is sent.
+#[derive(Debug)]
+pub(crate) enum ToShard {
+    /// A bot to play.
+    Play(Box<Joined>),
+    /// Every bot has its outcome: end now.
+    Stop,
+}
+
 /// Where bots are handed to a shard.
-pub(crate) type ShardTx = mpsc::UnboundedSender<Joined>;
+pub(crate) type ShardTx = Sender<ToShard>;
 
 /// Hands a joined bot to its shard and waits for its outcome. A bot that joins after its shard has closed
 /// (after the run) is ended here.
@@ -56,15 +71,15 @@ pub(crate) async fn play(bot: Bot, client: LeanClient, joined_at: Instant) -> Bo
     let (done, outcome) = oneshot::channel();
     let index = bot.out.index;
     let ctx = bot.ctx.clone();
-    let joined = Joined {
+    let joined = Box::new(Joined {
         bot,
         client,
         joined_at,
         done,
-    };
-    match ctx.shards[index % ctx.shards.len()].send(joined) {
+    });
+    match ctx.shards[index % ctx.shards.len()].send(ToShard::Play(joined)) {
         Ok(()) => outcome.await.unwrap_or_else(|_| BotOutcome {
-            // Only when the shard task panicked, which the run reports as an error.
+            // Only when the shard thread panicked, which the run reports as an error.
             index,
             dropped: Some(Dropped {
                 code: None,
@@ -72,45 +87,68 @@ pub(crate) async fn play(bot: Bot, client: LeanClient, joined_at: Instant) -> Bo
             }),
             ..Default::default()
         }),
-        Err(mpsc::error::SendError(j)) => {
+        Err(e) => {
+            let ToShard::Play(j) = e.0 else {
+                unreachable!("a bot sends only bots")
+            };
             ctx.live.connected.fetch_sub(1, Ordering::Relaxed);
-            end(j.bot, j.client, None)
+            end(&tokio::runtime::Handle::current(), j.bot, j.client, None)
         }
     }
 }
 
-/// Ends a bot: its outcome, then (when the connection did not drop) a close frame with 1000 and the socket
-/// closed once it is written.
-fn end(bot: Bot, mut client: LeanClient, dropped: Option<Dropped>) -> BotOutcome {
+/// Ends a bot: its outcome, then (when the connection did not drop) a close frame with 1000 and the socket closed
+/// once it is written. `client` may be attached to tokio or not.
+fn end(
+    rt: &tokio::runtime::Handle,
+    bot: Bot,
+    mut client: LeanClient,
+    dropped: Option<Dropped>,
+) -> BotOutcome {
     let closing = dropped.is_none();
     let out = bot.finish(&client, dropped);
     if closing {
         client.queue_close(1000, "bye");
-        let mut cx = Context::from_waker(Waker::noop());
-        if client.poll_flush(&mut cx).is_pending() {
-            tokio::spawn(async move {
-                let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, client.flush()).await;
-            });
+        if let Ok(false) = client.try_flush() {
+            let _entered = rt.enter();
+            if client.attach().is_ok() {
+                rt.spawn(async move {
+                    let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, client.flush()).await;
+                });
+            }
         }
     }
     out
 }
 
-/// Runs a shard until the run's close time; then every bot it holds (or is still handed) is ended.
-pub(crate) async fn run(ctx: Arc<RunCtx>, rx: mpsc::UnboundedReceiver<Joined>) {
-    let mut shard = Shard {
-        stage: Stage::Warmup,
-        sleep: Box::pin(sleep_until(ctx.measure_from)),
-        sleep_at: ctx.measure_from,
-        ctx,
-        rx,
-        bots: Vec::new(),
-        ready: Arc::new(Ready::default()),
-        taken: Vec::new(),
-        timers: BinaryHeap::new(),
-        live_deltas: 0,
-    };
-    poll_fn(|cx| shard.poll(cx)).await;
+/// Starts a shard thread; it runs until the run's close time (or a [`ToShard::Stop`]), then ends every bot it
+/// holds. `finished` is sent when it returns (dropped unsent if it panics).
+pub(crate) fn spawn(
+    ctx: Arc<RunCtx>,
+    rx: Receiver<ToShard>,
+    finished: oneshot::Sender<()>,
+) -> std::io::Result<()> {
+    let rt = tokio::runtime::Handle::current();
+    let poll = Poll::new()?;
+    std::thread::Builder::new()
+        .name("tickwire-bots-shard".into())
+        .spawn(move || {
+            let mut shard = Shard {
+                stage: Stage::Warmup,
+                ctx,
+                rx,
+                rt,
+                poll,
+                bots: Vec::new(),
+                live: 0,
+                timers: BinaryHeap::new(),
+                live_deltas: 0,
+                stop: false,
+            };
+            shard.run();
+            let _ = finished.send(());
+        })?;
+    Ok(())
 }
 
 /// Where the run is, for a shard.
@@ -138,57 +176,11 @@ enum Kind {
     Ping,
 }
 
-/// The bots whose sockets woke since the shard last looked, and the shard task's waker.
-#[derive(Debug, Default)]
-struct Ready(Mutex<ReadyInner>);
-
-#[derive(Debug, Default)]
-struct ReadyInner {
-    bots: Vec<usize>,
-    task: Option<Waker>,
-}
-
-impl Ready {
-    fn lock(&self) -> std::sync::MutexGuard<'_, ReadyInner> {
-        // A poisoned lock means a shard panicked, which the run reports; the list is still usable.
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// One bot's waker: queues the bot (once until the shard looks at it) and wakes the shard.
-#[derive(Debug)]
-struct BotWake {
-    bot: usize,
-    queued: AtomicBool,
-    ready: Arc<Ready>,
-}
-
-impl Wake for BotWake {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if self.queued.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let mut ready = self.ready.lock();
-        ready.bots.push(self.bot);
-        if ready.bots.len() == 1
-            && let Some(task) = &ready.task
-        {
-            task.wake_by_ref();
-        }
-    }
-}
-
 /// A bot the shard plays.
 #[derive(Debug)]
 struct Playing {
     bot: Bot,
     client: LeanClient,
-    waker: Waker,
-    wake: Arc<BotWake>,
     done: oneshot::Sender<BotOutcome>,
     steering: crate::behaviour::Steering,
     input_period: Duration,
@@ -199,138 +191,189 @@ struct Playing {
 #[derive(Debug)]
 struct Shard {
     ctx: Arc<RunCtx>,
-    rx: mpsc::UnboundedReceiver<Joined>,
-    /// Every bot handed to this shard, by arrival; `None` once it ended.
+    rx: Receiver<ToShard>,
+    rt: tokio::runtime::Handle,
+    poll: Poll,
+    /// Every bot handed to this shard, by arrival (its poll token); `None` once it ended.
     bots: Vec<Option<Playing>>,
-    ready: Arc<Ready>,
-    /// The ready list taken from `ready` (kept to reuse its allocation).
-    taken: Vec<usize>,
+    /// Bots still playing.
+    live: usize,
     timers: BinaryHeap<Reverse<Timer>>,
     stage: Stage,
-    sleep: Pin<Box<Sleep>>,
-    sleep_at: Instant,
     /// Deltas received since the live counter was last updated.
     live_deltas: u64,
+    /// A [`ToShard::Stop`] came.
+    stop: bool,
 }
 
 impl Shard {
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        {
-            let mut ready = self.ready.lock();
-            if !ready.task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
-                ready.task = Some(cx.waker().clone());
+    fn run(&mut self) {
+        let mut events = Events::with_capacity(EVENTS);
+        loop {
+            while let Ok(msg) = self.rx.try_recv() {
+                self.take(msg);
+            }
+            let now = Instant::now();
+            if self.stage == Stage::Warmup && now >= self.ctx.measure_from {
+                self.stage = Stage::Window;
+                for p in self.bots.iter_mut().flatten() {
+                    p.bot.open_window(&p.client);
+                }
+            }
+            if self.stage == Stage::Window && now >= self.ctx.end_at {
+                self.stage = Stage::Linger;
+                for i in 0..self.bots.len() {
+                    self.start_linger(i);
+                }
+            }
+            if self.stop || now >= self.ctx.close_at {
+                self.close_all();
+                return;
+            }
+            self.read_ready(&mut events);
+            self.fire_timers(Instant::now());
+            if self.live_deltas > 0 {
+                self.ctx
+                    .live
+                    .deltas
+                    .fetch_add(std::mem::take(&mut self.live_deltas), Ordering::Relaxed);
+            }
+            let wake = self.next_wake();
+            match self
+                .rx
+                .recv_timeout(wake.saturating_duration_since(Instant::now()))
+            {
+                Ok(msg) => self.take(msg),
+                Err(RecvTimeoutError::Timeout) => {}
+                // The run holds the senders until every shard finished; only a run that is gone gets here.
+                Err(RecvTimeoutError::Disconnected) => self.stop = true,
             }
         }
-        while let Poll::Ready(Some(joined)) = self.rx.poll_recv(cx) {
-            self.add(joined);
-        }
-        let now = Instant::now();
-        if self.stage == Stage::Warmup && now >= self.ctx.measure_from {
-            self.stage = Stage::Window;
-            for p in self.bots.iter_mut().flatten() {
-                p.bot.open_window(&p.client);
-            }
-        }
-        if self.stage == Stage::Window && now >= self.ctx.end_at {
-            self.stage = Stage::Linger;
-            for i in 0..self.bots.len() {
-                self.start_linger(i);
-            }
-        }
-        if now >= self.ctx.close_at {
-            self.close_all();
-            return Poll::Ready(());
-        }
-        self.fire_timers(now);
-        {
-            let mut ready = self.ready.lock();
-            std::mem::swap(&mut ready.bots, &mut self.taken);
-        }
-        let mut taken = std::mem::take(&mut self.taken);
-        for &i in &taken {
-            self.service(i);
-        }
-        taken.clear();
-        self.taken = taken;
-        if self.live_deltas > 0 {
-            self.ctx
-                .live
-                .deltas
-                .fetch_add(std::mem::take(&mut self.live_deltas), Ordering::Relaxed);
-        }
-        let next = [
-            self.timers.peek().map(|t| t.0.due),
-            Some(match self.stage {
-                Stage::Warmup => self.ctx.measure_from,
-                Stage::Window => self.ctx.end_at,
-                Stage::Linger => self.ctx.close_at,
-            }),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(self.ctx.close_at);
-        if next != self.sleep_at {
-            self.sleep.as_mut().reset(next);
-            self.sleep_at = next;
-        }
-        if self.sleep.as_mut().poll(cx).is_ready() {
-            // Something is due already: look again at once (after the other tasks had their turn).
-            cx.waker().wake_by_ref();
-        }
-        Poll::Pending
     }
 
-    /// Takes a newly joined bot: schedules its first input and ping `phase` of a period after its first
-    /// snapshot, and brings it to the run's stage.
+    /// When to look again: the next point of the look grid while bots play; else the next stage change (a bot
+    /// handed over wakes the shard earlier).
+    fn next_wake(&self) -> Instant {
+        let stage_end = match self.stage {
+            Stage::Warmup => self.ctx.measure_from,
+            Stage::Window => self.ctx.end_at,
+            Stage::Linger => self.ctx.close_at,
+        };
+        if self.live == 0 {
+            return stage_end;
+        }
+        let now = Instant::now();
+        let since = now.saturating_duration_since(self.ctx.start).as_nanos();
+        let step = LOOK_EVERY.as_nanos();
+        let next = self.ctx.start + Duration::from_nanos(((since / step + 1) * step) as u64);
+        next.min(stage_end)
+    }
+
+    fn take(&mut self, msg: ToShard) {
+        match msg {
+            ToShard::Play(j) => self.add(*j),
+            ToShard::Stop => self.stop = true,
+        }
+    }
+
+    /// Takes a newly joined bot: moves its socket into the poll, schedules its first input and ping `phase` of a
+    /// period after its first snapshot, and brings it to the run's stage.
     fn add(&mut self, j: Joined) {
         let i = self.bots.len();
-        let wake = Arc::new(BotWake {
-            bot: i,
-            queued: AtomicBool::new(true),
-            ready: self.ready.clone(),
+        let Joined {
+            mut bot,
+            mut client,
+            joined_at,
+            done,
+        } = j;
+        // Frames are read up to a look period after they arrive: the kernel's receive timestamps keep their
+        // arrival times exact. Without them (an error here), the time of the read stands in.
+        if let Err(e) = client.stamp_arrivals() {
+            tracing::debug!(bot = bot.out.index, error = %e, "no receive timestamps");
+        }
+        let registered = client.detach().and_then(|()| {
+            let fd = client.raw_fd().ok_or(ClientError::Ended)?;
+            self.poll
+                .registry()
+                .register(
+                    &mut SourceFd(&fd),
+                    Token(i),
+                    Interest::READABLE | Interest::WRITABLE,
+                )
+                .map_err(|e| ClientError::Ws(e.into()))
         });
+        if let Err(e) = registered {
+            let dropped = bot.dropped(e);
+            self.ctx.live.connected.fetch_sub(1, Ordering::Relaxed);
+            let _ = done.send(end(&self.rt, bot, client, Some(dropped)));
+            self.bots.push(None);
+            return;
+        }
         let behaviour = self.ctx.config.behaviour;
-        let rate = j.bot.input_rate();
+        let rate = bot.input_rate();
         let input_period = Duration::from_secs_f64(1.0 / rate);
         let mut steering = crate::behaviour::Steering::new(
             behaviour,
             self.ctx.config.seed,
-            j.bot.out.index,
+            bot.out.index,
             behaviour.change_every(rate),
         );
         let phase = steering.phase();
         if steering.sends_inputs() {
             self.timers.push(Reverse(Timer {
-                due: j.joined_at + input_period.mul_f64(phase),
+                due: joined_at + input_period.mul_f64(phase),
                 bot: i,
                 kind: Kind::Input,
             }));
         }
         self.timers.push(Reverse(Timer {
-            due: j.joined_at + PING_EVERY.mul_f64(phase),
+            due: joined_at + PING_EVERY.mul_f64(phase),
             bot: i,
             kind: Kind::Ping,
         }));
-        let mut p = Playing {
-            bot: j.bot,
-            client: j.client,
-            waker: Waker::from(wake.clone()),
-            wake,
-            done: j.done,
+        if self.stage == Stage::Window {
+            bot.open_window(&client);
+        }
+        self.bots.push(Some(Playing {
+            bot,
+            client,
+            done,
             steering,
             input_period,
             lingering: false,
-        };
-        if self.stage == Stage::Window {
-            p.bot.open_window(&p.client);
-        }
-        self.bots.push(Some(p));
+        }));
+        self.live += 1;
         if self.stage == Stage::Linger {
             self.start_linger(i);
         }
         // Frames may already wait in its buffer (received with the join's last read).
-        self.service(i);
+        self.serve(i, true);
+    }
+
+    /// Reads every socket that reported bytes (or an error) since the last look, and writes to those that can
+    /// take what waits.
+    fn read_ready(&mut self, events: &mut Events) {
+        loop {
+            if self.poll.poll(events, Some(Duration::ZERO)).is_err() {
+                // EINTR: look again at the next wake-up.
+                return;
+            }
+            for event in events.iter() {
+                let i = event.token().0;
+                let readable = event.is_readable() || event.is_read_closed() || event.is_error();
+                self.serve(i, readable);
+                if event.is_writable()
+                    && let Some(p) = self.bots.get_mut(i).and_then(Option::as_mut)
+                    && p.client.wants_flush()
+                    && let Err(e) = p.client.try_flush()
+                {
+                    self.drop_bot(i, e);
+                }
+            }
+            if events.iter().count() < EVENTS {
+                return;
+            }
+        }
     }
 
     /// Sends everything due by `now`.
@@ -367,18 +410,12 @@ impl Shard {
                     p.client.queue_ping(client_time)
                 }
             };
-            let sent = sent.and_then(|()| {
-                match p.client.poll_flush(&mut Context::from_waker(&p.waker)) {
-                    Poll::Ready(Err(e)) => Err(e),
-                    _ => Ok(()),
-                }
-            });
             let period = match t.kind {
                 Kind::Input => p.input_period,
                 Kind::Ping => PING_EVERY,
             };
-            match sent {
-                Ok(()) => self.timers.push(Reverse(Timer {
+            match sent.and_then(|()| p.client.try_flush()) {
+                Ok(_) => self.timers.push(Reverse(Timer {
                     due: next_due(t.due, period, now),
                     ..t
                 })),
@@ -387,25 +424,26 @@ impl Shard {
         }
     }
 
-    /// Reads and checks every frame bot `i`'s socket holds, and writes what waits to be written.
-    fn service(&mut self, i: usize) {
+    /// Handles every frame bot `i` has (reading its socket when it reported bytes), and writes what waits.
+    fn serve(&mut self, i: usize, readable: bool) {
         let Some(p) = self.bots.get_mut(i).and_then(Option::as_mut) else {
             return;
         };
-        p.wake.queued.store(false, Ordering::Release);
-        let mut cx = Context::from_waker(&p.waker);
-        let now = Instant::now();
+        if readable {
+            p.client.mark_readable();
+        }
+        let clock = Clock::now();
         let mut failed = loop {
-            match p.client.poll_recv(&mut cx) {
-                Poll::Ready(Ok(bytes)) => p.bot.on_frame(bytes, now),
-                Poll::Ready(Err(ClientError::Protocol(m))) => p.bot.protocol_error(m),
-                Poll::Ready(Err(e)) => break Some(e),
-                Poll::Pending => break None,
+            match p.client.try_recv_at() {
+                Ok(Some((bytes, at))) => p.bot.on_frame(bytes, clock.instant(at)),
+                Ok(None) => break None,
+                Err(ClientError::Protocol(m)) => p.bot.protocol_error(m),
+                Err(e) => break Some(e),
             }
         };
         if failed.is_none()
             && p.client.wants_flush()
-            && let Poll::Ready(Err(e)) = p.client.poll_flush(&mut cx)
+            && let Err(e) = p.client.try_flush()
         {
             failed = Some(e);
         }
@@ -427,43 +465,79 @@ impl Shard {
             return;
         }
         // Not counted as an input: it is outside the window and nobody waits for its acknowledgement.
-        let sent = p.client.queue_input(0.0, 0.0, 0.0, 0).and_then(|_| {
-            match p.client.poll_flush(&mut Context::from_waker(&p.waker)) {
-                Poll::Ready(Err(e)) => Err(e),
-                _ => Ok(()),
-            }
-        });
+        let sent = p
+            .client
+            .queue_input(0.0, 0.0, 0.0, 0)
+            .and_then(|_| p.client.try_flush());
         if let Err(e) = sent {
             self.drop_bot(i, e);
         }
     }
 
+    /// Takes bot `i` out of the poll and the shard.
+    fn remove(&mut self, i: usize) -> Option<Playing> {
+        let p = self.bots.get_mut(i)?.take()?;
+        if let Some(fd) = p.client.raw_fd() {
+            let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
+        }
+        self.live -= 1;
+        self.ctx.live.connected.fetch_sub(1, Ordering::Relaxed);
+        Some(p)
+    }
+
     /// Bot `i`'s connection ended early.
     fn drop_bot(&mut self, i: usize, e: ClientError) {
-        if let Some(mut p) = self.bots[i].take() {
+        if let Some(mut p) = self.remove(i) {
             let dropped = p.bot.dropped(e);
-            self.ctx.live.connected.fetch_sub(1, Ordering::Relaxed);
-            let _ = p.done.send(end(p.bot, p.client, Some(dropped)));
+            let _ = p.done.send(end(&self.rt, p.bot, p.client, Some(dropped)));
         }
     }
 
     /// The run is over: every bot ends, including any handed over but not taken yet; bots joining later end in
     /// their own tasks.
     fn close_all(&mut self) {
-        self.rx.close();
-        while let Ok(j) = self.rx.try_recv() {
-            self.ctx.live.connected.fetch_sub(1, Ordering::Relaxed);
-            let _ = j.done.send(end(j.bot, j.client, None));
+        // Bots handed over by now are ended here; later ones find the channel closed when the shard is dropped.
+        while let Ok(msg) = self.rx.try_recv() {
+            if let ToShard::Play(j) = msg {
+                self.ctx.live.connected.fetch_sub(1, Ordering::Relaxed);
+                let _ = j.done.send(end(&self.rt, j.bot, j.client, None));
+            }
         }
-        for p in self.bots.iter_mut().filter_map(Option::take) {
-            self.ctx.live.connected.fetch_sub(1, Ordering::Relaxed);
-            let _ = p.done.send(end(p.bot, p.client, None));
+        for i in 0..self.bots.len() {
+            if let Some(p) = self.remove(i) {
+                let _ = p.done.send(end(&self.rt, p.bot, p.client, None));
+            }
         }
         if self.live_deltas > 0 {
             self.ctx
                 .live
                 .deltas
                 .fetch_add(std::mem::take(&mut self.live_deltas), Ordering::Relaxed);
+        }
+    }
+}
+
+/// The monotonic and the wall clock read together, to turn the kernel's receive timestamps (wall clock) into
+/// instants.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    instant: Instant,
+    wall: SystemTime,
+}
+
+impl Clock {
+    fn now() -> Clock {
+        Clock {
+            instant: Instant::now(),
+            wall: SystemTime::now(),
+        }
+    }
+
+    /// The instant of wall-clock time `at` (no later than now); now when there is no timestamp.
+    fn instant(&self, at: Option<SystemTime>) -> Instant {
+        match at.map(|at| self.wall.duration_since(at)) {
+            Some(Ok(ago)) => self.instant.checked_sub(ago).unwrap_or(self.instant),
+            _ => self.instant,
         }
     }
 }
@@ -482,6 +556,19 @@ fn next_due(due: Instant, period: Duration, now: Instant) -> Instant {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn receive_timestamps_become_instants_in_the_past() {
+        let clock = Clock::now();
+        let ago = Duration::from_millis(3);
+        assert_eq!(clock.instant(Some(clock.wall - ago)), clock.instant - ago);
+        assert_eq!(clock.instant(None), clock.instant);
+        // A stamp from the future (the wall clock stepped back) counts as now.
+        assert_eq!(
+            clock.instant(Some(clock.wall + Duration::from_secs(1))),
+            clock.instant
+        );
+    }
 
     #[test]
     fn late_timers_skip_to_the_next_point_of_their_grid() {

@@ -45,20 +45,22 @@ impl Bot {
                 }
                 self.acked(ack, now);
             }
-            Some(FrameHeader::Other(_)) => match apply_frame(&mut self.mirror, &mut self.welcome, bytes) {
-                Ok(ServerMessage::Pong(p)) => {
-                    if measuring {
-                        let sent_us = p.client_time.max(0.0) as u64;
-                        let now_us = now.duration_since(self.ctx.start).as_micros() as u64;
-                        self.samples.rtt_us.push(now_us.saturating_sub(sent_us));
+            Some(FrameHeader::Other(_)) => {
+                match apply_frame(&mut self.mirror, &mut self.welcome, bytes) {
+                    Ok(ServerMessage::Pong(p)) => {
+                        if measuring {
+                            let sent_us = p.client_time.max(0.0) as u64;
+                            let now_us = now.duration_since(self.ctx.start).as_micros() as u64;
+                            self.samples.rtt_us.push(now_us.saturating_sub(sent_us));
+                        }
                     }
+                    Ok(ServerMessage::Error(e)) => {
+                        tracing::debug!(bot = self.out.index, code = e.code, message = %e.message, "server error");
+                    }
+                    Ok(_) => {}
+                    Err(e) => self.protocol_error(e.to_string()),
                 }
-                Ok(ServerMessage::Error(e)) => {
-                    tracing::debug!(bot = self.out.index, code = e.code, message = %e.message, "server error");
-                }
-                Ok(_) => {}
-                Err(e) => self.protocol_error(e.to_string()),
-            },
+            }
         }
     }
 
