@@ -8,7 +8,7 @@
 //! the tick held, a change or despawn of an unknown entity.
 
 use crate::run::RunCtx;
-use crate::stats::{BotOutcome, Dropped, Live, MAX_ERROR_EXAMPLES, Samples};
+use crate::stats::{BotOutcome, Dropped, Histograms, Live, MAX_ERROR_EXAMPLES};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,7 +39,6 @@ pub(crate) fn describe(e: &ClientError) -> String {
 pub(crate) struct Bot {
     pub(crate) ctx: Arc<RunCtx>,
     pub(crate) out: BotOutcome,
-    pub(crate) samples: Samples,
     held: Option<u32>,
     mirror_lost: bool,
     tick_period: Duration,
@@ -67,7 +66,6 @@ pub(crate) async fn run(ctx: Arc<RunCtx>, index: usize) -> BotOutcome {
             ..Default::default()
         },
         ctx,
-        samples: Samples::default(),
         held: None,
         mirror_lost: false,
         tick_period: Duration::from_millis(33),
@@ -126,7 +124,8 @@ impl Bot {
                 .await
                 .map_err(|_| "timeout (join)".to_string())?
                 .map_err(|e| describe(&e))?;
-            self.on_frame(&frame, Instant::now());
+            // Nothing is measured before the window opens, in the shard: no sample goes to these histograms.
+            self.on_frame(&frame, Instant::now(), &mut Histograms::default());
         }
         let joined_at = Instant::now();
         ctx.hist.record_join(
@@ -168,10 +167,10 @@ impl Bot {
     }
 
     /// A timer due at `due` fired at `now`.
-    pub(crate) fn timer_lag(&mut self, due: Instant, now: Instant) {
+    pub(crate) fn timer_lag(&mut self, due: Instant, now: Instant, hist: &mut Histograms) {
         if self.window.is_some() {
             let lag = now.saturating_duration_since(due);
-            self.samples.timer_lag_us.push(lag.as_micros() as u64);
+            hist.timer_lag_us.record(lag.as_micros() as u64);
         }
     }
 
@@ -212,7 +211,6 @@ impl Bot {
     /// Records the end of the bot's connection and hands back its outcome.
     pub(crate) fn finish(mut self, client: &LeanClient, dropped: Option<Dropped>) -> BotOutcome {
         self.close_window(client);
-        self.ctx.hist.absorb(&mut self.samples);
         self.out.dropped = dropped;
         self.out.inputs_unacked += self.pending.len() as u64;
         self.out.last_tick = self.held;

@@ -21,11 +21,12 @@
 
 use crate::bot::Bot;
 use crate::run::RunCtx;
-use crate::stats::{BotOutcome, Dropped};
+use crate::stats::{BotOutcome, Dropped, Histograms};
+use wheel::{Entry, Wheel};
+
+mod wheel;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
@@ -36,8 +37,10 @@ use tokio::time::Instant;
 
 /// How often a shard looks at its sockets and timers while it has bots.
 pub(crate) const LOOK_EVERY: Duration = Duration::from_millis(1);
-/// How often a bot pings (and merges its samples into the shared histograms).
+/// How often a bot pings.
 const PING_EVERY: Duration = Duration::from_secs(1);
+/// How often a shard merges its measurements into the run's histograms (what the progress line shows).
+const MERGE_EVERY: Duration = Duration::from_secs(1);
 /// How long a closing bot may take to write its close frame when the socket cannot take it at once.
 const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Readiness events taken from the poll at a time.
@@ -135,13 +138,16 @@ pub(crate) fn spawn(
         .spawn(move || {
             let mut shard = Shard {
                 stage: Stage::Warmup,
+                timers: Wheel::new(ctx.start, LOOK_EVERY),
+                due: Vec::new(),
+                hist: Histograms::default(),
+                merged_at: ctx.start,
                 ctx,
                 rx,
                 rt,
                 poll,
                 bots: Vec::new(),
                 live: 0,
-                timers: BinaryHeap::new(),
                 live_deltas: 0,
                 stop: false,
             };
@@ -162,15 +168,10 @@ enum Stage {
     Linger,
 }
 
-/// A timer entry: bot `bot`'s next input or ping.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Timer {
-    due: Instant,
-    bot: usize,
-    kind: Kind,
-}
+/// What a timer is for: bot `.0`'s next input or ping.
+type Timer = (usize, Kind);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Input,
     Ping,
@@ -198,7 +199,12 @@ struct Shard {
     bots: Vec<Option<Playing>>,
     /// Bots still playing.
     live: usize,
-    timers: BinaryHeap<Reverse<Timer>>,
+    timers: Wheel<Timer>,
+    /// The timers due at this look (kept to reuse its allocation).
+    due: Vec<Entry<Timer>>,
+    /// This shard's measurements since they were last merged into the run's.
+    hist: Histograms,
+    merged_at: Instant,
     stage: Stage,
     /// Deltas received since the live counter was last updated.
     live_deltas: u64,
@@ -232,12 +238,7 @@ impl Shard {
             }
             self.read_ready(&mut events);
             self.fire_timers(Instant::now());
-            if self.live_deltas > 0 {
-                self.ctx
-                    .live
-                    .deltas
-                    .fetch_add(std::mem::take(&mut self.live_deltas), Ordering::Relaxed);
-            }
+            self.report(now);
             let wake = self.next_wake();
             match self
                 .rx
@@ -320,17 +321,11 @@ impl Shard {
         );
         let phase = steering.phase();
         if steering.sends_inputs() {
-            self.timers.push(Reverse(Timer {
-                due: joined_at + input_period.mul_f64(phase),
-                bot: i,
-                kind: Kind::Input,
-            }));
+            self.timers
+                .push(joined_at + input_period.mul_f64(phase), (i, Kind::Input));
         }
-        self.timers.push(Reverse(Timer {
-            due: joined_at + PING_EVERY.mul_f64(phase),
-            bot: i,
-            kind: Kind::Ping,
-        }));
+        self.timers
+            .push(joined_at + PING_EVERY.mul_f64(phase), (i, Kind::Ping));
         if self.stage == Stage::Window {
             bot.open_window(&client);
         }
@@ -378,12 +373,14 @@ impl Shard {
 
     /// Sends everything due by `now`.
     fn fire_timers(&mut self, now: Instant) {
-        while let Some(&Reverse(t)) = self.timers.peek() {
-            if t.due > now {
-                break;
-            }
-            self.timers.pop();
-            let Some(p) = self.bots[t.bot].as_mut() else {
+        let mut due = std::mem::take(&mut self.due);
+        self.timers.take_due(now, &mut due);
+        for Entry {
+            due,
+            key: (i, kind),
+        } in due.drain(..)
+        {
+            let Some(p) = self.bots[i].as_mut() else {
                 continue;
             };
             if p.lingering {
@@ -391,8 +388,8 @@ impl Shard {
             }
             // The time of the write: how late the timer fired, and when the input left.
             let at = Instant::now();
-            p.bot.timer_lag(t.due, at);
-            let sent = match t.kind {
+            p.bot.timer_lag(due, at, &mut self.hist);
+            let sent = match kind {
                 Kind::Input => {
                     let you = p.bot.welcome.as_ref().map_or(0, |w| w.you);
                     let view = p.bot.out.decoder.then_some((&p.bot.mirror, you));
@@ -406,21 +403,33 @@ impl Shard {
                 }
                 Kind::Ping => {
                     let client_time = at.duration_since(self.ctx.start).as_micros() as f64;
-                    self.ctx.hist.absorb(&mut p.bot.samples);
                     p.client.queue_ping(client_time)
                 }
             };
-            let period = match t.kind {
+            let period = match kind {
                 Kind::Input => p.input_period,
                 Kind::Ping => PING_EVERY,
             };
             match sent.and_then(|()| p.client.try_flush()) {
-                Ok(_) => self.timers.push(Reverse(Timer {
-                    due: next_due(t.due, period, now),
-                    ..t
-                })),
-                Err(e) => self.drop_bot(t.bot, e),
+                Ok(_) => self.timers.push(next_due(due, period, now), (i, kind)),
+                Err(e) => self.drop_bot(i, e),
             }
+        }
+        self.due = due;
+    }
+
+    /// Passes on what this shard counted: deltas to the live counter at every look, measurements to the run's
+    /// histograms once a second.
+    fn report(&mut self, now: Instant) {
+        if self.live_deltas > 0 {
+            self.ctx
+                .live
+                .deltas
+                .fetch_add(std::mem::take(&mut self.live_deltas), Ordering::Relaxed);
+        }
+        if now.saturating_duration_since(self.merged_at) >= MERGE_EVERY {
+            self.merged_at = now;
+            self.ctx.hist.absorb(&mut self.hist);
         }
     }
 
@@ -435,7 +444,7 @@ impl Shard {
         let clock = Clock::now();
         let mut failed = loop {
             match p.client.try_recv_at() {
-                Ok(Some((bytes, at))) => p.bot.on_frame(bytes, clock.instant(at)),
+                Ok(Some((bytes, at))) => p.bot.on_frame(bytes, clock.instant(at), &mut self.hist),
                 Ok(None) => break None,
                 Err(ClientError::Protocol(m)) => p.bot.protocol_error(m),
                 Err(e) => break Some(e),
@@ -508,12 +517,8 @@ impl Shard {
                 let _ = p.done.send(end(&self.rt, p.bot, p.client, None));
             }
         }
-        if self.live_deltas > 0 {
-            self.ctx
-                .live
-                .deltas
-                .fetch_add(std::mem::take(&mut self.live_deltas), Ordering::Relaxed);
-        }
+        self.merged_at = self.ctx.start;
+        self.report(Instant::now());
     }
 }
 

@@ -2,13 +2,14 @@
 //! measure sizes and jitter, and (for decoder bots) apply the frame to the mirror.
 
 use super::Bot;
+use crate::stats::Histograms;
 use tickwire_client::apply_frame;
 use tickwire_shared::{FrameHeader, ServerMessage, peek_header};
 use tokio::time::Instant;
 
 impl Bot {
-    /// Handles one received frame's payload, received at `now`.
-    pub(crate) fn on_frame(&mut self, bytes: &[u8], now: Instant) {
+    /// Handles one received frame's payload, received at `now`; measurements go to `hist`.
+    pub(crate) fn on_frame(&mut self, bytes: &[u8], now: Instant, hist: &mut Histograms) {
         let measuring = self.window.is_some();
         if measuring {
             self.out.frame_header_bytes += frame_header_len(bytes.len());
@@ -23,15 +24,15 @@ impl Bot {
                 let fits = self.follow(tick, Some(base));
                 if measuring {
                     self.out.deltas += 1;
-                    self.samples.delta_bytes.push(bytes.len() as u64);
+                    hist.delta_bytes.record(bytes.len() as u64);
                     if let Some(prev) = self.last_delta_at {
                         let gap = now.duration_since(prev);
                         let jitter = gap.abs_diff(self.tick_period);
-                        self.samples.jitter_us.push(jitter.as_micros() as u64);
+                        hist.jitter_us.record(jitter.as_micros() as u64);
                     }
                 }
                 self.last_delta_at = Some(now);
-                self.acked(ack, now);
+                self.acked(ack, now, hist);
                 if fits {
                     self.apply(bytes);
                 }
@@ -43,7 +44,7 @@ impl Bot {
                     self.mirror_lost = false;
                     self.apply(bytes);
                 }
-                self.acked(ack, now);
+                self.acked(ack, now, hist);
             }
             Some(FrameHeader::Other(_)) => {
                 match apply_frame(&mut self.mirror, &mut self.welcome, bytes) {
@@ -51,7 +52,7 @@ impl Bot {
                         if measuring {
                             let sent_us = p.client_time.max(0.0) as u64;
                             let now_us = now.duration_since(self.ctx.start).as_micros() as u64;
-                            self.samples.rtt_us.push(now_us.saturating_sub(sent_us));
+                            hist.rtt_us.record(now_us.saturating_sub(sent_us));
                         }
                     }
                     Ok(ServerMessage::Error(e)) => {
@@ -107,7 +108,7 @@ impl Bot {
     }
 
     /// Every pending input whose sequence number `ack` covers has now been acknowledged.
-    fn acked(&mut self, ack: u32, now: Instant) {
+    fn acked(&mut self, ack: u32, now: Instant, hist: &mut Histograms) {
         while let Some(&(seq, sent)) = self.pending.front() {
             if seq > ack {
                 break;
@@ -115,7 +116,7 @@ impl Bot {
             self.pending.pop_front();
             if self.window.is_some() {
                 let us = now.duration_since(sent).as_micros() as u64;
-                self.samples.input_latency_us.push(us);
+                hist.input_latency_us.record(us);
             }
         }
     }
