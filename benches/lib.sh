@@ -4,13 +4,14 @@
 #   . "$(dirname "$0")/lib.sh"      (after `cd` to the repository root, which every script does first)
 #
 # Scripts that source it may set NICE (scheduling priority of the processes they start, as root) and PROFILE
-# (release, the default, or debug) before calling these.
+# (release, the default, or debug) before calling these. SERVER_BIN and BOTS_BIN run other binaries than the
+# build's (say, a saved copy of the bots from before a change, to compare both on the same machine and hour).
 # shellcheck shell=bash
 
 HZ=$(getconf CLK_TCK)
 PROFILE=${PROFILE:-release}
-SERVER_BIN=target/$PROFILE/tickwire-server
-BOTS_BIN=target/$PROFILE/tickwire-bots
+SERVER_BIN=${SERVER_BIN:-target/$PROFILE/tickwire-server}
+BOTS_BIN=${BOTS_BIN:-target/$PROFILE/tickwire-bots}
 PRIO=()
 if [ -n "${NICE:-}" ]; then PRIO=(nice -n "$NICE"); fi
 

@@ -11,7 +11,8 @@
 # Environment: RAMP (default: N/200 s, at least 1), SETTLE (default 5), DECODERS (bots that keep a full
 # mirror; default N up to 200, else 50), BEHAVIOUR (default wander), TICK_RATE (default 30), NO_BUILD=1 to
 # skip the build, KEEP=DIR to keep the logs and the JSON report there, NICE=-10 to run both processes at a
-# higher scheduling priority (as root) when other work shares the machine.
+# higher scheduling priority (as root) when other work shares the machine, SERVER_BIN / BOTS_BIN to run other
+# binaries (a saved build, for a before/after comparison in the same hour).
 # Needs: cargo, taskset (util-linux), awk, python3 (reads the JSON report); the helpers in benches/lib.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
