@@ -12,7 +12,8 @@
 # mirror; default N up to 200, else 50), BEHAVIOUR (default wander), TICK_RATE (default 30), MAP (a map file for
 # the server, e.g. benches/maps/field.toml for thousands of players), SERVER_BIN, NO_BUILD=1 to skip the build,
 # KEEP=DIR to keep the logs and the JSON report there, NICE=-10 to run both processes at a higher scheduling
-# priority (as root) when other work shares the machine, FLOOR=0 to skip the floor measurement.
+# priority (as root) when other work shares the machine, FLOOR=0 to skip the floor measurement, BOTS_BIN to run
+# other bots (a saved build, for a before/after comparison in the same hour).
 #
 # Besides the bots' figures, the line gives the server's own: tick duration p99 (and as % of the tick budget),
 # tick-start lateness p99 and the fan-out writer's time per tick p99 (the server's last-minute gauges, read when
@@ -20,7 +21,7 @@
 # (/metrics counters). After the run, with the server stopped, benches/floor.rs measures the write floor on the
 # same machine: N loopback sockets, one write of the run's mean delta size each per tick, readers waiting in epoll;
 # server_vs_floor = server CPU per client per tick / floor per write.
-# Needs: cargo, taskset (util-linux), awk, python3 (reads the JSON report).
+# Needs: cargo, taskset (util-linux), awk, python3 (reads the JSON report); the helpers in benches/lib.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,53 +33,30 @@ BEHAVIOUR=${BEHAVIOUR:-wander}
 TICK_RATE=${TICK_RATE:-30}
 if [ -z "${DECODERS:-}" ]; then DECODERS=$(( N <= 200 ? N : 50 )); fi
 export TICKWIRE_SKIP_WEB_BUILD=1
-
-if [ "${NO_BUILD:-}" != 1 ]; then
-    cargo build --release -q -p tickwire-server -p tickwire-bots
-    if [ "${FLOOR:-1}" = 1 ]; then cargo bench -q --bench floor --no-run 2>/dev/null; fi
-fi
-SERVER_BIN=${SERVER_BIN:-target/release/tickwire-server}
-BOTS_BIN=target/release/tickwire-bots
+PROFILE=release
+. benches/lib.sh
+build_bins
+if [ "${NO_BUILD:-}" != 1 ] && [ "${FLOOR:-1}" = 1 ]; then cargo bench -q --bench floor --no-run 2>/dev/null; fi
 
 WORK=$(mktemp -d)
 SERVER_PID=""
 BOTS_PID=""
 cleanup() {
     # Stop exactly the processes this script started.
-    [ -n "$BOTS_PID" ] && kill "$BOTS_PID" 2>/dev/null || true
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
-    [ -n "$SERVER_PID" ] && wait "$SERVER_PID" 2>/dev/null || true
+    stop_pid "$BOTS_PID" "$SERVER_PID"
     if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$WORK"/* "$KEEP"/; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
 
-# utime+stime of a process in clock ticks, and its resident memory in KiB.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-now_ns() { date +%s%N; }
 # The server's /metrics page (tick timing gauges, overrun and skip counters) into a file.
 scrape() {
     python3 -c "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:$PORT/metrics', timeout=5).read().decode())" \
         > "$1" 2>/dev/null || : > "$1"
 }
-HZ=$(getconf CLK_TCK)
-PRIO=()
-if [ -n "${NICE:-}" ]; then PRIO=(nice -n "$NICE"); fi
-
 MAP_ARGS=()
 if [ -n "${MAP:-}" ]; then MAP_ARGS=(--map "$MAP"); fi
-RUST_LOG=warn,tickwire_server=info "${PRIO[@]}" taskset -c 0 "$SERVER_BIN" --bind 127.0.0.1:0 --tick-rate "$TICK_RATE" \
-    --max-clients $(( N + 100 > 1024 ? N + 100 : 1024 )) "${MAP_ARGS[@]}" 2> "$WORK/server.log" &
-SERVER_PID=$!
-PORT=""
-for _ in $(seq 100); do
-    PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$WORK/server.log" | grep -o '[0-9]*$' || true)
-    [ -n "$PORT" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; echo "server exited" >&2; exit 2; }
-    sleep 0.05
-done
-[ -n "$PORT" ] || { echo "no 'listening on' line from the server" >&2; exit 2; }
+start_server "$WORK/server.log" --tick-rate "$TICK_RATE" --max-clients $(( N + 100 > 1024 ? N + 100 : 1024 )) "${MAP_ARGS[@]}"
 sleep 0.5
 RSS_IDLE=$(rss_kb "$SERVER_PID")
 

@@ -14,7 +14,7 @@
 # of joined players spread out and come to rest; the default 1600 x 1000 arena holds about 1,500 players body to
 # body, so beyond that "idle" players jostle forever and every client's delta grows with N), SERVER_BIN (default
 # the release build), NO_BUILD=1 to skip the build, KEEP=DIR to keep the logs.
-# Needs: cargo, taskset (util-linux), awk. Raises the open-file limit to 20000 (the bots raise their own).
+# Needs: cargo, taskset (util-linux), awk; the helpers in benches/lib.sh. Raises the open-file limit to 20000 (the bots raise their own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,12 +28,9 @@ TICK_RATE=${TICK_RATE:-30}
 MAP=${MAP:-benches/maps/field.toml}
 export TICKWIRE_SKIP_WEB_BUILD=1
 ulimit -n 20000
-
-if [ "${NO_BUILD:-}" != 1 ]; then
-    cargo build --release -q -p tickwire-server -p tickwire-bots
-fi
-SERVER_BIN=${SERVER_BIN:-target/release/tickwire-server}
-BOTS_BIN=target/release/tickwire-bots
+PROFILE=release
+. benches/lib.sh
+build_bins
 
 WORK=$(mktemp -d)
 SERVER_PID=""
@@ -41,34 +38,14 @@ BOTS_A=""
 BOTS_B=""
 cleanup() {
     # Stop exactly the processes this script started.
-    for pid in $BOTS_A $BOTS_B; do kill "$pid" 2>/dev/null || true; done
-    for pid in $BOTS_A $BOTS_B; do wait "$pid" 2>/dev/null || true; done
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
-    [ -n "$SERVER_PID" ] && wait "$SERVER_PID" 2>/dev/null || true
+    stop_pid "$BOTS_A" "$BOTS_B"
+    stop_pid "$SERVER_PID"
     if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$WORK"/* "$KEEP"/; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
 
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-rss_median() {
-    local v=()
-    for _ in 1 2 3 4 5; do v+=("$(rss_kb "$1")"); sleep 0.5; done
-    printf '%s\n' "${v[@]}" | sort -n | sed -n 3p
-}
-fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
-
-RUST_LOG=warn,tickwire_server=info taskset -c 0 "$SERVER_BIN" --bind 127.0.0.1:0 --tick-rate "$TICK_RATE" \
-    --max-clients $(( HIGH + 1000 )) --map "$MAP" 2> "$WORK/server.log" &
-SERVER_PID=$!
-PORT=""
-for _ in $(seq 100); do
-    PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$WORK/server.log" | grep -o '[0-9]*$' || true)
-    [ -n "$PORT" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; echo "server exited" >&2; exit 2; }
-    sleep 0.05
-done
-[ -n "$PORT" ] || { echo "no 'listening on' line from the server" >&2; exit 2; }
+start_server "$WORK/server.log" --tick-rate "$TICK_RATE" --max-clients $(( HIGH + 1000 )) --map "$MAP"
 sleep 0.5
 RSS0=$(rss_median "$SERVER_PID"); FD0=$(fds "$SERVER_PID")
 

@@ -22,7 +22,7 @@
 # DECODERS (bots that keep a full mirror; default N up to 200, else 50), MAX_CLIENTS (default max(1024, N+100)),
 # PROFILE (release, or debug for a quick check with the test build), NO_BUILD=1 to skip the build, KEEP=DIR to
 # keep the logs and the JSON report, NICE=-10 to raise both processes' priority (as root).
-# Needs: cargo, taskset (util-linux), awk, python3.
+# Needs: cargo, taskset (util-linux), awk, python3; the helpers in benches/lib.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,55 +42,25 @@ RAMP=${RAMP:-$(( N / 200 > 1 ? N / 200 : 1 ))}
 SETTLE=${SETTLE:-5}
 if [ -z "${DECODERS:-}" ]; then DECODERS=$(( N <= 200 ? N : 50 )); fi
 MAX_CLIENTS=${MAX_CLIENTS:-$(( N + 100 > 1024 ? N + 100 : 1024 ))}
-PROFILE=${PROFILE:-release}
 export TICKWIRE_SKIP_WEB_BUILD=1
-
-if [ "${NO_BUILD:-}" != 1 ]; then
-    if [ "$PROFILE" = release ]; then
-        cargo build --release -q -p tickwire-server -p tickwire-bots
-    else
-        cargo build -q -p tickwire-server -p tickwire-bots
-    fi
-fi
-SERVER_BIN=target/$PROFILE/tickwire-server
-BOTS_BIN=target/$PROFILE/tickwire-bots
+. benches/lib.sh
+build_bins
 
 WORK=$(mktemp -d)
 SERVER_PID=""
 BOTS_PID=""
 cleanup() {
     # Stop exactly the processes this script started, by their ids.
-    if [ -n "$BOTS_PID" ]; then kill "$BOTS_PID" 2>/dev/null || true; wait "$BOTS_PID" 2>/dev/null || true; fi
-    if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+    stop_pid "$BOTS_PID"
+    stop_pid "$SERVER_PID"
     if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$WORK"/* "$KEEP"/ 2>/dev/null || true; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# utime+stime of a process (all threads) in clock ticks, and its resident memory in KiB.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-now_ns() { date +%s%N; }
-# Busy (non-idle, non-iowait) and irq+softirq clock ticks of CPUs 0 and 1 from /proc/stat, to tell whether a
-# pinned process was short of CPU because other work (or the kernel's loopback TCP) shared its core.
-cpu_busy() { awk '/^cpu[01] / { printf "%d,%d ", $2 + $3 + $4 + $7 + $8 + $9, $7 + $8 }' /proc/stat; }
-HZ=$(getconf CLK_TCK)
-PRIO=()
-if [ -n "${NICE:-}" ]; then PRIO=(nice -n "$NICE"); fi
-
-# taskset and nice exec the program, so $! is the server's (and later the bots') own process id.
-RUST_LOG=warn,tickwire_server=info "${PRIO[@]}" taskset -c 0 "$SERVER_BIN" --bind 127.0.0.1:0 \
-    --scenario "$SCENARIO" --tick-rate "$TICK_HZ" --max-clients "$MAX_CLIENTS" 2> "$WORK/server.log" &
-SERVER_PID=$!
-PORT=""
-for _ in $(seq 200); do
-    PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$WORK/server.log" | grep -o '[0-9]*$' || true)
-    [ -n "$PORT" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; echo "the server exited" >&2; exit 2; }
-    sleep 0.05
-done
-[ -n "$PORT" ] || { echo "no 'listening on' line from the server" >&2; exit 2; }
+# taskset and nice exec the program, so $! is the bots' own process id.
+start_server "$WORK/server.log" --scenario "$SCENARIO" --tick-rate "$TICK_HZ" --max-clients "$MAX_CLIENTS"
 sleep 0.5
 RSS_IDLE=$(rss_kb "$SERVER_PID")
 

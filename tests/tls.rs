@@ -86,6 +86,66 @@ async fn wss_clients_play_and_https_serves_the_page() {
 }
 
 #[tokio::test]
+async fn a_lean_client_joins_over_wss_and_follows_the_ticks_detached() {
+    use tickwire_client::{LeanClient, apply_frame};
+    use tickwire_shared::{
+        ClientMessage, FrameHeader, Hello, Mirror, PROTOCOL_VERSION, peek_header,
+    };
+    let certs = certs("lean");
+    let server = tls_server(&certs).await;
+    let url = format!("wss://localhost:{}/ws", server.addr().port());
+    let mut c = LeanClient::connect_tls(&url, certs.client.clone())
+        .await
+        .expect("wss connects");
+    c.queue(&ClientMessage::Hello(Hello {
+        version: PROTOCOL_VERSION,
+        name: "lean".into(),
+        resume: None,
+    }))
+    .expect("queued");
+    c.flush().await.expect("hello written");
+    let (mut mirror, mut welcome) = (Mirror::new(), None);
+    while welcome.is_none() || mirror.tick.is_none() {
+        let frame = tokio::time::timeout(WAIT, c.recv())
+            .await
+            .expect("in time")
+            .expect("a frame");
+        apply_frame(&mut mirror, &mut welcome, &frame).expect("applies");
+    }
+    // Out of tokio's reactor, driven by try_recv as the bots' shards do (this test just looks every few ms).
+    c.stamp_arrivals().expect("timestamps");
+    c.detach().expect("detach");
+    c.queue_input(1.0, 0.0, 0.0, 0).expect("queued");
+    assert!(c.try_flush().expect("written"));
+    let deadline = Instant::now() + WAIT;
+    let mut deltas = 0;
+    while deltas < 10 {
+        assert!(Instant::now() < deadline, "only {deltas} deltas over wss");
+        c.mark_readable();
+        while let Some((frame, at)) = c.try_recv_at().expect("no error") {
+            if let Some(FrameHeader::Delta { .. }) = peek_header(frame) {
+                deltas += 1;
+                assert!(
+                    at.is_some(),
+                    "TLS records carry the kernel's receive time too"
+                );
+            }
+            apply_frame(&mut mirror, &mut welcome, frame).expect("every delta applies");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let you = welcome.expect("welcome").you;
+    assert!(
+        mirror.entities.contains_key(&you),
+        "our player is in the mirror"
+    );
+    c.queue_close(1000, "bye");
+    c.attach().expect("attach");
+    c.flush().await.expect("close written");
+    server.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
 async fn a_plain_text_client_on_the_tls_port_fails_cleanly() {
     let certs = certs("plain");
     let server = tls_server(&certs).await;

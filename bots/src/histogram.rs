@@ -86,6 +86,15 @@ impl Histogram {
         self.sum += other.sum;
     }
 
+    /// Forgets every value, keeping the buckets' memory.
+    pub fn clear(&mut self) {
+        self.counts.fill(0);
+        self.count = 0;
+        self.sum = 0;
+        self.min = 0;
+        self.max = 0;
+    }
+
     /// How many values were recorded.
     pub fn count(&self) -> u64 {
         self.count
@@ -205,6 +214,10 @@ mod tests {
         for p in [1.0, 50.0, 99.0, 100.0] {
             assert_eq!(a.percentile(p), all.percentile(p));
         }
+        b.clear();
+        assert_eq!((b.count(), b.max(), b.percentile(50.0)), (0, None, None));
+        b.record(7);
+        assert_eq!((b.count(), b.mean(), b.max()), (1, Some(7.0), Some(7)));
         assert_eq!((a.count(), a.mean()), (all.count(), all.mean()));
         assert_eq!(Histogram::new().percentile(50.0), None);
     }

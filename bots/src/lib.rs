@@ -5,13 +5,15 @@
 //! returns a [`Report`] that the `tickwire-bots` binary prints as a table and writes as JSON.
 //!
 //! All wire work goes through `tickwire-client` and `tickwire-shared`: a bot is a client, not a second
-//! implementation of the protocol. Bots are tokio tasks (no thread per bot); each sleeps on its input timer, its
-//! ping timer and its socket, and nothing else.
+//! implementation of the protocol. Each bot connects and joins in a tokio task of its own; once joined, it is
+//! played by a shard, one thread per CPU that wakes once a millisecond, reads the sockets that received bytes and
+//! sends the inputs and pings that are due, and sleeps in between (no thread per bot, no busy loop).
 //!
 //! Modules:
 //! - [`config`]: the run's parameters ([`Config`]) and their validation.
 //! - [`behaviour`]: what a bot does with its inputs, and the seeded generator that makes runs reproducible.
 //! - `bot`: one bot's life: connect, join, send, receive, check, measure.
+//! - `shard`: plays the joined bots, many per thread: their sockets, their input and ping timers, the run's stages.
 //! - [`stats`]: live counters, the shared histograms, and each bot's outcome.
 //! - [`histogram`]: the histogram and the percentile rule behind every figure.
 //! - [`report`]: the report (what the JSON holds) and the pass/fail verdict.
@@ -26,6 +28,7 @@ pub mod histogram;
 mod progress;
 pub mod report;
 mod run;
+mod shard;
 pub mod stats;
 mod table;
 
@@ -45,4 +48,7 @@ pub enum BotsError {
     /// A bot task panicked (a bug in the bots, not in the server).
     #[error("a bot task failed: {0}")]
     BotPanicked(String),
+    /// A shard thread could not be started.
+    #[error("could not start a thread for the bots: {0}")]
+    Shard(std::io::Error),
 }

@@ -3,11 +3,13 @@
 use crate::config::Config;
 use crate::progress::{self, Progress};
 use crate::report::Report;
+use crate::shard::{self, ShardTx, ToShard};
 use crate::stats::{Live, SharedHistograms};
 use crate::{BotsError, bot};
 use std::sync::Arc;
+use std::sync::mpsc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -27,6 +29,8 @@ pub(crate) struct RunCtx {
     pub hist: SharedHistograms,
     /// Bounds the connections in the handshake/join phase.
     pub connecting: Semaphore,
+    /// The shards that play the joined bots (bot `k` goes to shard `k % shards.len()`).
+    pub shards: Vec<ShardTx>,
 }
 
 /// Runs the bots described by `config` to the end and returns the report.
@@ -38,6 +42,13 @@ pub async fn run(config: Config, progress: Progress) -> Result<Report, BotsError
     let start = Instant::now() + Duration::from_millis(10);
     let measure_from = start + config.ramp + config.warmup;
     let end_at = measure_from + config.duration;
+    // As many shards (threads playing the joined bots) as the runtime has worker threads: the CPUs the bots may
+    // use, or `--threads`.
+    let workers = tokio::runtime::Handle::current()
+        .metrics()
+        .num_workers()
+        .max(1);
+    let (shards, receivers): (Vec<_>, Vec<_>) = (0..workers).map(|_| mpsc::channel()).unzip();
     let ctx = Arc::new(RunCtx {
         start,
         measure_from,
@@ -46,8 +57,17 @@ pub async fn run(config: Config, progress: Progress) -> Result<Report, BotsError
         live: Live::default(),
         hist: SharedHistograms::default(),
         connecting: Semaphore::new(config.connect_concurrency),
+        shards,
         config,
     });
+    // Whatever way this function returns, the shards stop (at once, or when their bots are done).
+    let _stop = StopShards(ctx.clone());
+    let mut finished = Vec::with_capacity(workers);
+    for rx in receivers {
+        let (done, ended) = oneshot::channel();
+        shard::spawn(ctx.clone(), rx, done).map_err(BotsError::Shard)?;
+        finished.push(ended);
+    }
     tracing::info!(
         clients = ctx.config.clients,
         url = %ctx.config.url,
@@ -70,6 +90,15 @@ pub async fn run(config: Config, progress: Progress) -> Result<Report, BotsError
         }
     }
     shown.stop().await;
+    // Every bot has its outcome, so the shards hold no bot any more: stop them, and make sure none panicked.
+    for shard in &ctx.shards {
+        let _ = shard.send(ToShard::Stop);
+    }
+    for ended in finished {
+        if ended.await.is_err() {
+            return Err(BotsError::BotPanicked("a shard thread panicked".into()));
+        }
+    }
     outcomes.sort_by_key(|o| o.index);
     let elapsed = start.elapsed().as_secs_f64();
     Ok(Report::build(
@@ -78,4 +107,15 @@ pub async fn run(config: Config, progress: Progress) -> Result<Report, BotsError
         &ctx.hist.snapshot(),
         elapsed,
     ))
+}
+
+/// Stops every shard when dropped (a run that ends early must not leave them playing).
+struct StopShards(Arc<RunCtx>);
+
+impl Drop for StopShards {
+    fn drop(&mut self) {
+        for shard in &self.0.shards {
+            let _ = shard.send(ToShard::Stop);
+        }
+    }
 }

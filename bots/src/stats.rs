@@ -1,8 +1,8 @@
 //! What the bots measure while they run: live counters every bot bumps, the run-wide histograms they feed in
 //! batches, and the outcome each bot hands back when it ends.
 //!
-//! Bots never lock per frame: each keeps its samples in a small local [`Samples`] buffer and merges it into the
-//! shared [`Histograms`] about once a second (and at its end), so one lock per bot per second is all the
+//! Bots never lock per frame: the bots of a shard record into the shard's own [`Histograms`], which the shard
+//! merges into the shared ones about once a second (and at its end), so one lock per shard per second is all the
 //! contention there is, and the live p99 is at most a second stale.
 
 use crate::histogram::Histogram;
@@ -64,24 +64,20 @@ pub struct Histograms {
 pub struct SharedHistograms(Mutex<Histograms>);
 
 impl SharedHistograms {
-    /// Merges a bot's buffered samples and empties the buffer.
-    pub fn absorb(&self, s: &mut Samples) {
-        if s.is_empty() {
-            return;
-        }
-        // A poisoned lock means another bot panicked mid-merge; the counts are still usable.
+    /// Merges a shard's histograms and empties them.
+    pub fn absorb(&self, local: &mut Histograms) {
+        // A poisoned lock means another thread panicked mid-merge; the counts are still usable.
         let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let h = &mut *guard;
         for (dst, src) in [
-            (&mut h.input_latency_us, &mut s.input_latency_us),
-            (&mut h.delta_bytes, &mut s.delta_bytes),
-            (&mut h.jitter_us, &mut s.jitter_us),
-            (&mut h.rtt_us, &mut s.rtt_us),
-            (&mut h.timer_lag_us, &mut s.timer_lag_us),
+            (&mut h.input_latency_us, &mut local.input_latency_us),
+            (&mut h.delta_bytes, &mut local.delta_bytes),
+            (&mut h.jitter_us, &mut local.jitter_us),
+            (&mut h.rtt_us, &mut local.rtt_us),
+            (&mut h.timer_lag_us, &mut local.timer_lag_us),
         ] {
-            for v in src.drain(..) {
-                dst.record(v);
-            }
+            dst.merge(src);
+            src.clear();
         }
     }
 
@@ -101,31 +97,6 @@ impl SharedHistograms {
     pub fn latency_p99_us(&self) -> Option<u64> {
         let h = self.0.lock().unwrap_or_else(|e| e.into_inner());
         h.input_latency_us.percentile(99.0)
-    }
-}
-
-/// One bot's samples since its last merge.
-#[derive(Debug, Default)]
-pub struct Samples {
-    /// Input latencies, µs.
-    pub input_latency_us: Vec<u64>,
-    /// Delta sizes, bytes.
-    pub delta_bytes: Vec<u64>,
-    /// Delta inter-arrival jitter, µs.
-    pub jitter_us: Vec<u64>,
-    /// Ping round trips, µs.
-    pub rtt_us: Vec<u64>,
-    /// Timer lateness, µs.
-    pub timer_lag_us: Vec<u64>,
-}
-
-impl Samples {
-    fn is_empty(&self) -> bool {
-        self.input_latency_us.is_empty()
-            && self.delta_bytes.is_empty()
-            && self.jitter_us.is_empty()
-            && self.rtt_us.is_empty()
-            && self.timer_lag_us.is_empty()
     }
 }
 

@@ -8,6 +8,9 @@
 //! hands back the raw payload (for tools that time, size or only peek at frames) and [`Client::handle_frame`]
 //! turns such a payload into a message exactly as `recv` would. The client counts the payload bytes it sends
 //! and receives.
+//!
+//! [`LeanClient`] is the same client on the wire without tungstenite's per-message work, driven by polling so that
+//! one task can run thousands of connections (the load-test bots); [`apply_frame`] is the decoding step both share.
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -20,6 +23,9 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub mod lean;
+pub use lean::LeanClient;
 
 pub use tokio_tungstenite::tungstenite::Error as WsError;
 pub use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -56,6 +62,24 @@ pub enum ClientError {
     /// Nothing arrived in time.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
+}
+
+/// Decodes a server frame's payload and applies it as a client does: a welcome is kept in `welcome`, snapshots and
+/// deltas go to `mirror`. What [`Client::handle_frame`] does, for clients that keep their state elsewhere.
+pub fn apply_frame(
+    mirror: &mut Mirror,
+    welcome: &mut Option<Welcome>,
+    bytes: &[u8],
+) -> Result<ServerMessage, ClientError> {
+    let msg = decode_server(bytes)?;
+    match &msg {
+        ServerMessage::Welcome(w) => *welcome = Some(w.clone()),
+        ServerMessage::Snapshot(_) | ServerMessage::Delta(_) => {
+            mirror.apply(&msg)?;
+        }
+        _ => {}
+    }
+    Ok(msg)
 }
 
 /// A connected client.
@@ -255,15 +279,7 @@ impl Client {
 
     /// Decodes a frame's payload and applies it: a welcome is remembered, snapshots and deltas go to the mirror.
     pub fn handle_frame(&mut self, bytes: &[u8]) -> Result<ServerMessage, ClientError> {
-        let msg = decode_server(bytes)?;
-        match &msg {
-            ServerMessage::Welcome(w) => self.welcome = Some(w.clone()),
-            ServerMessage::Snapshot(_) | ServerMessage::Delta(_) => {
-                self.mirror.apply(&msg)?;
-            }
-            _ => {}
-        }
-        Ok(msg)
+        apply_frame(&mut self.mirror, &mut self.welcome, bytes)
     }
 
     /// Receives messages until `done` says so, or fails after `wait`.

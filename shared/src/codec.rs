@@ -64,6 +64,13 @@ pub fn encode_client(msg: &ClientMessage) -> Bytes {
     encode(msg)
 }
 
+/// [`encode_client`] into `out` (cleared first), a buffer the caller keeps: no allocation once it has grown.
+pub fn encode_client_into(msg: &ClientMessage, out: &mut Vec<u8>) {
+    out.clear();
+    msg.serialize(&mut rmp_serde::Serializer::new(&mut *out))
+        .expect("tickwire messages always serialise to a Vec");
+}
+
 /// Encodes a server → client message into one frame's payload.
 pub fn encode_server(msg: &ServerMessage) -> Bytes {
     encode(msg)
@@ -261,6 +268,13 @@ mod tests {
             }),
         ] {
             assert_eq!(decode_client(&encode_client(&msg)).expect("decodes"), msg);
+            let mut kept = vec![0xff; 3];
+            encode_client_into(&msg, &mut kept);
+            assert_eq!(
+                kept,
+                encode_client(&msg),
+                "the same bytes into a kept buffer"
+            );
         }
     }
 

@@ -25,8 +25,8 @@ pub mod server;
 
 pub use client::{ClientMessage, Hello, Input, Ping, ResumeToken};
 pub use codec::{
-    DecodeError, FrameHeader, decode_client, decode_server, encode_client, encode_server,
-    peek_header,
+    DecodeError, FrameHeader, decode_client, decode_server, encode_client, encode_client_into,
+    encode_server, peek_header,
 };
 pub use entity::{EntityFields, EntityId, EntityState};
 pub use mirror::{Mirror, MirrorError};

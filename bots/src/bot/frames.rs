@@ -2,14 +2,14 @@
 //! measure sizes and jitter, and (for decoder bots) apply the frame to the mirror.
 
 use super::Bot;
-use crate::stats::Live;
-use tickwire_client::Client;
+use crate::stats::Histograms;
+use tickwire_client::apply_frame;
 use tickwire_shared::{FrameHeader, ServerMessage, peek_header};
 use tokio::time::Instant;
 
 impl Bot {
-    /// Handles one received frame's payload.
-    pub(super) fn on_frame(&mut self, client: &mut Client, bytes: &[u8], now: Instant) {
+    /// Handles one received frame's payload, received at `now`; measurements go to `hist`.
+    pub(crate) fn on_frame(&mut self, bytes: &[u8], now: Instant, hist: &mut Histograms) {
         let measuring = self.window.is_some();
         if measuring {
             self.out.frame_header_bytes += frame_header_len(bytes.len());
@@ -20,21 +20,21 @@ impl Bot {
                 bytes.len()
             )),
             Some(FrameHeader::Delta { tick, base, ack }) => {
-                Live::bump(&self.ctx.live.deltas);
+                self.unreported_deltas += 1;
                 let fits = self.follow(tick, Some(base));
                 if measuring {
                     self.out.deltas += 1;
-                    self.samples.delta_bytes.push(bytes.len() as u64);
+                    hist.delta_bytes.record(bytes.len() as u64);
                     if let Some(prev) = self.last_delta_at {
                         let gap = now.duration_since(prev);
                         let jitter = gap.abs_diff(self.tick_period);
-                        self.samples.jitter_us.push(jitter.as_micros() as u64);
+                        hist.jitter_us.record(jitter.as_micros() as u64);
                     }
                 }
                 self.last_delta_at = Some(now);
-                self.acked(ack, now);
+                self.acked(ack, now, hist);
                 if fits {
-                    self.apply(client, bytes);
+                    self.apply(bytes);
                 }
             }
             Some(FrameHeader::Snapshot { tick, ack }) => {
@@ -42,24 +42,26 @@ impl Bot {
                 if self.follow(tick, None) {
                     self.out.resyncs += u64::from(resync);
                     self.mirror_lost = false;
-                    self.apply(client, bytes);
+                    self.apply(bytes);
                 }
-                self.acked(ack, now);
+                self.acked(ack, now, hist);
             }
-            Some(FrameHeader::Other(_)) => match client.handle_frame(bytes) {
-                Ok(ServerMessage::Pong(p)) => {
-                    if measuring {
-                        let sent_us = p.client_time.max(0.0) as u64;
-                        let now_us = now.duration_since(self.ctx.start).as_micros() as u64;
-                        self.samples.rtt_us.push(now_us.saturating_sub(sent_us));
+            Some(FrameHeader::Other(_)) => {
+                match apply_frame(&mut self.mirror, &mut self.welcome, bytes) {
+                    Ok(ServerMessage::Pong(p)) => {
+                        if measuring {
+                            let sent_us = p.client_time.max(0.0) as u64;
+                            let now_us = now.duration_since(self.ctx.start).as_micros() as u64;
+                            hist.rtt_us.record(now_us.saturating_sub(sent_us));
+                        }
                     }
+                    Ok(ServerMessage::Error(e)) => {
+                        tracing::debug!(bot = self.out.index, code = e.code, message = %e.message, "server error");
+                    }
+                    Ok(_) => {}
+                    Err(e) => self.protocol_error(e.to_string()),
                 }
-                Ok(ServerMessage::Error(e)) => {
-                    tracing::debug!(bot = self.out.index, code = e.code, message = %e.message, "server error");
-                }
-                Ok(_) => {}
-                Err(e) => self.protocol_error(e.to_string()),
-            },
+            }
         }
     }
 
@@ -95,18 +97,18 @@ impl Bot {
 
     /// A decoder bot decodes the whole frame and applies it to its mirror. After an error the mirror no longer
     /// matches the server, so deltas are skipped until the next snapshot (one error, not a cascade).
-    fn apply(&mut self, client: &mut Client, bytes: &[u8]) {
+    fn apply(&mut self, bytes: &[u8]) {
         if !self.out.decoder || self.mirror_lost {
             return;
         }
-        if let Err(e) = client.handle_frame(bytes) {
+        if let Err(e) = apply_frame(&mut self.mirror, &mut self.welcome, bytes) {
             self.mirror_lost = true;
             self.protocol_error(e.to_string());
         }
     }
 
     /// Every pending input whose sequence number `ack` covers has now been acknowledged.
-    fn acked(&mut self, ack: u32, now: Instant) {
+    fn acked(&mut self, ack: u32, now: Instant, hist: &mut Histograms) {
         while let Some(&(seq, sent)) = self.pending.front() {
             if seq > ack {
                 break;
@@ -114,7 +116,7 @@ impl Bot {
             self.pending.pop_front();
             if self.window.is_some() {
                 let us = now.duration_since(sent).as_micros() as u64;
-                self.samples.input_latency_us.push(us);
+                hist.input_latency_us.record(us);
             }
         }
     }

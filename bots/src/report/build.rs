@@ -29,8 +29,10 @@ pub struct Report {
     pub input_latency_ms: Dist,
     /// Ping → pong, ms (the server answers pings from its tick, so this includes up to one tick period).
     pub rtt_ms: Dist,
-    /// How late the bots' own timers fired, ms: the load generator's scheduling delay. When it is large the
-    /// bots were short of CPU, and every latency above includes that delay.
+    /// How late the bots' own timers fired, ms: the load generator's scheduling delay (up to one look period,
+    /// 1 ms, when it keeps up). When it is large the bots were short of CPU and sent their inputs late; the
+    /// latencies above are measured from the actual writes and the kernel's arrival times, so they do not include
+    /// that delay, but the load was not quite the one asked for.
     pub timer_lag_ms: Dist,
     /// Protocol errors (must be 0).
     pub protocol_errors: Errors,
@@ -300,7 +302,7 @@ impl Report {
         {
             self.verdict.warnings.push(format!(
                 "the bots' timers fired up to {p99:.1} ms late (p99), more than one input period \
-                 ({period_ms:.1} ms): the load generator was short of CPU and the latencies include its own delay"
+                 ({period_ms:.1} ms): the load generator was short of CPU and sent its inputs late"
             ));
         }
         if config.behaviour != crate::Behaviour::Idle
