@@ -59,6 +59,13 @@ impl Fanout {
         sim: &mut Sim,
     ) -> (Head, u16) {
         let tick = self.tick;
+        // Clients that skipped the same ticks share one composed body: compose once per baseline, not per client
+        // (after a tick that went to nobody, every client is in this case).
+        if let Some(base) = base
+            && let Some(&body) = self.composed.get(&base)
+        {
+            return (delta_head(tick, base, ack), body);
+        }
         match self.history.catchup(base) {
             Catchup::Shared => {
                 let body = *self.shared.get_or_insert_with(|| {
