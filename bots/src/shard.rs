@@ -9,13 +9,15 @@
 //!   sleeps wait in their sockets: a burst of arrivals costs one wake-up, not one each (a process that sleeps in
 //!   `epoll_wait` on every socket is woken for nearly every delta, and on this kind of machine a wake-up costs
 //!   more than reading the delta). A frame is therefore handled up to one look period ([`LOOK_EVERY`]) after it
-//!   arrived; see [`Bot::on_frame`](crate::bot::Bot) for what that does to the figures.
-//! - **Timers.** Every bot's next input and next ping are entries in one heap; each wake-up sends everything due
-//!   (each input with one `write()`). Each bot keeps its own random send phase and its own grid, to the look
+//!   arrived, and it is timed by the kernel's receive timestamp, not by the read: latency, jitter and round trips
+//!   stay exact.
+//! - **Timers.** Every bot's next input and next ping are entries in one timing wheel; each wake-up sends
+//!   everything due (each input with one `write()`). Each bot keeps its own random send phase and its own grid, to the look
 //!   period (a tokio interval per bot had the same 1 ms resolution); a late wake-up skips missed inputs rather than
 //!   bunching them (`MissedTickBehavior::Skip`, as before).
 //! - **The run's stages.** Opening the measurement window, the end of the window (and the crowd behaviour's stop
 //!   input), the linger and the final close happen for all of a shard's bots in one pass.
+//! - **Measurements** go into the shard's own histograms, merged into the run's once a second.
 //!
 //! Nothing spins: between wake-ups the thread sleeps (on its channel, so a newly joined bot is taken at once).
 
