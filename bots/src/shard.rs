@@ -9,13 +9,15 @@
 //!   sleeps wait in their sockets: a burst of arrivals costs one wake-up, not one each (a process that sleeps in
 //!   `epoll_wait` on every socket is woken for nearly every delta, and on this kind of machine a wake-up costs
 //!   more than reading the delta). A frame is therefore handled up to one look period ([`LOOK_EVERY`]) after it
-//!   arrived; see [`Bot::on_frame`](crate::bot::Bot) for what that does to the figures.
-//! - **Timers.** Every bot's next input and next ping are entries in one heap; each wake-up sends everything due
-//!   (each input with one `write()`). Each bot keeps its own random send phase and its own grid, to the look
+//!   arrived, and it is timed by the kernel's receive timestamp, not by the read: latency, jitter and round trips
+//!   stay exact.
+//! - **Timers.** Every bot's next input and next ping are entries in one timing wheel; each wake-up sends
+//!   everything due (each input with one `write()`). Each bot keeps its own random send phase and its own grid, to the look
 //!   period (a tokio interval per bot had the same 1 ms resolution); a late wake-up skips missed inputs rather than
 //!   bunching them (`MissedTickBehavior::Skip`, as before).
 //! - **The run's stages.** Opening the measurement window, the end of the window (and the crowd behaviour's stop
 //!   input), the linger and the final close happen for all of a shard's bots in one pass.
+//! - **Measurements** go into the shard's own histograms, merged into the run's once a second.
 //!
 //! Nothing spins: between wake-ups the thread sleeps (on its channel, so a newly joined bot is taken at once).
 
@@ -68,8 +70,8 @@ pub(crate) enum ToShard {
 /// Where bots are handed to a shard.
 pub(crate) type ShardTx = Sender<ToShard>;
 
-/// Hands a joined bot to its shard and waits for its outcome. A bot that joins after its shard has closed
-/// (after the run) is ended here.
+/// Hands a joined bot to its shard and waits for its outcome. Should the shard be gone (it only leaves when the run
+/// has every outcome, or panicked), the bot is ended here.
 pub(crate) async fn play(bot: Bot, client: LeanClient, joined_at: Instant) -> BotOutcome {
     let (done, outcome) = oneshot::channel();
     let index = bot.out.index;
@@ -125,7 +127,8 @@ fn end(
 }
 
 /// Starts a shard thread; it runs until the run's close time (or a [`ToShard::Stop`]), then ends every bot it
-/// holds. `finished` is sent when it returns (dropped unsent if it panics).
+/// holds, and any handed over later, until a [`ToShard::Stop`]. `finished` is sent when it returns (dropped unsent
+/// if it panics).
 pub(crate) fn spawn(
     ctx: Arc<RunCtx>,
     rx: Receiver<ToShard>,
@@ -150,6 +153,7 @@ pub(crate) fn spawn(
                 live: 0,
                 live_deltas: 0,
                 stop: false,
+                over: false,
             };
             shard.run();
             let _ = finished.send(());
@@ -210,6 +214,8 @@ struct Shard {
     live_deltas: u64,
     /// A [`ToShard::Stop`] came.
     stop: bool,
+    /// The run is over for this shard: bots handed over now end at once.
+    over: bool,
 }
 
 impl Shard {
@@ -234,6 +240,7 @@ impl Shard {
             }
             if self.stop || now >= self.ctx.close_at {
                 self.close_all();
+                self.closed();
                 return;
             }
             self.read_ready(&mut events);
@@ -272,6 +279,7 @@ impl Shard {
 
     fn take(&mut self, msg: ToShard) {
         match msg {
+            ToShard::Play(j) if self.over => self.end_late(*j),
             ToShard::Play(j) => self.add(*j),
             ToShard::Stop => self.stop = true,
         }
@@ -502,15 +510,28 @@ impl Shard {
         }
     }
 
-    /// The run is over: every bot ends, including any handed over but not taken yet; bots joining later end in
-    /// their own tasks.
-    fn close_all(&mut self) {
-        // Bots handed over by now are ended here; later ones find the channel closed when the shard is dropped.
-        while let Ok(msg) = self.rx.try_recv() {
-            if let ToShard::Play(j) = msg {
-                self.ctx.live.connected.fetch_sub(1, Ordering::Relaxed);
-                let _ = j.done.send(end(&self.rt, j.bot, j.client, None));
+    /// After the run: a bot that joins this late ends at once, until the run says every bot is done (a channel
+    /// closed earlier could drop a bot handed over at the same moment, and its outcome with it).
+    fn closed(&mut self) {
+        while !self.stop {
+            match self.rx.recv() {
+                Ok(msg) => self.take(msg),
+                Err(_) => return,
             }
+        }
+    }
+
+    /// Ends a bot handed over after the run.
+    fn end_late(&mut self, j: Joined) {
+        self.ctx.live.connected.fetch_sub(1, Ordering::Relaxed);
+        let _ = j.done.send(end(&self.rt, j.bot, j.client, None));
+    }
+
+    /// The run is over: every bot ends, including any handed over but not taken yet.
+    fn close_all(&mut self) {
+        self.over = true;
+        while let Ok(msg) = self.rx.try_recv() {
+            self.take(msg);
         }
         for i in 0..self.bots.len() {
             if let Some(p) = self.remove(i) {

@@ -163,13 +163,21 @@ impl Transport {
         }
     }
 
-    /// Writes from `buf`; for TLS, takes it into rustls and writes the records that fit.
+    /// Writes from `buf`; for TLS, takes it into rustls and writes the records that fit (the rest stays in rustls
+    /// for [`Transport::write_tls`]: the bytes it took count as written).
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let Some(tls) = &mut self.tls else {
             return self.sock.write(buf);
         };
         let n = tls.writer().write(buf)?;
-        self.write_tls()?;
+        match self.write_tls() {
+            Err(e) if e.kind() != io::ErrorKind::WouldBlock => return Err(e),
+            _ => {}
+        }
+        if n == 0 && !buf.is_empty() {
+            // rustls holds as much as it takes until its records are written.
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
         Ok(n)
     }
 
