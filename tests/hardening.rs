@@ -209,6 +209,15 @@ async fn a_sustained_flood_is_closed_with_1008() {
     honest.finish().await.assert_unharmed(TICK_RATE);
 }
 
+/// A TCP connection to the server with a 4 KiB receive buffer: a client whose socket fills up fast.
+async fn small_window(server: &TestServer) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .set_recv_buffer_size(4096)
+        .expect("small receive buffer");
+    socket.connect(server.addr()).await.expect("connect")
+}
+
 #[tokio::test]
 async fn a_client_that_never_reads_is_dropped_and_others_keep_their_ticks() {
     // The Gaffer scene sends ~1 KB per tick at 60 Hz, so a client that stops reading fills its buffers fast.
@@ -220,11 +229,7 @@ async fn a_client_that_never_reads_is_dropped_and_others_keep_their_ticks() {
     })
     .await;
     let honest = Honest::join(&server).await;
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket
-        .set_recv_buffer_size(4096)
-        .expect("small receive buffer");
-    let tcp = socket.connect(server.addr()).await.expect("connect");
+    let tcp = small_window(&server).await;
     let (mut sleeper, _) = tokio_tungstenite::client_async(server.ws_url(), tcp)
         .await
         .expect("upgrade");
@@ -272,11 +277,7 @@ async fn a_client_that_stalls_catches_up_to_the_state_everyone_else_has() {
     .await;
     let hub = server.server().hub().clone();
     let mut watcher = server.join("watcher").await;
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket
-        .set_recv_buffer_size(4096)
-        .expect("small receive buffer");
-    let tcp = socket.connect(server.addr()).await.expect("connect");
+    let tcp = small_window(&server).await;
     let mut staller = Client::connect_over(&server.ws_url(), tcp)
         .await
         .expect("upgrade");
@@ -371,11 +372,7 @@ async fn a_client_that_reads_slower_than_the_server_sends_skips_ticks_but_stays(
     })
     .await;
     let hub = server.server().hub().clone();
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket
-        .set_recv_buffer_size(4096)
-        .expect("small receive buffer");
-    let tcp = socket.connect(server.addr()).await.expect("connect");
+    let tcp = small_window(&server).await;
     let (mut ws, _) = tokio_tungstenite::client_async(server.ws_url(), Trickle { tcp, chunk: 300 })
         .await
         .expect("upgrade");

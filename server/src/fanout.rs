@@ -68,29 +68,18 @@ impl Fanout {
         }
         match self.history.catchup(base) {
             Catchup::Shared => {
-                let body = *self.shared.get_or_insert_with(|| {
-                    let c = &self.changes;
-                    batch.body(encode_delta_body(
-                        &c.spawns,
-                        &c.changes,
-                        &c.despawns,
-                        &c.events,
-                        &c.moves,
-                    ))
-                });
+                let changes = &self.changes;
+                let body = *self
+                    .shared
+                    .get_or_insert_with(|| delta_body(batch, changes));
                 (delta_head(tick, tick.wrapping_sub(1), ack), body)
             }
             Catchup::Composed(c) => {
                 let base = base.unwrap_or_default();
-                let body = *self.composed.entry(base).or_insert_with(|| {
-                    batch.body(encode_delta_body(
-                        &c.spawns,
-                        &c.changes,
-                        &c.despawns,
-                        &c.events,
-                        &c.moves,
-                    ))
-                });
+                let body = *self
+                    .composed
+                    .entry(base)
+                    .or_insert_with(|| delta_body(batch, &c));
                 (delta_head(tick, base, ack), body)
             }
             Catchup::Snapshot => {
@@ -101,4 +90,15 @@ impl Fanout {
             }
         }
     }
+}
+
+/// Encodes the shared part of a delta for `changes` into the batch; returns its index.
+fn delta_body(batch: &mut Batch, c: &TickChanges) -> u16 {
+    batch.body(encode_delta_body(
+        &c.spawns,
+        &c.changes,
+        &c.despawns,
+        &c.events,
+        &c.moves,
+    ))
 }

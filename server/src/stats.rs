@@ -144,11 +144,7 @@ impl TickTimer {
     }
 
     fn publish(&mut self, since: Duration, counters: &Counters, out: &TickStats) {
-        self.scratch.clear();
-        self.scratch
-            .extend(self.window.iter().map(|(_, s)| s.took_us));
-        self.scratch.sort_unstable();
-        let (p50, p99, max) = percentiles(&self.scratch);
+        let (p50, p99, max) = self.percentiles_of(|s| Some(s.took_us));
         out.p50_us.store(p50, Ordering::Relaxed);
         out.p99_us.store(p99, Ordering::Relaxed);
         out.max_us.store(max, Ordering::Relaxed);
@@ -156,18 +152,10 @@ impl TickTimer {
             u32::try_from(self.scratch.len()).unwrap_or(u32::MAX),
             Ordering::Relaxed,
         );
-        self.scratch.clear();
-        self.scratch
-            .extend(self.window.iter().map(|(_, s)| s.late_us));
-        self.scratch.sort_unstable();
-        let (_, p99, max) = percentiles(&self.scratch);
+        let (_, p99, max) = self.percentiles_of(|s| Some(s.late_us));
         out.late_p99_us.store(p99, Ordering::Relaxed);
         out.late_max_us.store(max, Ordering::Relaxed);
-        self.scratch.clear();
-        self.scratch
-            .extend(self.window.iter().filter_map(|(_, s)| s.write_us));
-        self.scratch.sort_unstable();
-        let (_, p99, max) = percentiles(&self.scratch);
+        let (_, p99, max) = self.percentiles_of(|s| s.write_us);
         out.write_p99_us.store(p99, Ordering::Relaxed);
         out.write_max_us.store(max, Ordering::Relaxed);
         let now = [
@@ -181,6 +169,17 @@ impl TickTimer {
         out.bytes_in_per_s.store(rate(1), Ordering::Relaxed);
         out.bytes_out_per_s.store(rate(2), Ordering::Relaxed);
         self.last_counts = now;
+    }
+}
+
+impl TickTimer {
+    /// p50, p99 and max of one figure over the window (samples without it are left out), sorted in `scratch`.
+    fn percentiles_of(&mut self, figure: impl Fn(&TickSample) -> Option<u32>) -> (u32, u32, u32) {
+        self.scratch.clear();
+        self.scratch
+            .extend(self.window.iter().filter_map(|(_, s)| figure(s)));
+        self.scratch.sort_unstable();
+        percentiles(&self.scratch)
     }
 }
 
