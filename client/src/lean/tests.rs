@@ -309,6 +309,25 @@ async fn a_stamped_connection_tells_when_a_message_arrived_not_when_it_was_read(
     let (mut client, mut server) = pair().await;
     client.stamp_arrivals().expect("timestamps on");
     client.detach().expect("detach");
+    // Linux turns receive timestamping on for the whole stack asynchronously (a deferred static-key switch the
+    // first time any socket asks), so packets that arrive just after the option is set may carry no stamp. Wait
+    // until a probe comes back stamped.
+    let mut stamped = false;
+    for _ in 0..100 {
+        server
+            .send(Message::Binary(Bytes::from_static(b"probe")))
+            .await
+            .expect("send");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        client.mark_readable();
+        if let Ok(Some((_, at))) = client.try_recv_at() {
+            if at.is_some() {
+                stamped = true;
+                break;
+            }
+        }
+    }
+    assert!(stamped, "the kernel never stamped a received packet");
     let before = SystemTime::now();
     server
         .send(Message::Binary(Bytes::from_static(b"stamped")))
