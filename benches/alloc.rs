@@ -18,8 +18,7 @@ use tickwire_server::hub::Hub;
 use tickwire_server::outbox::{Offer, Outbox};
 use tickwire_server::writer::{Batch, Writer};
 use tickwire_shared::Input;
-use tickwire_sim::assets::Point;
-use tickwire_sim::{MapAsset, RulesAsset, Sim, SimConfig};
+use tickwire_testkit::open_field_sim;
 
 #[global_allocator]
 static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
@@ -27,34 +26,6 @@ static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
 const CLIENTS: u64 = 1_000;
 const WARMUP_TICKS: u32 = 50;
 const TICKS: u32 = 200;
-
-fn sim(players: u64) -> Sim {
-    let spawns = (0..100)
-        .map(|i| Point {
-            x: 100.0 + (i % 10) as f32 * 380.0,
-            y: 100.0 + (i / 10) as f32 * 380.0,
-        })
-        .collect();
-    let map = MapAsset {
-        width: 4000.0,
-        height: 4000.0,
-        walls: Vec::new(),
-        spawns,
-    };
-    let mut sim = Sim::new(SimConfig {
-        map,
-        rules: RulesAsset::default_rules(),
-        tick_rate: 30,
-        seed: 1,
-        scenario: Default::default(),
-    })
-    .expect("valid");
-    for c in 0..players {
-        sim.join(c, &format!("bot-{c}"));
-    }
-    sim.step();
-    sim
-}
 
 /// One client as both ends of the hand-off see it.
 struct Client {
@@ -96,7 +67,7 @@ fn clients(rt: &tokio::runtime::Runtime, limits: &Limits) -> Vec<Client> {
 
 fn run(rt: &tokio::runtime::Runtime, moving: bool) -> Totals {
     let limits = Limits::default();
-    let mut s = sim(CLIENTS);
+    let mut s = open_field_sim(CLIENTS);
     let mut fanout = Fanout::new(limits.catchup_ticks);
     let mut clients = clients(rt, &limits);
     let (hub, _receivers) = Hub::new(16, 16, 30, Default::default());

@@ -9,41 +9,12 @@ use tickwire_shared::Input;
 use tickwire_shared::codec::{
     delta_frame, delta_frame_in, encode_delta_body, encode_snapshot_body,
 };
-use tickwire_sim::assets::Point;
-use tickwire_sim::{MapAsset, RulesAsset, Sim, SimConfig};
+use tickwire_sim::Sim;
+use tickwire_testkit::open_field_sim;
 
 /// Clients framed per tick in `frame_all`: 1,000 in both sizes (10,000 entities are watched by 1,000 clients,
 /// not 10,000: the capacity target is 2,000 players on one core).
 const CLIENTS: u64 = 1_000;
-
-/// A large open arena with many spawn points, so `players` players are spread out.
-fn sim(players: u64) -> Sim {
-    let spawns = (0..100)
-        .map(|i| Point {
-            x: 100.0 + (i % 10) as f32 * 380.0,
-            y: 100.0 + (i / 10) as f32 * 380.0,
-        })
-        .collect();
-    let map = MapAsset {
-        width: 4000.0,
-        height: 4000.0,
-        walls: Vec::new(),
-        spawns,
-    };
-    let mut sim = Sim::new(SimConfig {
-        map,
-        rules: RulesAsset::default_rules(),
-        tick_rate: 30,
-        seed: 1,
-        scenario: Default::default(),
-    })
-    .expect("valid");
-    for c in 0..players {
-        sim.join(c, &format!("bot-{c}"));
-    }
-    sim.step();
-    sim
-}
 
 fn feed_inputs(sim: &mut Sim, players: u64, seq: u32) {
     for c in 0..players {
@@ -71,7 +42,7 @@ fn bench_players(c: &mut Criterion, players: u64) {
     let mut group = c.benchmark_group(format!("tick_{players}_players"));
     group.throughput(Throughput::Elements(players));
 
-    let mut s = sim(players);
+    let mut s = open_field_sim(players);
     let mut seq = 0;
     group.bench_function("inputs+step", |b| {
         b.iter(|| {
@@ -81,7 +52,7 @@ fn bench_players(c: &mut Criterion, players: u64) {
         })
     });
 
-    let mut s = sim(players);
+    let mut s = open_field_sim(players);
     let mut seq = 0;
     group.bench_function("inputs+step+encode+frame_1000_clients", |b| {
         b.iter(|| {
@@ -99,7 +70,7 @@ fn bench_players(c: &mut Criterion, players: u64) {
         })
     });
 
-    let mut s = sim(players);
+    let mut s = open_field_sim(players);
     feed_inputs(&mut s, players, 1);
     let ch = s.step().clone();
     group.bench_function("encode_delta_body", |b| {
@@ -139,7 +110,7 @@ fn bench_players(c: &mut Criterion, players: u64) {
     );
     // The body above is the first step after the players spawned (up to 100 on each spawn point, so the
     // separation pushes some far in that step); a later tick shows the steady cost of walking players.
-    let mut steady = sim(players);
+    let mut steady = open_field_sim(players);
     for seq in 1..=30 {
         feed_inputs(&mut steady, players, seq);
         steady.step();

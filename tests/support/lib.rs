@@ -166,3 +166,33 @@ pub async fn metrics(addr: SocketAddr) -> String {
         .map(|(_, body)| body.to_string())
         .unwrap_or_default()
 }
+
+/// A simulation for benchmarks: a 4000 × 4000 open arena with 100 spawn points, so `players` players (client
+/// keys `0..players`) are spread out; stepped once after they join.
+pub fn open_field_sim(players: u64) -> tickwire_sim::Sim {
+    let spawns = (0..100)
+        .map(|i| tickwire_sim::assets::Point {
+            x: 100.0 + (i % 10) as f32 * 380.0,
+            y: 100.0 + (i / 10) as f32 * 380.0,
+        })
+        .collect();
+    let map = tickwire_sim::MapAsset {
+        width: 4000.0,
+        height: 4000.0,
+        walls: Vec::new(),
+        spawns,
+    };
+    let mut sim = tickwire_sim::Sim::new(tickwire_sim::SimConfig {
+        map,
+        rules: tickwire_sim::RulesAsset::default_rules(),
+        tick_rate: 30,
+        seed: 1,
+        scenario: Default::default(),
+    })
+    .expect("valid");
+    for c in 0..players {
+        sim.join(c, &format!("bot-{c}"));
+    }
+    sim.step();
+    sim
+}
