@@ -26,7 +26,6 @@ pub mod http;
 pub mod hub;
 pub mod metrics;
 pub mod outbox;
-pub mod priority;
 pub mod rtt;
 pub mod session;
 pub mod shutdown;

@@ -11,12 +11,9 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = ServerConfig::from_cli(cli).context("invalid configuration")?;
     init_logging(config.log_format);
-    // The workers only move bytes: they yield to the tick thread (which `start` spawns from this, the main
-    // thread, so it keeps the default priority).
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("tickwire-net")
-        .on_thread_start(tickwire_server::priority::yield_to_the_tick)
         .build()?;
     runtime.block_on(run(config))
 }

@@ -113,7 +113,6 @@ impl Writer {
         std::thread::Builder::new()
             .name("tickwire-fanout".into())
             .spawn(move || {
-                crate::priority::yield_to_the_tick();
                 while let Ok(mut batch) = job_rx.recv() {
                     let started = std::time::Instant::now();
                     let bytes = batch.write();
