@@ -5,12 +5,15 @@
 use bytes::BytesMut;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
+use tickwire_server::fanout::{Fanout, Held};
+use tickwire_server::writer::Batch;
 use tickwire_shared::Input;
 use tickwire_shared::codec::{
     delta_frame, delta_frame_in, encode_delta_body, encode_snapshot_body,
 };
 use tickwire_sim::Sim;
-use tickwire_testkit::open_field_sim;
+use tickwire_sim::interest::ViewAsset;
+use tickwire_testkit::{open_field_sim, open_field_sim_with};
 
 /// Clients framed per tick in `frame_all`: 1,000 in both sizes (10,000 entities are watched by 1,000 clients,
 /// not 10,000: the capacity target is 2,000 players on one core).
@@ -36,6 +39,68 @@ fn bench_tick(c: &mut Criterion) {
     for players in [1_000, 10_000] {
         bench_players(c, players);
     }
+    bench_interest(c);
+}
+
+/// The tick driver's whole per-tick CPU before the writer, for 2,000 wandering players on an 8000 × 8000 field:
+/// inputs, step, and every client's frame (the distinct bodies encoded once each), without interest management
+/// (everyone sees all 2,000) and with it: cells of 300 seen 2 cells around, or cells of 600 seen 1 around (both
+/// about 100 players in view; the second encodes each cell into 9 views instead of 25).
+fn bench_interest(c: &mut Criterion) {
+    const PLAYERS: u64 = 2_000;
+    let mut group = c.benchmark_group("hand_off_2000_players");
+    group.throughput(Throughput::Elements(PLAYERS));
+    for (name, view) in [
+        ("see_all", None),
+        (
+            "view_300x2",
+            Some(ViewAsset {
+                cell: 300.0,
+                radius: 2,
+            }),
+        ),
+        (
+            "view_600x1",
+            Some(ViewAsset {
+                cell: 600.0,
+                radius: 1,
+            }),
+        ),
+    ] {
+        let mut s = open_field_sim_with(PLAYERS, 8000.0, view);
+        let mut fanout = Fanout::new(8, s.interest());
+        let mut held = vec![Held::default(); PLAYERS as usize];
+        let mut seq = 0;
+        let mut tick = |s: &mut Sim, held: &mut [Held], fanout: &mut Fanout| {
+            seq += 1;
+            feed_inputs(s, PLAYERS, seq);
+            s.step();
+            let tick = s.tick();
+            fanout.begin(tick, s.take_changes(), s.grid());
+            let mut batch = Batch::default();
+            for (key, h) in held.iter_mut().enumerate() {
+                let key = key as u64;
+                let to = fanout.view_for(s.player_id(key), h.view);
+                black_box(fanout.frame(&mut batch, *h, to, s.ack(key), s));
+                *h = Held {
+                    tick: Some(tick),
+                    view: to,
+                };
+            }
+            fanout.bodies()
+        };
+        for _ in 0..30 {
+            tick(&mut s, &mut held, &mut fanout);
+        }
+        println!(
+            "{name}: {} distinct bodies per tick",
+            tick(&mut s, &mut held, &mut fanout)
+        );
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(tick(&mut s, &mut held, &mut fanout)))
+        });
+    }
+    group.finish();
 }
 
 fn bench_players(c: &mut Criterion, players: u64) {

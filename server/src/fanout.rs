@@ -19,7 +19,7 @@ use tickwire_shared::EntityId;
 use tickwire_shared::codec::{
     Head, delta_head, encode_delta_body, encode_snapshot_body, snapshot_head,
 };
-use tickwire_sim::interest::{Grid, Interest, View};
+use tickwire_sim::interest::{CellChanges, Grid, Interest, View};
 use tickwire_sim::replication::{Catchup, History};
 use tickwire_sim::{Sim, TickChanges};
 
@@ -60,6 +60,8 @@ pub struct Fanout {
     composed: BTreeMap<u32, Option<Arc<TickChanges>>>,
     bodies: HashMap<Body, u16>,
     members: Vec<EntityId>,
+    /// This tick's changes sorted into cells, once the first view that held the previous tick asks.
+    cells: Option<CellChanges>,
 }
 
 impl Fanout {
@@ -74,6 +76,7 @@ impl Fanout {
             composed: BTreeMap::new(),
             bodies: HashMap::new(),
             members: Vec::new(),
+            cells: None,
         }
     }
 
@@ -86,6 +89,7 @@ impl Fanout {
         self.tick = tick;
         self.composed.clear();
         self.bodies.clear();
+        self.cells = None;
     }
 
     /// The view a client gets this tick: the cells around its `player`'s cell (a dead player keeps its entity,
@@ -176,7 +180,15 @@ impl Fanout {
         }
         let interest = self.interest?;
         let (old, new) = (self.history.grid(base)?, self.grid.as_ref()?);
-        let d = interest.delta(old, new, from, to, &changes, |ids| sim.states(ids));
+        let states = |ids: &[EntityId]| sim.states(ids);
+        let d = if from == to && base.wrapping_add(1) == self.tick {
+            let cells = self
+                .cells
+                .get_or_insert_with(|| interest.sort_changes(old, new, &changes));
+            interest.steady_delta(cells, to, &changes, states)
+        } else {
+            interest.delta(old, new, from, to, &changes, states)
+        };
         Some(delta_body(batch, &d))
     }
 }
@@ -273,7 +285,7 @@ mod tests {
             }
             for _ in 0..600 {
                 for c in 0..CLIENTS as usize {
-                    if rng.next() % 40 == 0 {
+                    if rng.next().is_multiple_of(40) {
                         heading[c] = (rng.unit(), rng.unit());
                     }
                     seqs[c] += 1;
@@ -282,12 +294,12 @@ mod tests {
                         dx: heading[c].0,
                         dy: heading[c].1,
                         aim: rng.unit() * 3.0,
-                        buttons: u8::from(rng.next() % 10 == 0),
+                        buttons: u8::from(rng.next().is_multiple_of(10)),
                     };
                     sim.push_input(c as u64, &input);
                 }
                 // Now and then a player leaves and comes back (its entity goes, a new one comes).
-                if rng.next() % 50 == 0 {
+                if rng.next().is_multiple_of(50) {
                     let c = u64::from(rng.next()) % CLIENTS;
                     sim.leave(c);
                     sim.join(c, "p");

@@ -11,15 +11,18 @@
 //! one per client: cost grows with occupied cells × entities in view, not clients × entities. The delta from
 //! view `from` at a baseline tick to view `to` now ([`Interest::delta`]) is the ordinary delta restricted to
 //! the view: entities that came into view are spawned with all their fields, entities that left it (or were
-//! removed) are despawned, and entities in view at both ends get their changes and moves. A player crossing
+//! removed) are despawned, and entities in view at both ends get their changes and moves. The common case — a
+//! view that held the previous tick and has not moved — takes a faster path ([`CellChanges`]): the tick's
+//! changes are sorted into cells once, and each view gathers its cells' share plus the few entities that
+//! changed cell. A player crossing
 //! into another cell gets, once, the delta between its old and its new view; a client that skipped ticks gets
 //! the composed delta between its baseline's view and today's. Events are not filtered: everyone hears them.
 
 use crate::replication::TickChanges;
+use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use tickwire_shared::entity::position_to_wire;
-use tickwire_shared::{EntityId, EntityState};
+use tickwire_shared::{EntityId, EntityState, Move};
 
 /// The `[view]` section of a map file.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -88,6 +91,108 @@ impl Interest {
             }
         }
         self.cell_of(x, y)
+    }
+
+    /// Whether `cell` is in `view`.
+    pub fn contains(&self, view: View, cell: Cell) -> bool {
+        match view {
+            View::All => true,
+            View::Around((cx, cy)) => {
+                (cell.0 - cx).abs() <= self.radius && (cell.1 - cy).abs() <= self.radius
+            }
+        }
+    }
+
+    /// Sorts one tick's `changes` into cells: what every view that held the previous tick shares.
+    pub fn sort_changes(&self, old: &Grid, new: &Grid, changes: &TickChanges) -> CellChanges {
+        let mut out = CellChanges::default();
+        let stayed = |id: EntityId| {
+            let cell = new.of.get(&id)?;
+            (old.of.get(&id) == Some(cell)).then_some(*cell)
+        };
+        for m in &changes.moves {
+            if let Some(cell) = stayed(m.id) {
+                out.cells.entry(cell).or_default().moves.push(*m);
+            }
+        }
+        for (i, c) in changes.changes.iter().enumerate() {
+            if let Some(cell) = stayed(c.id) {
+                out.cells.entry(cell).or_default().changes.push(i as u32);
+            }
+        }
+        for (&id, &cell) in &new.of {
+            match old.of.get(&id) {
+                Some(&was) if was == cell => {}
+                was => out.crossed.push((id, was.copied(), Some(cell))),
+            }
+        }
+        for (&id, &was) in &old.of {
+            if !new.of.contains_key(&id) {
+                out.crossed.push((id, Some(was), None));
+            }
+        }
+        out.crossed.sort_unstable_by_key(|c| c.0);
+        out
+    }
+
+    /// [`Interest::delta`] for a view that held the previous tick and has not moved, from the tick's
+    /// [`CellChanges`]: the same result, without looking at entities outside the view.
+    pub fn steady_delta(
+        &self,
+        cells: &CellChanges,
+        view: View,
+        changes: &TickChanges,
+        mut state: impl FnMut(&[EntityId]) -> Vec<EntityState>,
+    ) -> TickChanges {
+        let mut out = TickChanges {
+            events: changes.events.clone(),
+            ..Default::default()
+        };
+        let mut changed: Vec<u32> = Vec::new();
+        match view {
+            View::All => {
+                for part in cells.cells.values() {
+                    out.moves.extend_from_slice(&part.moves);
+                    changed.extend_from_slice(&part.changes);
+                }
+            }
+            View::Around((cx, cy)) => {
+                for x in cx - self.radius..=cx + self.radius {
+                    for y in cy - self.radius..=cy + self.radius {
+                        if let Some(part) = cells.cells.get(&(x, y)) {
+                            out.moves.extend_from_slice(&part.moves);
+                            changed.extend_from_slice(&part.changes);
+                        }
+                    }
+                }
+            }
+        }
+        let mut entering = Vec::new();
+        for &(id, was, now) in &cells.crossed {
+            let was = was.is_some_and(|c| self.contains(view, c));
+            let now = now.is_some_and(|c| self.contains(view, c));
+            match (was, now) {
+                (true, true) => {
+                    if let Ok(k) = changes.moves.binary_search_by_key(&id, |m| m.id) {
+                        out.moves.push(changes.moves[k]);
+                    }
+                    if let Ok(k) = changes.changes.binary_search_by_key(&id, |c| c.id) {
+                        changed.push(k as u32);
+                    }
+                }
+                (true, false) => out.despawns.push(id),
+                (false, true) => entering.push(id),
+                (false, false) => {}
+            }
+        }
+        out.moves.sort_unstable_by_key(|m| m.id);
+        changed.sort_unstable();
+        out.changes = changed
+            .iter()
+            .map(|&i| changes.changes[i as usize].clone())
+            .collect();
+        out.spawns = state(&entering);
+        out
     }
 
     /// Every entity in `view` in `grid`, in ascending id order, into `out` (cleared first).
@@ -161,6 +266,22 @@ impl Interest {
     }
 }
 
+/// One tick's changes sorted into cells, for the views that held the previous tick ([`Interest::sort_changes`]).
+#[derive(Debug, Default)]
+pub struct CellChanges {
+    /// For each cell, the moves and changes (indices into the tick's changes) of the entities that were in it
+    /// before the tick and still are.
+    cells: HashMap<Cell, CellPart>,
+    /// Entities whose cell changed, appeared or disappeared: `(id, cell before, cell after)`, by id.
+    crossed: Vec<(EntityId, Option<Cell>, Option<Cell>)>,
+}
+
+#[derive(Debug, Default)]
+struct CellPart {
+    moves: Vec<Move>,
+    changes: Vec<u32>,
+}
+
 /// Which cell every replicated entity is in, after one tick.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Grid {
@@ -177,8 +298,8 @@ impl Grid {
         entities: impl IntoIterator<Item = (EntityId, i32, i32)>,
     ) -> Grid {
         let mut grid = Grid {
-            of: HashMap::with_capacity(previous.of.len()),
-            cells: HashMap::with_capacity(previous.cells.len()),
+            of: HashMap::with_capacity_and_hasher(previous.of.len(), Default::default()),
+            cells: HashMap::with_capacity_and_hasher(previous.cells.len(), Default::default()),
         };
         for (id, x, y) in entities {
             let cell = interest.sticky(previous.of.get(&id).copied(), x, y);
@@ -205,7 +326,6 @@ impl Grid {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tickwire_shared::Move;
 
     fn interest() -> Interest {
         Interest::new(&ViewAsset {
@@ -301,5 +421,75 @@ mod tests {
         assert_eq!(d.despawns, vec![2, 5]);
         assert_eq!(d.moves, vec![mv(1, w(10.0))]);
         assert_eq!(d.changes, vec![health]);
+    }
+
+    #[test]
+    fn the_steady_path_gives_the_same_delta_as_the_general_one() {
+        let i = interest();
+        let mut rng = 7u64;
+        let mut next = move || {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (rng >> 33) as i32
+        };
+        // 300 entities on a 1000 × 1000 field, a quarter moving each tick, some appearing and disappearing.
+        let mut pos: Vec<Option<(i32, i32)>> = (0..300)
+            .map(|_| Some((w((next() % 1000) as f32), w((next() % 1000) as f32))))
+            .collect();
+        let place = |pos: &[Option<(i32, i32)>]| {
+            pos.iter()
+                .enumerate()
+                .filter_map(|(id, p)| p.map(|(x, y)| (id as EntityId, x, y)))
+                .collect::<Vec<_>>()
+        };
+        let mut grid = Grid::build(&i, &Grid::default(), place(&pos));
+        let state = |ids: &[EntityId]| {
+            ids.iter()
+                .map(|&id| EntityState {
+                    id,
+                    fields: Default::default(),
+                })
+                .collect()
+        };
+        for _ in 0..20 {
+            let mut changes = TickChanges::default();
+            for (id, p) in pos.iter_mut().enumerate() {
+                let id = id as EntityId;
+                match (next() % 40, *p) {
+                    (0, Some(_)) => {
+                        *p = None;
+                        changes.despawns.push(id);
+                    }
+                    (1, None) => *p = Some((w(500.0), w(500.0))),
+                    (2..=11, Some((x, y))) => {
+                        let (dx, dy) =
+                            (w((next() % 121 - 60) as f32), w((next() % 121 - 60) as f32));
+                        *p = Some((x + dx, y + dy));
+                        changes.moves.push(Move { id, dx, dy });
+                        if dx > 0 {
+                            changes.changes.push(EntityState {
+                                id,
+                                fields: tickwire_shared::EntityFields {
+                                    angle: Some(dx as i16),
+                                    ..Default::default()
+                                },
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let new = Grid::build(&i, &grid, place(&pos));
+            let cells = i.sort_changes(&grid, &new, &changes);
+            let mut views: Vec<View> = new.cells.keys().map(|&c| View::Around(c)).collect();
+            views.push(View::All);
+            for view in views {
+                let general = i.delta(&grid, &new, view, view, &changes, state);
+                let steady = i.steady_delta(&cells, view, &changes, state);
+                assert_eq!(steady, general, "view {view:?}");
+            }
+            grid = new;
+        }
     }
 }

@@ -170,18 +170,29 @@ pub async fn metrics(addr: SocketAddr) -> String {
 /// A simulation for benchmarks: a 4000 × 4000 open arena with 100 spawn points, so `players` players (client
 /// keys `0..players`) are spread out; stepped once after they join.
 pub fn open_field_sim(players: u64) -> tickwire_sim::Sim {
+    open_field_sim_with(players, 4000.0, None)
+}
+
+/// [`open_field_sim`] on a `size` × `size` field (spawn points 10 × 10, evenly spread) with an optional
+/// interest grid.
+pub fn open_field_sim_with(
+    players: u64,
+    size: f32,
+    view: Option<tickwire_sim::interest::ViewAsset>,
+) -> tickwire_sim::Sim {
+    let step = size / 10.0;
     let spawns = (0..100)
         .map(|i| tickwire_sim::assets::Point {
-            x: 100.0 + (i % 10) as f32 * 380.0,
-            y: 100.0 + (i / 10) as f32 * 380.0,
+            x: step / 2.0 + (i % 10) as f32 * step,
+            y: step / 2.0 + (i / 10) as f32 * step,
         })
         .collect();
     let map = tickwire_sim::MapAsset {
-        width: 4000.0,
-        height: 4000.0,
+        width: size,
+        height: size,
         walls: Vec::new(),
         spawns,
-        view: None,
+        view,
     };
     let mut sim = tickwire_sim::Sim::new(tickwire_sim::SimConfig {
         map,
