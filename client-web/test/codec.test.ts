@@ -66,7 +66,37 @@ describe('decoding server messages', () => {
     expect(() => decodeServerMessage(withToken(new Uint8Array(17)))).toThrow(/16 bytes, got 17/);
     expect(() => decodeServerMessage(withToken(Array.from({ length: 16 }, () => 1)))).toThrow(/expected a bin/);
     expect(() => decodeServerMessage(withToken('0123456789abcdef'))).toThrow(/expected a bin/);
-    expect(() => decodeServerMessage(encode([...raw, new Uint8Array(16)]))).toThrow(/welcome: expected 6/);
+    expect(() => decodeServerMessage(encode([...raw, null, new Uint8Array(16)]))).toThrow(/welcome: expected 9/);
+  });
+
+  it('decodes the view of a 9-element welcome: a number, or nil for the whole arena', () => {
+    const raw = decode(bytes('welcome')) as unknown[];
+    expect(raw).toHaveLength(8);
+    const withView = decodeServerMessage(encode([...raw, 437.5])) as Welcome;
+    expect(withView.view).toBe(437.5);
+    // Everything else decodes as before.
+    expect({ ...withView, view: undefined }).toEqual(expected('welcome'));
+    // A whole number (rmp may write 450.0 as a float, msgpack-javascript as an int) is a view too.
+    expect((decodeServerMessage(encode([...raw, 450])) as Welcome).view).toBe(450);
+    const nil = decodeServerMessage(encode([...raw, null])) as Welcome;
+    expect(nil.view).toBeUndefined();
+    expect('view' in nil).toBe(false);
+    expect(nil).toEqual(expected('welcome'));
+    // Servers that predate it: no view.
+    expect((decodeServerMessage(bytes('welcome')) as Welcome).view).toBeUndefined();
+  });
+
+  it('rejects a view that is not a positive finite number', () => {
+    const raw = decode(bytes('welcome')) as unknown[];
+    const withView = (v: unknown) => encode([...raw, v]);
+    expect(() => decodeServerMessage(withView('437.5'))).toThrow(/view: expected a number/);
+    expect(() => decodeServerMessage(withView(new Uint8Array(16)))).toThrow(/view: expected a number/);
+    expect(() => decodeServerMessage(withView([437.5]))).toThrow(/view: expected a number/);
+    expect(() => decodeServerMessage(withView(true))).toThrow(/view: expected a number/);
+    expect(() => decodeServerMessage(withView(Infinity))).toThrow(/view: expected a number/);
+    expect(() => decodeServerMessage(withView(NaN))).toThrow(/view: expected a number/);
+    expect(() => decodeServerMessage(withView(0))).toThrow(/view: expected a positive number/);
+    expect(() => decodeServerMessage(withView(-10))).toThrow(/view: expected a positive number/);
   });
 
   it('accepts an ArrayBuffer as the browser hands it over', () => {
