@@ -109,6 +109,18 @@ describe('session', () => {
     expect(frame.others.map((v) => v.id)).toEqual([2]);
   });
 
+  it("keeps the welcome's view for the camera (null without one), and forgets it on a new connection", () => {
+    const s = new Session();
+    s.beginConnecting('ann');
+    s.handle({ type: 'welcome', version: 2, you: 1, tick_rate: 20, tick: 1, arena: ARENA, view: 437.5 }, 0);
+    expect(s.view).toBe(437.5);
+    expect(s.debugState().view).toBe(437.5);
+    s.beginConnecting('ann', true);
+    expect(s.view).toBeNull();
+    s.handle({ type: 'welcome', version: 2, you: 1, tick_rate: 20, tick: 1, arena: ARENA }, 0);
+    expect(s.debugState().view).toBeNull();
+  });
+
   it('turns the error message before a close into the close reason', () => {
     const s = joined();
     s.receive(fixture('error'), 50);

@@ -67,6 +67,12 @@ export class Session {
   you: number | null = null;
   tickRate = 20;
   arena: Arena | null = null;
+  /**
+   * Interest management (the welcome's `view`): the half-size in world units of the square around the own player
+   * inside which every entity is replicated; the camera follows the player and shows no more than that. Null: the
+   * whole arena is replicated (and fitted on screen).
+   */
+  view: number | null = null;
   /** The server's rules (from the welcome) or the client's own constants. */
   rules: Readonly<GameRules> = DEFAULT_RULES;
   ctx: MoveContext | null = null;
@@ -115,6 +121,7 @@ export class Session {
     this.resumed = false;
     this.you = null;
     this.arena = null;
+    this.view = null;
     this.ctx = null;
     this.world.clear();
     this.history.clear();
@@ -170,6 +177,7 @@ export class Session {
     this.phase = 'joined';
     this.you = w.you;
     this.arena = w.arena;
+    this.view = w.view ?? null;
     this.rules = w.rules ?? DEFAULT_RULES;
     this.maxHealth = Math.max(1, this.rules.max_health);
     this.lastClose = null;
