@@ -13,11 +13,12 @@ use std::alloc::System;
 use std::io::Read;
 use std::sync::Arc;
 use tickwire_server::config::Limits;
-use tickwire_server::fanout::Fanout;
+use tickwire_server::fanout::{Fanout, Held};
 use tickwire_server::hub::Hub;
 use tickwire_server::outbox::{Offer, Outbox};
 use tickwire_server::writer::{Batch, Writer};
 use tickwire_shared::Input;
+use tickwire_sim::interest::View;
 use tickwire_testkit::open_field_sim;
 
 #[global_allocator]
@@ -31,7 +32,7 @@ const TICKS: u32 = 200;
 struct Client {
     out: Arc<Outbox>,
     reader: std::net::TcpStream,
-    last_sent: Option<u32>,
+    held: Held,
 }
 
 #[derive(Default)]
@@ -59,7 +60,7 @@ fn clients(rt: &tokio::runtime::Runtime, limits: &Limits) -> Vec<Client> {
             Client {
                 out: Arc::new(Outbox::direct(Arc::new(tcp), limits.outbound_bytes)),
                 reader,
-                last_sent: None,
+                held: Held::default(),
             }
         })
         .collect()
@@ -68,7 +69,7 @@ fn clients(rt: &tokio::runtime::Runtime, limits: &Limits) -> Vec<Client> {
 fn run(rt: &tokio::runtime::Runtime, moving: bool) -> Totals {
     let limits = Limits::default();
     let mut s = open_field_sim(CLIENTS);
-    let mut fanout = Fanout::new(limits.catchup_ticks);
+    let mut fanout = Fanout::new(limits.catchup_ticks, s.interest());
     let mut clients = clients(rt, &limits);
     let (hub, _receivers) = Hub::new(16, 16, 30, Default::default());
     let mut writer = Writer::spawn(hub).expect("writer thread");
@@ -96,19 +97,23 @@ fn run(rt: &tokio::runtime::Runtime, moving: bool) -> Totals {
         s.step();
         let tick = s.tick();
         let a1 = ALLOCATOR.total_allocated();
-        fanout.begin(tick, s.take_changes());
+        fanout.begin(tick, s.take_changes(), s.grid());
         let written = batch.tick;
         for (key, offer) in batch.drain_results() {
             if measure && offer == Offer::Queued {
                 totals.queued += 1;
             }
             if offer.accepted() {
-                clients[key as usize].last_sent = Some(written);
+                clients[key as usize].held = Held {
+                    tick: Some(written),
+                    view: View::All,
+                };
             }
         }
         batch.tick = tick;
         for (key, c) in clients.iter().enumerate() {
-            let (head, body) = fanout.frame(&mut batch, c.last_sent, s.ack(key as u64), &mut s);
+            let (head, body) =
+                fanout.frame(&mut batch, c.held, View::All, s.ack(key as u64), &mut s);
             batch.push(key as u64, &c.out, head, body);
         }
         let a2 = ALLOCATOR.total_allocated();

@@ -15,6 +15,7 @@ fn duel_map() -> MapAsset {
         height: 400.0,
         walls: Vec::new(),
         spawns: vec![Point { x: 200.0, y: 200.0 }, Point { x: 600.0, y: 200.0 }],
+        view: None,
     }
 }
 

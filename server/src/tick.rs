@@ -9,7 +9,7 @@
 //! a backlog. One that stays full for too long is closed. Nothing here ever waits on a socket.
 
 use crate::config::Limits;
-use crate::fanout::Fanout;
+use crate::fanout::{Fanout, Held};
 use crate::hub::Hub;
 use crate::hub::{ClientKey, Control, HubReceivers, Join, SessionCtl};
 use crate::outbox::{Offer, Outbox};
@@ -37,8 +37,10 @@ const MAX_CATCH_UP_TICKS: u32 = 5;
 struct Link {
     out: Arc<Outbox>,
     ctl: Arc<SessionCtl>,
-    /// The tick of the last frame this client's outbox took: the state its next frame builds on.
-    last_sent: Option<u32>,
+    /// The last frame this client's outbox took: the state its next frame builds on.
+    held: Held,
+    /// The frame handed to the writer and not yet reported on: what the client holds if its outbox takes it.
+    offered: Held,
     /// When the client first could not take a frame, in the current run of full outboxes.
     behind_since: Option<Instant>,
 }
@@ -80,13 +82,14 @@ impl TickDriver {
             sim.start_recording();
         }
         let writer = Writer::spawn(hub.clone())?;
+        let interest = sim.interest();
         Ok(TickDriver {
             sim,
             hub,
             rx,
             links: BTreeMap::new(),
             too_slow_after: limits.too_slow_after,
-            fanout: Fanout::new(limits.catchup_ticks),
+            fanout: Fanout::new(limits.catchup_ticks, interest),
             writer,
             last_write: None,
             resume: resume::Resume::new(limits.resume_grace),
@@ -236,6 +239,7 @@ impl TickDriver {
             arena: self.sim.arena(),
             rules: self.sim.game_rules(),
             resume: self.resume.issue(join.key),
+            view: self.sim.interest().map(|i| i.guaranteed()),
         }));
         // A fresh outbox always takes it; if it does not, the session is already gone.
         join.ctl.set_player(you);
@@ -247,7 +251,8 @@ impl TickDriver {
                 Link {
                     out: join.out,
                     ctl: join.ctl,
-                    last_sent: None,
+                    held: Held::default(),
+                    offered: Held::default(),
                     behind_since: None,
                 },
             );
@@ -272,7 +277,8 @@ impl TickDriver {
     }
 
     fn hand_off(&mut self, tick: u32) {
-        self.fanout.begin(tick, self.sim.take_changes());
+        self.fanout
+            .begin(tick, self.sim.take_changes(), self.sim.grid());
         let Some(mut batch) = self.writer.ready() else {
             // The writer is still on the previous tick: nobody gets this one; next tick every client catches up
             // from the last state it was handed.
@@ -295,7 +301,8 @@ impl TickDriver {
             };
             match offer {
                 Offer::Sent | Offer::Queued => {
-                    link.last_sent = Some(written);
+                    debug_assert_eq!(link.offered.tick, Some(written));
+                    link.held = link.offered;
                     link.behind_since = None;
                 }
                 Offer::Full => {
@@ -324,11 +331,18 @@ impl TickDriver {
             self.hub.counters.leaves.fetch_add(1, Ordering::Relaxed);
         }
         batch.tick = tick;
-        for (&key, link) in &self.links {
+        for (&key, link) in &mut self.links {
             let ack = self.sim.ack(key);
+            let to = self
+                .fanout
+                .view_for(self.sim.player_id(key), link.held.view);
             let (head, body) = self
                 .fanout
-                .frame(&mut batch, link.last_sent, ack, &mut self.sim);
+                .frame(&mut batch, link.held, to, ack, &mut self.sim);
+            link.offered = Held {
+                tick: Some(tick),
+                view: to,
+            };
             batch.push(key, &link.out, head, body);
         }
         self.writer.submit(batch);

@@ -72,6 +72,12 @@ impl Batch {
         });
     }
 
+    /// The bytes of body `i`, for tests that decode what clients would receive.
+    #[cfg(test)]
+    pub(crate) fn body_bytes(&self, i: u16) -> &Bytes {
+        &self.bodies[usize::from(i)]
+    }
+
     /// Takes the results of the last run, leaving the batch empty for the next tick.
     pub fn drain_results(&mut self) -> impl Iterator<Item = (ClientKey, Offer)> + '_ {
         self.bodies.clear();

@@ -303,6 +303,7 @@ mod tests {
                     max_health: 100,
                 },
                 resume: [0xab; 16],
+                view: Some(300.0),
             }),
             ServerMessage::Snapshot(Snapshot {
                 tick: 5,

@@ -4,7 +4,7 @@
 //!
 //! | type | message | shape |
 //! |---|---|---|
-//! | 0 | [`Welcome`]  | `[0, version, you, tick_rate, tick, arena, rules, resume]` |
+//! | 0 | [`Welcome`]  | `[0, version, you, tick_rate, tick, arena, rules, resume, view]` |
 //! | 1 | [`Snapshot`] | `[1, tick, ack, entities]` |
 //! | 2 | [`Delta`]    | `[2, tick, base, ack, spawns, changes, despawns, events, moves]` |
 //! | 3 | [`Pong`]     | `[3, client_time, server_tick]` |
@@ -49,6 +49,10 @@ pub struct Welcome {
     pub rules: GameRules,
     /// The token to present in a later hello to get this player back after a dropped connection.
     pub resume: crate::client::ResumeToken,
+    /// With interest management, the half-size in world units of the square around the client's own player
+    /// inside which it receives every entity (entities come into and leave its world as they cross into and out
+    /// of view); `None` (nil) when every client sees the whole arena. A decoder accepts a welcome without it.
+    pub view: Option<f32>,
 }
 
 /// Tuning numbers the client needs: `[player_speed, player_radius, projectile_radius, max_health]`.
@@ -327,7 +331,7 @@ impl Serialize for ServerMessage {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             ServerMessage::Welcome(w) => {
-                let mut t = serializer.serialize_tuple(8)?;
+                let mut t = serializer.serialize_tuple(9)?;
                 t.serialize_element(&WELCOME)?;
                 t.serialize_element(&w.version)?;
                 t.serialize_element(&w.you)?;
@@ -336,6 +340,7 @@ impl Serialize for ServerMessage {
                 t.serialize_element(&w.arena)?;
                 t.serialize_element(&w.rules)?;
                 t.serialize_element(serde_bytes::Bytes::new(&w.resume))?;
+                t.serialize_element(&w.view)?;
                 t.end()
             }
             ServerMessage::Snapshot(s) => {
@@ -387,6 +392,8 @@ impl<'de> Deserialize<'de> for ServerMessage {
                             let bytes: serde_bytes::ByteBuf = field(&mut seq, "resume")?;
                             crate::client::token(&bytes).map_err(de::Error::custom)?
                         },
+                        // Optional: servers before interest management sent 8 elements.
+                        view: seq.next_element::<Option<f32>>()?.flatten(),
                     }),
                     SNAPSHOT => ServerMessage::Snapshot(Snapshot {
                         tick: field(&mut seq, "tick")?,

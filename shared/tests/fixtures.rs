@@ -117,11 +117,12 @@ fn fixtures() -> Vec<(&'static str, bytes::Bytes, Value)> {
                     max_health: 100,
                 },
                 resume: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16],
+                view: Some(437.5),
             })),
             json!({"type": "welcome", "version": 2, "you": 9, "tick_rate": 30, "tick": 4000,
                 "arena": {"width": 1600.0, "height": 900.0, "walls": [{"x": 100.0, "y": 50.5, "w": 20.0, "h": 300.0}]},
                 "rules": {"player_speed": 220.0, "player_radius": 16.0, "projectile_radius": 4.0, "max_health": 100},
-                "resume": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]}),
+                "resume": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16], "view": 437.5}),
         ),
         (
             "snapshot",

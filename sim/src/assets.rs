@@ -65,6 +65,9 @@ pub struct MapAsset {
     pub walls: Vec<Wall>,
     /// Where players appear.
     pub spawns: Vec<Point>,
+    /// Interest management: without it, every client sees the whole arena.
+    #[serde(default)]
+    pub view: Option<crate::interest::ViewAsset>,
 }
 
 /// Tuning numbers for the game.
@@ -170,6 +173,12 @@ impl MapAsset {
             }
             positive(file, &format!("walls[{i}].w"), w.w)?;
             positive(file, &format!("walls[{i}].h"), w.h)?;
+        }
+        if let Some(view) = &map.view {
+            positive(file, "view.cell", view.cell)?;
+            if view.radius == 0 {
+                return Err(invalid(file, "view.radius", "must be at least 1"));
+            }
         }
         if map.spawns.is_empty() {
             return Err(invalid(file, "spawns", "needs at least one spawn point"));

@@ -25,6 +25,7 @@ pub mod assets;
 pub mod collision;
 pub mod combat;
 pub mod components;
+pub mod interest;
 pub mod movement;
 pub mod record;
 pub mod replication;
@@ -104,6 +105,9 @@ pub struct Sim {
     scenario: Scenario,
     spectators: std::collections::BTreeSet<ClientKey>,
     recording: Option<Recording>,
+    /// The map's interest grid, if it has a `[view]`, and where every entity was after the last step.
+    interest: Option<(interest::Interest, std::sync::Arc<interest::Grid>)>,
+    positions: QueryState<(&'static NetId, &'static NetSent)>,
 }
 
 impl std::fmt::Debug for Sim {
@@ -179,7 +183,14 @@ impl Sim {
                 );
             }
         }
+        let interest = world
+            .resource::<MapAsset>()
+            .view
+            .map(|v| (interest::Interest::new(&v), Default::default()));
+        let positions = world.query();
         Ok(Sim {
+            interest,
+            positions,
             world,
             schedule,
             tick_rate: config.tick_rate,
@@ -448,7 +459,39 @@ impl Sim {
         changes.events.extend(pending);
         self.world.resource_mut::<Tick>().0 += 1;
         self.schedule.run(&mut self.world);
+        if let Some((interest, grid)) = &mut self.interest {
+            // Entities as clients hold them: replicated, at their wire position.
+            let placed = self.positions.iter(&self.world).filter_map(|(id, sent)| {
+                let f = sent.0.as_ref()?;
+                Some((id.0, f.x?, f.y?))
+            });
+            *grid = std::sync::Arc::new(interest::Grid::build(interest, grid, placed));
+        }
         self.world.resource::<TickChanges>()
+    }
+
+    /// The map's interest grid geometry, if clients see only what is near them.
+    pub fn interest(&self) -> Option<interest::Interest> {
+        self.interest.as_ref().map(|(i, _)| *i)
+    }
+
+    /// Where every replicated entity was after the last step (with interest management).
+    pub fn grid(&self) -> Option<std::sync::Arc<interest::Grid>> {
+        self.interest.as_ref().map(|(_, g)| g.clone())
+    }
+
+    /// The fields clients hold for each of `ids` now (ids without a replicated entity are left out).
+    pub fn states(&self, ids: &[EntityId]) -> Vec<EntityState> {
+        let index = self.world.resource::<replication::NetIndex>();
+        ids.iter()
+            .filter_map(|&id| {
+                let sent = self.world.get::<NetSent>(*index.entities.get(&id)?)?;
+                Some(EntityState {
+                    id,
+                    fields: sent.0.clone()?,
+                })
+            })
+            .collect()
     }
 
     /// Takes the changes of the last step out of the world (leaving them empty), to share them without a copy.

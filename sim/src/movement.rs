@@ -183,6 +183,7 @@ mod tests {
                 h: 20.0,
             }],
             spawns: vec![crate::assets::Point { x: 10.0, y: 10.0 }],
+            view: None,
         }
     }
 
@@ -274,6 +275,7 @@ mod tests {
             height: 1.0e6,
             walls: vec![],
             spawns: vec![crate::assets::Point { x: 10.0, y: 10.0 }],
+            view: None,
         });
         world.insert_resource(rules.clone());
         world.insert_resource(FixedDt(1.0 / 30.0));

@@ -8,8 +8,10 @@
 //! with the world.
 
 use crate::components::*;
+use crate::interest::Grid;
 use bevy_ecs::prelude::*;
 use std::collections::HashMap;
+use std::sync::Arc;
 use tickwire_shared::{EntityId, EntityState, Event, Move};
 
 /// Everything that changed during the last step, in ascending id order: the shared part of every client's delta.
@@ -38,9 +40,15 @@ impl TickChanges {
     }
 }
 
-/// Which replicated id each live entity has, so a despawn can be reported after the entity is gone.
+/// Which replicated id each live entity has, so a despawn can be reported after the entity is gone, and which
+/// entity has an id, to look up what clients coming into view need.
 #[derive(Resource, Debug, Default)]
-pub struct NetIndex(pub HashMap<Entity, EntityId>);
+pub struct NetIndex {
+    /// The id of each replicated entity.
+    pub ids: HashMap<Entity, EntityId>,
+    /// The entity of each id.
+    pub entities: HashMap<EntityId, Entity>,
+}
 
 /// Builds [`TickChanges`] from this tick's changes. Runs last in the tick.
 pub fn replicate(
@@ -50,14 +58,16 @@ pub fn replicate(
     mut out: ResMut<TickChanges>,
 ) {
     for entity in removed.read() {
-        if let Some(id) = index.0.remove(&entity) {
+        if let Some(id) = index.ids.remove(&entity) {
+            index.entities.remove(&id);
             out.despawns.push(id);
         }
     }
     for (entity, id, fields, mut sent) in &mut changed {
         match &mut sent.0 {
             None => {
-                index.0.insert(entity, id.0);
+                index.ids.insert(entity, id.0);
+                index.entities.insert(id.0, entity);
                 out.spawns.push(EntityState {
                     id: id.0,
                     fields: fields.0.clone(),
@@ -131,8 +141,8 @@ pub fn snapshot(world: &mut World) -> Vec<EntityState> {
 #[derive(Debug, Clone)]
 pub struct History {
     capacity: usize,
-    /// `(tick, changes of that tick)`, oldest first, consecutive.
-    ticks: std::collections::VecDeque<(u32, std::sync::Arc<TickChanges>)>,
+    /// `(tick, changes of that tick, where entities were after it)`, oldest first, consecutive.
+    ticks: std::collections::VecDeque<(u32, Arc<TickChanges>, Option<Arc<Grid>>)>,
 }
 
 /// What a client with a given baseline should receive this tick.
@@ -155,24 +165,33 @@ impl History {
         }
     }
 
-    /// Records the changes that produced `tick` (call once per tick, in order).
-    pub fn push(&mut self, tick: u32, changes: std::sync::Arc<TickChanges>) {
+    /// Records the changes that produced `tick` and, with interest management, the grid after it (call once per
+    /// tick, in order).
+    pub fn push(&mut self, tick: u32, changes: Arc<TickChanges>, grid: Option<Arc<Grid>>) {
         if self
             .ticks
             .back()
-            .is_some_and(|(t, _)| t.wrapping_add(1) != tick)
+            .is_some_and(|(t, ..)| t.wrapping_add(1) != tick)
         {
             self.ticks.clear(); // a gap: older entries can no longer be composed with newer ones
         }
         if self.ticks.len() == self.capacity {
             self.ticks.pop_front();
         }
-        self.ticks.push_back((tick, changes));
+        self.ticks.push_back((tick, changes, grid));
     }
 
     /// The newest tick recorded.
     pub fn newest(&self) -> Option<u32> {
-        self.ticks.back().map(|(t, _)| *t)
+        self.ticks.back().map(|(t, ..)| *t)
+    }
+
+    /// The grid recorded with `tick`, if that tick is still in the history.
+    pub fn grid(&self, tick: u32) -> Option<&Arc<Grid>> {
+        let oldest = self.ticks.front()?.0;
+        let (t, _, grid) = self.ticks.get(tick.wrapping_sub(oldest) as usize)?;
+        debug_assert_eq!(*t, tick);
+        grid.as_ref()
     }
 
     /// What a client holding the state of tick `base` (or nothing) needs to reach the newest tick.
@@ -183,7 +202,7 @@ impl History {
         if base.wrapping_add(1) == newest {
             return Catchup::Shared;
         }
-        let Some(oldest) = self.ticks.front().map(|(t, _)| *t) else {
+        let Some(oldest) = self.ticks.front().map(|(t, ..)| *t) else {
             return Catchup::Snapshot;
         };
         if base >= newest || base.wrapping_add(1) < oldest {
@@ -191,7 +210,7 @@ impl History {
         }
         let from = (base + 1 - oldest) as usize;
         Catchup::Composed(compose(
-            self.ticks.iter().skip(from).map(|(_, c)| c.as_ref()),
+            self.ticks.iter().skip(from).map(|(_, c, _)| c.as_ref()),
         ))
     }
 }

@@ -62,6 +62,7 @@ fn small_arena() -> MapAsset {
             Point { x: 360.0, y: 260.0 },
             Point { x: 40.0, y: 260.0 },
         ],
+        view: None,
     }
 }
 
@@ -98,7 +99,7 @@ proptest! {
             }
             let changes = Arc::new(sim.step().clone());
             let tick = sim.tick();
-            history.push(tick, changes.clone());
+            history.push(tick, changes.clone(), None);
             match link {
                 Link::Dropped => continue,
                 Link::Reconnect => {
@@ -142,7 +143,7 @@ proptest! {
         for link in links {
             let changes = Arc::new(sim.step().clone());
             let tick = sim.tick();
-            history.push(tick, changes.clone());
+            history.push(tick, changes.clone(), None);
             match link {
                 Link::Dropped => continue,
                 Link::Reconnect => {

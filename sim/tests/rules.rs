@@ -25,6 +25,7 @@ fn arena() -> MapAsset {
             Point { x: 950.0, y: 950.0 },
             Point { x: 50.0, y: 950.0 },
         ],
+        view: None,
     }
 }
 

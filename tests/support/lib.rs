@@ -181,6 +181,7 @@ pub fn open_field_sim(players: u64) -> tickwire_sim::Sim {
         height: 4000.0,
         walls: Vec::new(),
         spawns,
+        view: None,
     };
     let mut sim = tickwire_sim::Sim::new(tickwire_sim::SimConfig {
         map,

@@ -34,6 +34,7 @@ pub fn map() -> MapAsset {
         height: SIZE,
         walls: Vec::new(),
         spawns: vec![Point { x: 100.0, y: 100.0 }],
+        view: None,
     }
 }
 

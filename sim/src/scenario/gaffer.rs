@@ -35,6 +35,7 @@ pub fn map() -> MapAsset {
         height: SIZE,
         walls: Vec::new(),
         spawns: vec![Point { x: 0.0, y: 0.0 }],
+        view: None,
     }
 }
 
