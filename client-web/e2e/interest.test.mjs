@@ -44,18 +44,19 @@ function record(id) {
  */
 function popsOnScreen(trace, reach) {
   const out = [];
-  let n = 0;
+  /** How far off screen (world units, beyond `reach`) each appearance or disappearance was. */
+  const clear = [];
   for (let i = 1; i < trace.length; i++) {
     const [a, b] = [trace[i - 1], trace[i]];
     if (!a.other === !b.other) continue;
-    n++;
     const f = a.other ? a : b;
     const [x, y] = f.other;
     const v = f.vis;
-    const inside = x > v.left - reach && x < v.right + reach && y > v.top - reach && y < v.bottom + reach;
-    if (inside) out.push({ frame: i, drawn: f.other, visible: v, appeared: !a.other });
+    const outside = Math.max(v.left - x, x - v.right, v.top - y, y - v.bottom) - reach;
+    clear.push(Math.round(outside));
+    if (outside <= 0) out.push({ frame: i, drawn: f.other, visible: v, appeared: !a.other });
   }
-  return { transitions: n, onScreen: out };
+  return { transitions: clear.length, clear, onScreen: out };
 }
 
 test('interest: a far player leaves the other page, the camera follows, it comes back', { timeout: 120_000 }, async (t) => {
@@ -174,8 +175,11 @@ test('interest: a far player leaves the other page, the camera follows, it comes
     // Nothing popped in or out on screen: on both pages the other player appeared and disappeared off screen.
     for (const [who, page] of [['bob', bob], ['alice', alice]]) {
       const trace = await page.evaluate(() => window.__trace);
-      const { transitions, onScreen } = popsOnScreen(trace, radius);
-      t.diagnostic(`${who}: ${trace.length} frames, the other player appeared or disappeared ${transitions} times`);
+      const { transitions, clear, onScreen } = popsOnScreen(trace, radius);
+      t.diagnostic(
+        `${who}: ${trace.length} frames, the other player appeared or disappeared ${transitions} times, ` +
+          `${clear.join(', ')} units off screen`,
+      );
       assert.ok(transitions >= 2, `${who} saw the other player leave and come back (${transitions} transitions)`);
       assert.deepEqual(onScreen, [], `${who}: the other player never appeared or vanished on screen`);
     }
