@@ -38,10 +38,10 @@ export class Renderer {
   private readonly screenPos = { x: 0, y: 0 };
   /** The camera followed the local player in the last frame. */
   private following = false;
-  /** The last position followed, and the arena (so the connection) it belongs to. */
+  /** The last position followed, and whose it was (entity ids are not reused within a server run). */
   private followX = 0;
   private followY = 0;
-  private followArena: Arena | null = null;
+  private followId: number | null = null;
 
   constructor(private readonly canvas: HTMLCanvasElement) {
     const g = canvas.getContext('2d', { alpha: false });
@@ -63,7 +63,8 @@ export class Renderer {
 
   /**
    * Places the camera for this frame: with a view (interest management) it follows the local player as drawn
-   * (`mine`), or the last place it followed while the player is not drawn; otherwise it fits the arena.
+   * (`mine`), or stays where it last followed that player while it is not drawn (a resume, before the snapshot);
+   * otherwise (no view, or nothing of our own to follow yet: a spectator) it fits the arena.
    */
   private placeCamera(session: Session, arena: Arena, mine: EntityView | null): Camera {
     this.resize();
@@ -72,9 +73,9 @@ export class Renderer {
       if (mine) {
         this.followX = mine.x;
         this.followY = mine.y;
-        this.followArena = arena;
+        this.followId = mine.id;
       }
-      if (this.followArena === arena) {
+      if (this.followId !== null && this.followId === session.you) {
         this.following = true;
         const margin = followMargin(session.rules, session.tickRate);
         return followCamera(this.cam, arena, view, this.followX, this.followY, this.cssW, this.cssH, margin);
