@@ -12,6 +12,8 @@ import { startServer } from './server.mjs';
 
 const GRACE_S = 8;
 const IDLE_S = 1.5;
+/** How long the server waits for the reply to its close frame (server/src/closing.rs CLOSE_WRITE_TIMEOUT). */
+const CLOSE_WAIT_S = 2;
 
 /** Holds a movement key on `page` for `ms`, then waits for the last inputs to be acknowledged. */
 async function walk(page, key, ms) {
@@ -90,9 +92,15 @@ test('resume: the same player after a dropped connection and an idle timeout; a 
       `prediction agrees with the server after the resume (${moved.predicted.x} vs ${moved.entities[id].x})`,
     );
 
-    // 2. Traffic stalls: the server closes alice for not answering pings (4005) and holds her player.
+    // 2. Traffic stalls: the server closes alice for not answering pings (4005) and holds her player. It notices
+    // at its first ping tick (every IDLE/3) after IDLE of silence, sends the close frame and waits up to 2 s for
+    // her reply before it drops the connection. The stall lasts until it has dropped it: the proxy holds the close
+    // frame (read, out of reach of a reset) and hands it over with the end of the connection when the stall ends.
+    // Released any earlier, the page's held inputs would reach the server and could count as an answer.
     proxy.stall(true);
-    await alice.waitForTimeout(IDLE_S * 1000 + 1500);
+    const stalledAt = Date.now();
+    await proxy.serverClosed(IDLE_S * 1000 + IDLE_S * 333 + CLOSE_WAIT_S * 1000 + 5000);
+    t.diagnostic(`the server dropped the stalled connection after ${Date.now() - stalledAt} ms`);
     proxy.stall(false);
     const r2 = await resumed(alice, 2, 15_000);
     assert.equal(r2.you, id, 'the same entity after the idle timeout');

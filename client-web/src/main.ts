@@ -6,7 +6,7 @@ import type { DebugState } from './game/debug';
 import { Session } from './game/session';
 import { Connection } from './net/connection';
 import { RateMeter } from './net/meter';
-import { Renderer } from './render/renderer';
+import { Renderer, type CameraState } from './render/renderer';
 import { Hud } from './ui/hud';
 import { InputState } from './ui/input';
 import { Screens } from './ui/screens';
@@ -14,7 +14,7 @@ import { Screens } from './ui/screens';
 declare global {
   interface Window {
     /** Read-only view of the client's state, for end-to-end tests and debugging. */
-    __tickwire?: { state(): DebugState; fps(): number };
+    __tickwire?: { state(): DebugState; fps(): number; camera(): CameraState };
   }
 }
 
@@ -43,6 +43,8 @@ window.__tickwire = Object.freeze({
   // The same Session object the renderer draws from; a fresh plain copy on every call.
   state: () => session.debugState(),
   fps: () => frames.rate(performance.now()),
+  // What the last frame showed: follow or fit, scale, the visible world rectangle, the local player on screen.
+  camera: () => renderer.cameraState(),
 });
 
 function loop(now: number): void {

@@ -49,7 +49,7 @@ describe('decoding server messages', () => {
     expect(w.resume!.byteLength).toBe(w.resume!.buffer.byteLength);
   });
 
-  it('accepts the welcome of servers without a token (7 elements) or without rules (6)', () => {
+  it('accepts the welcome of servers without a view (8 elements), a token (7) or rules (6)', () => {
     const raw = decode(bytes('welcome')) as unknown[];
     const seven = decodeServerMessage(encode(raw.slice(0, 7))) as Welcome;
     expect(seven.resume).toBeUndefined();
@@ -66,7 +66,40 @@ describe('decoding server messages', () => {
     expect(() => decodeServerMessage(withToken(new Uint8Array(17)))).toThrow(/16 bytes, got 17/);
     expect(() => decodeServerMessage(withToken(Array.from({ length: 16 }, () => 1)))).toThrow(/expected a bin/);
     expect(() => decodeServerMessage(withToken('0123456789abcdef'))).toThrow(/expected a bin/);
-    expect(() => decodeServerMessage(encode([...raw, new Uint8Array(16)]))).toThrow(/welcome: expected 6/);
+    expect(() => decodeServerMessage(encode([...raw, new Uint8Array(16)]))).toThrow(/welcome: expected 9/);
+  });
+
+  it('decodes the view of a 9-element welcome: a number, or nil for the whole arena', () => {
+    // The fixture is the 9-element welcome of a map with a [view] (437.5 = 2 × 250 − 250 / 4).
+    const raw = decode(bytes('welcome')) as unknown[];
+    expect(raw).toHaveLength(9);
+    expect(raw[8]).toBe(437.5);
+    expect((decodeServerMessage(bytes('welcome')) as Welcome).view).toBe(437.5);
+    const eight = raw.slice(0, 8);
+    // A whole number (rmp writes f32 450.0 as a float, msgpack-javascript as an int) is a view too.
+    expect((decodeServerMessage(encode([...eight, 450])) as Welcome).view).toBe(450);
+    // nil: the whole arena; everything else decodes as before.
+    const nil = decodeServerMessage(encode([...eight, null])) as Welcome;
+    expect(nil.view).toBeUndefined();
+    expect('view' in nil).toBe(false);
+    expect(nil).toEqual({ ...expected('welcome'), view: undefined });
+    // Servers that predate it: 8 elements, no view.
+    expect((decodeServerMessage(encode(eight)) as Welcome).view).toBeUndefined();
+    expect(decodeServerMessage(encode(eight))).toEqual(nil);
+  });
+
+  it('rejects a view that is not a positive finite number', () => {
+    const raw = decode(bytes('welcome')) as unknown[];
+    const withView = (v: unknown) => encode([...raw.slice(0, 8), v]);
+    expect(() => decodeServerMessage(withView('437.5'))).toThrow(/view: expected a number/);
+    expect(() => decodeServerMessage(withView(new Uint8Array(16)))).toThrow(/view: expected a number/);
+    expect(() => decodeServerMessage(withView([437.5]))).toThrow(/view: expected a number/);
+    expect(() => decodeServerMessage(withView(true))).toThrow(/view: expected a number/);
+    expect(() => decodeServerMessage(withView(Infinity))).toThrow(/view: expected a number/);
+    expect(() => decodeServerMessage(withView(NaN))).toThrow(/view: expected a number/);
+    expect(() => decodeServerMessage(withView(0))).toThrow(/view: expected a positive number/);
+    expect(() => decodeServerMessage(withView(-10))).toThrow(/view: expected a positive number/);
+    expect(() => decodeServerMessage(encode([...raw, 1]))).toThrow(/welcome: expected 9 elements, got 10/);
   });
 
   it('accepts an ArrayBuffer as the browser hands it over', () => {

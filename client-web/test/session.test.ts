@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Session } from '../src/game/session';
 import { DesyncError } from '../src/game/world';
-import type { Delta, Snapshot } from '../src/protocol/types';
+import type { Delta, EntityRecord, GameEvent, Snapshot } from '../src/protocol/types';
 import { ARENA } from './helpers';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'fixtures');
@@ -45,7 +45,9 @@ describe('session', () => {
     expect(st.entities[70000]).toBeUndefined();
     expect(st.entities[70001]).toMatchObject({ kind: 1, owner: 9 });
     expect(st.tickRate).toBe(20);
-    expect(s.feed.kills).toMatchObject([{ killer: { id: 9, name: 'ann' }, victim: { id: 12, name: '#12' }, mine: true }]);
+    // Entity 12 was never held (out of view, or gone before the snapshot): a placeholder name.
+    expect(s.feed.kills).toMatchObject([{ killer: { id: 9, name: 'ann' }, victim: { id: 12, name: 'someone' }, mine: true }]);
+    expect(s.feed.kills[0]!.text).toBe('ann ⟶ someone');
     expect(s.feed.says.map((l) => l.text)).toEqual(['hello, arena']);
   });
 
@@ -109,6 +111,18 @@ describe('session', () => {
     expect(frame.others.map((v) => v.id)).toEqual([2]);
   });
 
+  it("keeps the welcome's view for the camera (null without one), and forgets it on a new connection", () => {
+    const s = new Session();
+    s.beginConnecting('ann');
+    s.handle({ type: 'welcome', version: 2, you: 1, tick_rate: 20, tick: 1, arena: ARENA, view: 437.5 }, 0);
+    expect(s.view).toBe(437.5);
+    expect(s.debugState().view).toBe(437.5);
+    s.beginConnecting('ann', true);
+    expect(s.view).toBeNull();
+    s.handle({ type: 'welcome', version: 2, you: 1, tick_rate: 20, tick: 1, arena: ARENA }, 0);
+    expect(s.debugState().view).toBeNull();
+  });
+
   it('turns the error message before a close into the close reason', () => {
     const s = joined();
     s.receive(fixture('error'), 50);
@@ -117,5 +131,103 @@ describe('session', () => {
     expect(info.message).toContain('this server speaks version 2');
     expect(info.transient).toBe(false);
     expect(s.debugState()).toMatchObject({ connected: false, phase: 'closed', lastClose: { code: 4000 } });
+  });
+});
+
+describe('interest management: entities leaving and entering view', () => {
+  const BIG = { width: 4000, height: 4000, walls: [] };
+  /** Joined as player 1 at (200, 200) with a view; player 2 (named "far") at (500, 200), moving right. */
+  function inView(): Session {
+    const s = new Session();
+    s.beginConnecting('ann');
+    s.handle({ type: 'welcome', version: 2, you: 1, tick_rate: 20, tick: 1, arena: BIG, view: 437.5 }, 0);
+    s.handle({ type: 'snapshot', tick: 1, ack: 0, entities: [player(1, 200, 200), { ...player(2, 500, 200), name: 'far', colour: 0x123456 }] }, 0);
+    return s;
+  }
+  let tick = 1;
+  const delta = (s: Session, over: Partial<Delta>, at = tick * 50): void => {
+    const base = s.world.tick!;
+    tick = base + 1;
+    s.handle({ type: 'delta', tick, base, ack: s.world.ack, spawns: [], changes: [], despawns: [], events: [], moves: [], ...over }, at);
+  };
+
+  it('drops a despawned entity without a trace, and takes it back when it spawns again with the same id', () => {
+    const s = inView();
+    delta(s, { moves: [{ id: 2, dx: 20 * 16, dy: 0 }] }); // tick 2: at 520
+    delta(s, { despawns: [2] }); // tick 3: out of view
+    expect(s.debugState().entities[2]).toBeUndefined();
+    expect(s.feed.kills).toEqual([]);
+    for (let i = 0; i < 5; i++) delta(s, {}); // ticks 4–8: not held
+    // Tick 9: back in view, far from where it left (it walked around out of view).
+    const back: EntityRecord = { ...player(2, 900, 600), name: 'far', colour: 0x123456 };
+    delta(s, { spawns: [back] });
+    expect(s.debugState().entities[2]).toMatchObject({ x: 900, y: 600, name: 'far', health: 100 });
+    delta(s, { moves: [{ id: 2, dx: 10 * 16, dy: 0 }] }); // tick 10: moves on from there
+    expect(s.debugState().entities[2]).toMatchObject({ x: 910, y: 600 });
+    expect(s.debugState().tick).toBe(10);
+
+    // Drawn at every render tick from the old state to the new one: where it was until it left (never beyond, never
+    // towards the new place), nowhere while out of view, then only from the place it came back to.
+    const seen: [number, number, number][] = [];
+    for (let rt = 1; rt <= 10.001; rt += 0.05) {
+      const v = s.history.sample(rt, 20).find((e) => e.id === 2);
+      if (v) seen.push([rt, v.x, v.y]);
+    }
+    for (const [rt, x, y] of seen) {
+      if (rt < 3) {
+        expect(x).toBeGreaterThanOrEqual(500);
+        expect(x).toBeLessThanOrEqual(520);
+        expect(y).toBe(200);
+      } else {
+        expect(rt).toBeGreaterThanOrEqual(9);
+        expect(x).toBeGreaterThanOrEqual(900);
+        expect(x).toBeLessThanOrEqual(910);
+        expect(y).toBe(600);
+      }
+    }
+    expect(seen.some(([rt]) => rt < 3)).toBe(true);
+    expect(seen.some(([rt]) => rt >= 9)).toBe(true);
+    expect(seen.some(([rt]) => rt >= 3 && rt < 9)).toBe(false);
+    // The own player is unaffected.
+    expect(s.debugState().entities[1]).toMatchObject({ x: 200, y: 200 });
+    expect(s.debugState().predicted).toEqual({ x: 200, y: 200 });
+  });
+
+  it('takes a despawn and a spawn of the same id in one delta (out of view and back within a tick)', () => {
+    const s = inView();
+    delta(s, { despawns: [2], spawns: [{ ...player(2, 800, 300), name: 'far' }] });
+    expect(s.debugState().entities[2]).toMatchObject({ x: 800, y: 300, name: 'far' });
+    // Far from where it was: drawn there at once, not slid across (a teleport).
+    const half = s.history.sample(1.5, 20).find((e) => e.id === 2)!;
+    expect([half.x, half.y]).toEqual([800, 300]);
+  });
+
+  it('names kills of entities it does not hold: remembered after they left view, "someone" if never held', () => {
+    const s = inView();
+    const kill = (killer: number, victim: number): GameEvent => ({ type: 'kill', killer, victim });
+    // Neither ever held: no crash, no "undefined".
+    expect(() => delta(s, { events: [kill(77, 78)] })).not.toThrow();
+    expect(s.feed.kills.at(-1)).toMatchObject({
+      text: 'someone ⟶ someone', killer: { id: 77, name: 'someone' }, victim: { id: 78, name: 'someone' }, mine: false,
+    });
+    // An unknown killer of the local player; the local player killing an unknown one.
+    delta(s, { events: [kill(77, 1), kill(1, 79)] });
+    expect(s.feed.kills.slice(-2)).toMatchObject([
+      { text: 'someone ⟶ p1', killer: { name: 'someone' }, victim: { name: 'p1' }, mine: true },
+      { text: 'p1 ⟶ someone', mine: true },
+    ]);
+    // Player 2 leaves view; long after (beyond the interpolation history), a kill still names it.
+    delta(s, { despawns: [2] });
+    for (let i = 0; i < 100; i++) delta(s, {});
+    expect(s.history.oldest!.entities.has(2)).toBe(false);
+    delta(s, { events: [kill(2, 80)] });
+    expect(s.feed.kills.at(-1)).toMatchObject({ text: 'far ⟶ someone', killer: { id: 2, name: 'far', colour: 0x123456 } });
+    for (const line of s.feed.kills) expect(line.text).not.toMatch(/undefined|#\d/);
+    // A fresh join (maybe another server run, where ids mean other entities) forgets the names.
+    s.beginConnecting('ann');
+    s.handle({ type: 'welcome', version: 2, you: 5, tick_rate: 20, tick: 1, arena: BIG, view: 437.5 }, 0);
+    s.handle({ type: 'snapshot', tick: 1, ack: 0, entities: [player(5, 200, 200)] }, 0);
+    delta(s, { events: [kill(2, 5)] });
+    expect(s.feed.kills.at(-1)).toMatchObject({ text: 'someone ⟶ p5' });
   });
 });

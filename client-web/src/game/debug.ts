@@ -33,6 +33,8 @@ export interface DebugState {
   ack: number;
   tickRate: number;
   arena: Arena | null;
+  /** The welcome's view (interest management), null when the whole arena is replicated. */
+  view: number | null;
   rules: GameRules;
   /** The newest authoritative state, by entity id. */
   entities: Record<number, DecodedEntity>;
@@ -77,6 +79,7 @@ export function debugState(s: Session): DebugState {
     ack: s.world.ack,
     tickRate: s.tickRate,
     arena: s.arena,
+    view: s.view,
     rules: { ...s.rules },
     entities,
     predicted: s.predictor.current && { ...s.predictor.current },

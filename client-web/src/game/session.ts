@@ -56,6 +56,16 @@ export const DEFAULT_RULES: Readonly<GameRules> = Object.freeze({
 
 /** Closes remembered for the debug hook. */
 const CLOSE_LOG_LEN = 8;
+/** How many players that left the state (out of view, or gone) keep their name for the kill feed. */
+const NAME_MEMORY = 512;
+/** The kill feed's name for an entity the client never held (out of view since it joined). */
+export const UNKNOWN_NAME = 'someone';
+const UNKNOWN_COLOUR = 0xcccccc;
+
+interface Known {
+  name: string;
+  colour: number;
+}
 
 function isDead(f: Readonly<EntityFields> | undefined): boolean {
   return ((f?.flags ?? 0) & FLAG_DEAD) !== 0;
@@ -67,6 +77,12 @@ export class Session {
   you: number | null = null;
   tickRate = 20;
   arena: Arena | null = null;
+  /**
+   * Interest management (the welcome's `view`): the half-size in world units of the square around the own player
+   * inside which every entity is replicated; the camera follows the player and shows no more than that. Null: the
+   * whole arena is replicated (and fitted on screen).
+   */
+  view: number | null = null;
   /** The server's rules (from the welcome) or the client's own constants. */
   rules: Readonly<GameRules> = DEFAULT_RULES;
   ctx: MoveContext | null = null;
@@ -101,6 +117,12 @@ export class Session {
   onTickRate: ((hz: number) => void) | null = null;
   private nextSeq = 1;
   private lastAim = 0;
+  /**
+   * Names and colours of players no longer in the state (despawned: out of view with interest management, or
+   * gone), newest last, at most NAME_MEMORY, for kill events that name them. Entity ids are not reused within a
+   * server run; a fresh join (possibly to another run) forgets them.
+   */
+  private readonly known = new Map<number, Known>();
   private lastFrameMs: number | null = null;
 
   /**
@@ -115,6 +137,7 @@ export class Session {
     this.resumed = false;
     this.you = null;
     this.arena = null;
+    this.view = null;
     this.ctx = null;
     this.world.clear();
     this.history.clear();
@@ -124,7 +147,10 @@ export class Session {
     this.rtt.reset();
     this.lastError = null;
     this.lastFrame = null;
-    if (!resuming) this.nextSeq = 1;
+    if (!resuming) {
+      this.nextSeq = 1;
+      this.known.clear();
+    }
   }
 
   /** The seq the next input will carry. */
@@ -149,13 +175,22 @@ export class Session {
     switch (msg.type) {
       case 'welcome':
         return this.onWelcome(msg);
-      case 'snapshot':
+      case 'snapshot': {
+        const before = this.world.entities;
         this.world.applySnapshot(msg);
+        for (const id of before.keys()) if (!this.world.entities.has(id)) this.remember(id, before);
         return this.afterState(nowMs);
-      case 'delta':
+      }
+      case 'delta': {
+        // A despawn is a disappearance, not a death: with interest management the entity only left the view and
+        // may spawn again later (same id, anywhere). The world drops it; the history keeps it in the frames up to
+        // its last tick, so it is drawn until the render tick passes that and then simply no longer (no effect).
+        const before = this.world.entities;
         this.world.applyDelta(msg);
+        for (const id of msg.despawns) this.remember(id, before);
         this.afterState(nowMs);
         return this.onEvents(msg, nowMs);
+      }
       case 'pong':
         this.rtt.add(Math.max(0, nowMs - msg.client_time));
         this.serverTick = msg.server_tick;
@@ -170,6 +205,7 @@ export class Session {
     this.phase = 'joined';
     this.you = w.you;
     this.arena = w.arena;
+    this.view = w.view ?? null;
     this.rules = w.rules ?? DEFAULT_RULES;
     this.maxHealth = Math.max(1, this.rules.max_health);
     this.lastClose = null;
@@ -220,9 +256,23 @@ export class Session {
     for (const e of d.events) this.onEvent(e, nowMs);
   }
 
+  /** Keeps the name of player `id`, held in `from`, that is leaving the state. */
+  private remember(id: number, from: ReadonlyMap<number, Readonly<EntityFields>>): void {
+    const f = from.get(id);
+    if (f?.kind !== KIND_PLAYER || f.name === undefined) return;
+    this.known.delete(id);
+    this.known.set(id, { name: f.name, colour: f.colour ?? UNKNOWN_COLOUR });
+    if (this.known.size > NAME_MEMORY) this.known.delete(this.known.keys().next().value!);
+  }
+
+  /**
+   * The name and colour of entity `id` for the kill feed: held now, held a moment ago, or remembered since it
+   * left; UNKNOWN_NAME for one never held (with interest management a kill may name far-away entities).
+   */
   private who(id: number): { id: number; name: string; colour: number } {
     const f = this.world.entities.get(id) ?? this.history.oldest?.entities.get(id);
-    return { id, name: f?.name ?? `#${id}`, colour: f?.colour ?? 0xcccccc };
+    const k = f?.name === undefined ? this.known.get(id) : undefined;
+    return { id, name: f?.name ?? k?.name ?? UNKNOWN_NAME, colour: f?.colour ?? k?.colour ?? UNKNOWN_COLOUR };
   }
 
   private onEvent(e: GameEvent, nowMs: number): void {

@@ -53,6 +53,13 @@ function expectToken(v: unknown, what: string): Uint8Array {
   return v.slice();
 }
 
+/** The welcome's view: the half-size of the square around the own player that is always replicated. */
+function expectView(v: unknown): number {
+  const view = expectNumber(v, 'view');
+  if (!(view > 0)) throw new ProtocolError(`view: expected a positive number, got ${view}`);
+  return view;
+}
+
 function decodeArena(raw: unknown): Arena {
   const [w, h, walls] = expectArray(raw, 'arena', 3);
   return {
@@ -143,8 +150,8 @@ export function decodeServerMessage(bytes: Uint8Array | ArrayBuffer): ServerMess
   const type = expectUint(a[0], 0xff, 'message type');
   switch (type) {
     case 0: {
-      // 8 elements (rules, resume token); 7 or 6 from servers that predate the token or the rules.
-      if (a.length !== 8 && a.length !== 7) expectArray(a, 'welcome', 6);
+      // 9 elements (view); 8, 7 or 6 from servers that predate the view, the token or the rules.
+      if (a.length < 6 || a.length > 9) expectArray(a, 'welcome', 9);
       const welcome: Welcome = {
         type: 'welcome',
         version: expectUint(a[1], 0xffff, 'version'),
@@ -154,7 +161,8 @@ export function decodeServerMessage(bytes: Uint8Array | ArrayBuffer): ServerMess
         arena: decodeArena(a[5]),
       };
       if (a.length >= 7) welcome.rules = decodeRules(a[6]);
-      if (a.length === 8) welcome.resume = expectToken(a[7], 'resume token');
+      if (a.length >= 8) welcome.resume = expectToken(a[7], 'resume token');
+      if (a.length === 9 && a[8] !== null && a[8] !== undefined) welcome.view = expectView(a[8]);
       return welcome;
     }
     case 1:

@@ -88,6 +88,13 @@ export interface Welcome {
    * later hello, it gives this player back after a dropped connection. Absent from servers that predate it.
    */
   resume?: Uint8Array;
+  /**
+   * Interest management (the 9th element): the half-size, in world units, of the square around the own player
+   * inside which every entity is guaranteed to be replicated; entities outside it may be absent (they despawn on
+   * leaving the view and spawn again on entering it). Absent (nil on the wire, or an older server): every
+   * client sees the whole arena.
+   */
+  view?: number;
 }
 
 export interface Snapshot {

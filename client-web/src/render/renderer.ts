@@ -5,7 +5,23 @@ import type { EntityView } from '../game/interpolation';
 import type { RenderFrame, Session } from '../game/session';
 import { OBJECT_RADIUS } from '../game/constants';
 import { FLAG_DEAD, KIND_OBJECT, KIND_PROJECTILE, type Arena } from '../protocol/types';
-import { fitArena, worldToScreen, type Camera } from './camera';
+import { fitArena, followCamera, followMargin, newCamera, visibleWorld, type Camera } from './camera';
+
+/** What the camera showed in the last frame, for the debug hook (`window.__tickwire.camera()`). */
+export interface CameraState {
+  /** The camera follows the local player (the welcome had a view); otherwise the arena is fitted. */
+  following: boolean;
+  scale: number;
+  ox: number;
+  oy: number;
+  /** Canvas size in CSS pixels. */
+  width: number;
+  height: number;
+  /** The world rectangle on screen. */
+  visible: { left: number; top: number; right: number; bottom: number };
+  /** Where the local player was drawn (CSS pixels), null when it was not. */
+  me: { x: number; y: number } | null;
+}
 
 export function cssColour(rgb: number | undefined, fallback = 0xcccccc): string {
   return `#${((rgb ?? fallback) & 0xffffff).toString(16).padStart(6, '0')}`;
@@ -13,11 +29,19 @@ export function cssColour(rgb: number | undefined, fallback = 0xcccccc): string 
 
 export class Renderer {
   private readonly g: CanvasRenderingContext2D;
-  private cam: Camera | null = null;
+  /** The camera of the current frame, rewritten in place every frame (the render loop allocates nothing for it). */
+  private readonly cam: Camera = newCamera();
   private cssW = 0;
   private cssH = 0;
-  /** Where the local player was drawn last (CSS pixels), for aiming. */
+  /** Where the local player was drawn last (CSS pixels), for aiming: `screenPos`, or null when not drawn. */
   myScreenPos: { x: number; y: number } | null = null;
+  private readonly screenPos = { x: 0, y: 0 };
+  /** The camera followed the local player in the last frame. */
+  private following = false;
+  /** The last position followed, and whose it was (entity ids are not reused within a server run). */
+  private followX = 0;
+  private followY = 0;
+  private followId: number | null = null;
 
   constructor(private readonly canvas: HTMLCanvasElement) {
     const g = canvas.getContext('2d', { alpha: false });
@@ -25,7 +49,7 @@ export class Renderer {
     this.g = g;
   }
 
-  private resize(arena: Arena): Camera {
+  private resize(): void {
     const dpr = window.devicePixelRatio || 1;
     const w = this.canvas.clientWidth;
     const h = this.canvas.clientHeight;
@@ -35,8 +59,45 @@ export class Renderer {
       this.canvas.width = Math.round(w * dpr);
       this.canvas.height = Math.round(h * dpr);
     }
-    this.cam = fitArena(arena, w, h);
-    return this.cam;
+  }
+
+  /**
+   * Places the camera for this frame: with a view (interest management) it follows the local player as drawn
+   * (`mine`), or stays where it last followed that player while it is not drawn (a resume, before the snapshot);
+   * otherwise (no view, or nothing of our own to follow yet: a spectator) it fits the arena.
+   */
+  private placeCamera(session: Session, arena: Arena, mine: EntityView | null): Camera {
+    this.resize();
+    const view = session.view;
+    if (view !== null) {
+      if (mine) {
+        this.followX = mine.x;
+        this.followY = mine.y;
+        this.followId = mine.id;
+      }
+      if (this.followId !== null && this.followId === session.you) {
+        this.following = true;
+        const margin = followMargin(session.rules, session.tickRate);
+        return followCamera(this.cam, arena, view, this.followX, this.followY, this.cssW, this.cssH, margin);
+      }
+    }
+    this.following = false;
+    return fitArena(arena, this.cssW, this.cssH, this.cam);
+  }
+
+  /** A copy of what the camera showed in the last frame (for the debug hook). */
+  cameraState(): CameraState {
+    const c = this.cam;
+    return {
+      following: this.following,
+      scale: c.scale,
+      ox: c.ox,
+      oy: c.oy,
+      width: this.cssW,
+      height: this.cssH,
+      visible: visibleWorld(c, this.cssW, this.cssH),
+      me: this.myScreenPos && { ...this.myScreenPos },
+    };
   }
 
   draw(session: Session, frame: RenderFrame | null): void {
@@ -46,11 +107,19 @@ export class Renderer {
     g.fillStyle = '#0d1117';
     g.fillRect(0, 0, this.canvas.width, this.canvas.height);
     const arena = session.arena;
-    if (!arena) {
-      this.myScreenPos = null;
-      return;
+    this.myScreenPos = null;
+    if (!arena) return;
+    // The local player as drawn: predicted, or (dead) interpolated among the others.
+    let mine: EntityView | null = frame?.me ?? null;
+    if (!mine && frame && session.you !== null) {
+      for (const v of frame.others) {
+        if (v.id === session.you) {
+          mine = v;
+          break;
+        }
+      }
     }
-    const cam = this.resize(arena);
+    const cam = this.placeCamera(session, arena, mine);
     g.setTransform(dpr * cam.scale, 0, 0, dpr * cam.scale, dpr * cam.ox, dpr * cam.oy);
     this.drawArena(arena, cam);
     if (!frame) return;
@@ -67,8 +136,11 @@ export class Renderer {
       if (v.fields.kind !== KIND_PROJECTILE && v.fields.kind !== KIND_OBJECT) this.drawPlayer(v, false, session, cam);
     }
     if (frame.me) this.drawPlayer(frame.me, true, session, cam);
-    const mine = frame.me ?? frame.others.find((v) => v.id === session.you);
-    this.myScreenPos = mine ? worldToScreen(cam, mine.x, mine.y) : null;
+    if (mine) {
+      this.screenPos.x = cam.ox + mine.x * cam.scale;
+      this.screenPos.y = cam.oy + mine.y * cam.scale;
+      this.myScreenPos = this.screenPos;
+    }
   }
 
   private drawArena(arena: Arena, cam: Camera): void {
