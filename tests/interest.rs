@@ -12,7 +12,7 @@ use tickwire_sim::interest::ViewAsset;
 use tickwire_testkit::{Client, TestServer};
 
 /// 2000 × 600, two spawn points 800 units apart, 200-unit cells seen one cell around: a player sees at least
-/// 150 units around itself and never more than 2.5 cells (500 units) away.
+/// 100 units around itself and never more than 2.5 cells (500 units) away.
 fn corridor() -> MapAsset {
     MapAsset {
         width: 2000.0,
@@ -68,7 +68,7 @@ async fn players_see_each_other_only_when_near() {
     let (a_id, b_id) = (a.you().expect("id"), b.you().expect("id"));
     for c in [&mut a, &mut b] {
         let view = c.welcome.as_ref().and_then(|w| w.view);
-        assert_eq!(view, Some(150.0), "the welcome tells the guaranteed view");
+        assert_eq!(view, Some(100.0), "the welcome tells the guaranteed view");
         c.recv_until(Duration::from_secs(2), |c, m| {
             matches!(m, ServerMessage::Delta(_)) && c.mirror.tick.is_some()
         })
@@ -89,7 +89,7 @@ async fn players_see_each_other_only_when_near() {
     );
     let gap = (x_of(&a, b_id) - x_of(&a, a_id)).abs();
     assert!(
-        (150.0..=500.0).contains(&gap),
+        (100.0..=500.0).contains(&gap),
         "b appears between the guaranteed and the largest view distance, not at {gap}"
     );
     assert!(
@@ -103,8 +103,8 @@ async fn players_see_each_other_only_when_near() {
     );
     let gap = (x_of(&b, b_id) - x_of(&a, a_id)).abs(); // a stands still
     assert!(
-        gap >= 150.0,
-        "b left a's view only beyond 150 units, at {gap}"
+        gap >= 100.0,
+        "b left a's view only beyond 100 units, at {gap}"
     );
     // Both keep playing with mirrors that apply cleanly.
     for c in [&mut a, &mut b] {

@@ -1,5 +1,5 @@
 // End-to-end: interest management. The server runs e2e/maps/view.toml (a 4000 × 4000 field with a [view]: every
-// entity within 437.5 units of a player is replicated to it, none beyond about 875). Two pages start in each
+// entity within 375 units of a player is replicated to it, none beyond about 875). Two pages start in each
 // other's view; alice walks far away from bob and back. Checked: the welcome's view reaches the page; the far
 // player leaves the other page's world (and drawing) and comes back with the same id; each page's camera
 // follows its own player (it stays in the middle of the canvas while the world scrolls) and shows no more than
@@ -19,7 +19,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const RESULTS = resolve(HERE, '..', 'test-results');
 const MAP = join(HERE, 'maps', 'view.toml');
 /** The map's guaranteed view: radius × cell − cell / 4. */
-const VIEW = 2 * 250 - 250 / 4;
+const VIEW = 2 * 250 - 250 / 2;
 /** Far beyond anything the server replicates (3.5 cells). */
 const FAR = 1200;
 

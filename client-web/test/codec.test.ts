@@ -70,7 +70,7 @@ describe('decoding server messages', () => {
   });
 
   it('decodes the view of a 9-element welcome: a number, or nil for the whole arena', () => {
-    // The fixture is the 9-element welcome of a map with a [view] (437.5 = 2 × 250 − 250 / 4).
+    // The fixture is the 9-element welcome of a map with a [view]: view 437.5.
     const raw = decode(bytes('welcome')) as unknown[];
     expect(raw).toHaveLength(9);
     expect(raw[8]).toBe(437.5);

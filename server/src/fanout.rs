@@ -350,11 +350,18 @@ mod tests {
                         "seed {seed} tick {tick} client {c}: the mirror is not the view"
                     );
                     let me = player.and_then(|id| truth.get(&id)).expect("sees itself");
-                    let near = |f: &tickwire_shared::EntityFields| {
-                        let d = |a: Option<i32>, b: Option<i32>| {
-                            (i64::from(a.unwrap_or(0)) - i64::from(b.unwrap_or(0))).abs()
+                    // Where clients draw an entity now: a projectile flies from (x, y) since its tick.
+                    let now = |f: &tickwire_shared::EntityFields| {
+                        let flown = i64::from(tick.saturating_sub(f.since.unwrap_or(tick)));
+                        let at = |p: Option<i32>, v: Option<i32>| {
+                            i64::from(p.unwrap_or(0)) + i64::from(v.unwrap_or(0)) * flown / 30
                         };
-                        d(f.x, me.x) <= reach && d(f.y, me.y) <= reach
+                        (at(f.x, f.vx), at(f.y, f.vy))
+                    };
+                    let (mx, my) = now(me);
+                    let near = |f: &tickwire_shared::EntityFields| {
+                        let (x, y) = now(f);
+                        (x - mx).abs() <= reach && (y - my).abs() <= reach
                     };
                     for e in sim.snapshot() {
                         assert!(

@@ -279,6 +279,31 @@ mod tests {
     }
 
     #[test]
+    fn a_welcome_without_a_view_keeps_its_eight_elements() {
+        let welcome = Welcome {
+            version: 2,
+            you: 1,
+            tick_rate: 30,
+            tick: 0,
+            arena: Arena::default(),
+            rules: crate::GameRules::default(),
+            resume: [1; 16],
+            view: None,
+        };
+        let bytes = encode_server(&ServerMessage::Welcome(welcome.clone()));
+        assert_eq!(bytes[0], 0x98, "an array of 8");
+        assert_eq!(
+            decode_server(&bytes).expect("decodes"),
+            ServerMessage::Welcome(welcome.clone())
+        );
+        let with = encode_server(&ServerMessage::Welcome(Welcome {
+            view: Some(100.0),
+            ..welcome
+        }));
+        assert_eq!(with[0], 0x99, "an array of 9");
+    }
+
+    #[test]
     fn server_messages_round_trip() {
         let msgs = [
             ServerMessage::Welcome(Welcome {

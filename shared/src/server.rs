@@ -4,7 +4,7 @@
 //!
 //! | type | message | shape |
 //! |---|---|---|
-//! | 0 | [`Welcome`]  | `[0, version, you, tick_rate, tick, arena, rules, resume, view]` |
+//! | 0 | [`Welcome`]  | `[0, version, you, tick_rate, tick, arena, rules, resume]`, then `view` on a map with one |
 //! | 1 | [`Snapshot`] | `[1, tick, ack, entities]` |
 //! | 2 | [`Delta`]    | `[2, tick, base, ack, spawns, changes, despawns, events, moves]` |
 //! | 3 | [`Pong`]     | `[3, client_time, server_tick]` |
@@ -51,7 +51,8 @@ pub struct Welcome {
     pub resume: crate::client::ResumeToken,
     /// With interest management, the half-size in world units of the square around the client's own player
     /// inside which it receives every entity (entities come into and leave its world as they cross into and out
-    /// of view); `None` (nil) when every client sees the whole arena. A decoder accepts a welcome without it.
+    /// of view); `None` when every client sees the whole arena, and then the welcome has 8 elements, not 9 (a
+    /// decoder also accepts nil).
     pub view: Option<f32>,
 }
 
@@ -331,7 +332,8 @@ impl Serialize for ServerMessage {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             ServerMessage::Welcome(w) => {
-                let mut t = serializer.serialize_tuple(9)?;
+                // Without a view the welcome keeps its 8 elements, so clients older than `view` still read it.
+                let mut t = serializer.serialize_tuple(if w.view.is_some() { 9 } else { 8 })?;
                 t.serialize_element(&WELCOME)?;
                 t.serialize_element(&w.version)?;
                 t.serialize_element(&w.you)?;
@@ -340,7 +342,9 @@ impl Serialize for ServerMessage {
                 t.serialize_element(&w.arena)?;
                 t.serialize_element(&w.rules)?;
                 t.serialize_element(serde_bytes::Bytes::new(&w.resume))?;
-                t.serialize_element(&w.view)?;
+                if let Some(view) = &w.view {
+                    t.serialize_element(view)?;
+                }
                 t.end()
             }
             ServerMessage::Snapshot(s) => {

@@ -4,8 +4,9 @@
 //! position with hysteresis: it keeps its cell until it is more than a quarter of a cell beyond that cell's
 //! edge, so an entity (or a player) pacing along a border does not flicker between cells. A client's
 //! [`View`] is the square of cells within `radius` cells of its own player's cell; every entity in it is
-//! visible, so a client sees at least `radius × cell − cell/4` world units around its player in every direction
-//! ([`Interest::guaranteed`], told to clients in the welcome).
+//! visible. The player and an entity may each be up to a quarter cell outside their cells, so a client sees at
+//! least `radius × cell − cell/2` world units around its player in every direction ([`Interest::guaranteed`],
+//! told to clients in the welcome).
 //!
 //! All clients whose players share a cell share a view, so the server encodes one delta per occupied view, not
 //! one per client: cost grows with occupied cells × entities in view, not clients × entities. The delta from
@@ -67,9 +68,11 @@ impl Interest {
         }
     }
 
-    /// The half-size, in world units, of the square around a player inside which it sees every entity.
+    /// The half-size, in world units, of the square around a player inside which it sees every entity: the
+    /// view's edge, less the quarter cell the player may be outside its cell and the quarter cell an entity may
+    /// be outside its own.
     pub fn guaranteed(&self) -> f32 {
-        self.radius as f32 * self.cell_units - self.cell_units / 4.0
+        self.radius as f32 * self.cell_units - self.cell_units / 2.0
     }
 
     /// The cell a wire position lies in.
@@ -355,7 +358,7 @@ mod tests {
         );
         let g4 = Grid::build(&i, &g3, [(1, w(-10.0), w(-30.0))]);
         assert_eq!(g4.cell_of(1), Some((-1, -1)), "negative coordinates floor");
-        assert_eq!(i.guaranteed(), 75.0);
+        assert_eq!(i.guaranteed(), 50.0);
     }
 
     #[test]

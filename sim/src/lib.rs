@@ -460,10 +460,19 @@ impl Sim {
         self.world.resource_mut::<Tick>().0 += 1;
         self.schedule.run(&mut self.world);
         if let Some((interest, grid)) = &mut self.interest {
-            // Entities as clients hold them: replicated, at their wire position.
+            // Entities as clients hold them: replicated, at their wire position — or, for one that flies in a
+            // straight line (a projectile), where clients draw it now.
+            let (tick, rate) = (self.world.resource::<Tick>().0, i64::from(self.tick_rate));
             let placed = self.positions.iter(&self.world).filter_map(|(id, sent)| {
                 let f = sent.0.as_ref()?;
-                Some((id.0, f.x?, f.y?))
+                let (mut x, mut y) = (f.x?, f.y?);
+                if let (Some(vx), Some(vy), Some(since)) = (f.vx, f.vy, f.since) {
+                    let ticks = i64::from(tick.saturating_sub(since));
+                    let along =
+                        |p: i32, v: i32| (i64::from(p) + i64::from(v) * ticks / rate) as i32;
+                    (x, y) = (along(x, vx), along(y, vy));
+                }
+                Some((id.0, x, y))
             });
             *grid = std::sync::Arc::new(interest::Grid::build(interest, grid, placed));
         }
