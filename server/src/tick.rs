@@ -70,6 +70,8 @@ pub struct TickDriver {
     last_write: Option<std::time::Duration>,
     resume: resume::Resume,
     record: Option<PathBuf>,
+    /// The read pass's buffers.
+    scratch: crate::inlet::Scratch,
 }
 
 impl TickDriver {
@@ -97,6 +99,7 @@ impl TickDriver {
             last_write: None,
             resume: resume::Resume::new(limits.resume_grace),
             record,
+            scratch: Default::default(),
         })
     }
 
@@ -280,10 +283,10 @@ impl TickDriver {
             }
         }
         // The read pass: what every joined plain-TCP client sent since the last tick, without waking anyone.
-        let (hub, sim) = (&self.hub, &mut self.sim);
+        let (hub, sim, scratch) = (&self.hub, &mut self.sim, &mut self.scratch);
         let tick = sim.tick();
         for (&key, link) in &self.links {
-            link.inlet.pass(hub, key, |msg| match msg {
+            link.inlet.pass(hub, key, scratch, |msg| match msg {
                 ClientMessage::Input(input) => {
                     hub.counters.inputs_received.fetch_add(1, Ordering::Relaxed);
                     sim.push_input(key, &input);
