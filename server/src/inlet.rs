@@ -32,22 +32,6 @@ pub const FLOOD_TOLERANCE: Duration = Duration::from_secs(1);
 /// read again next tick, and the tick never spends long on one socket. A flood meets the rate limit here.
 const PASS_READ: usize = 16 * 1024;
 
-/// The read pass's buffers, kept by the tick driver across clients and ticks.
-#[derive(Debug)]
-pub struct Scratch {
-    read: Box<[u8]>,
-    frame: Box<[u8]>,
-}
-
-impl Default for Scratch {
-    fn default() -> Self {
-        Scratch {
-            read: vec![0; PASS_READ].into_boxed_slice(),
-            frame: vec![0; MAX_PASS_FRAME].into_boxed_slice(),
-        }
-    }
-}
-
 /// A client's incoming side, shared by its session, its [`crate::outbox::WsIo`] and the tick driver.
 #[derive(Debug)]
 pub struct Inlet {
@@ -285,13 +269,7 @@ impl Inlet {
 
     /// The tick's read pass over this client: reads what the socket holds without waiting and hands each
     /// complete input or ping to `deliver`, in order. Does nothing unless the session handed reading over.
-    pub fn pass(
-        &self,
-        hub: &Hub,
-        key: ClientKey,
-        scratch: &mut Scratch,
-        mut deliver: impl FnMut(ClientMessage),
-    ) {
+    pub fn pass(&self, hub: &Hub, key: ClientKey, mut deliver: impl FnMut(ClientMessage)) {
         if !self.is_fast() {
             return;
         }
@@ -300,8 +278,8 @@ impl Inlet {
         if !self.is_fast() {
             return; // the session took it back meanwhile
         }
-        let Scratch { read: buf, frame } = scratch;
-        let n = match tcp.try_read(buf) {
+        let mut buf = [0u8; PASS_READ];
+        let n = match tcp.try_read(&mut buf) {
             Ok(0) => {
                 // The peer closed its side: the session reads the end (and any close frame) itself.
                 drop(st);
@@ -328,6 +306,7 @@ impl Inlet {
         self.heard_now();
         let mut at = 0;
         let mut give_back = false;
+        let mut scratch = [0u8; MAX_PASS_FRAME];
         while at < bytes.len() {
             let Some(head) = FrameHead::parse(&bytes[at..]) else {
                 break; // the rest of the header has not arrived
@@ -360,7 +339,7 @@ impl Inlet {
                 }
                 Ok(true) => {}
             }
-            let payload = &mut frame[..head.payload as usize];
+            let payload = &mut scratch[..head.payload as usize];
             payload.copy_from_slice(&bytes[at + head.len..end]);
             if let Some(mask) = head.mask {
                 for (i, b) in payload.iter_mut().enumerate() {

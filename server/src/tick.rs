@@ -70,8 +70,6 @@ pub struct TickDriver {
     last_write: Option<std::time::Duration>,
     resume: resume::Resume,
     record: Option<PathBuf>,
-    /// The read pass's buffers.
-    scratch: crate::inlet::Scratch,
 }
 
 impl TickDriver {
@@ -99,7 +97,6 @@ impl TickDriver {
             last_write: None,
             resume: resume::Resume::new(limits.resume_grace),
             record,
-            scratch: Default::default(),
         })
     }
 
@@ -283,10 +280,10 @@ impl TickDriver {
             }
         }
         // The read pass: what every joined plain-TCP client sent since the last tick, without waking anyone.
-        let (hub, sim, scratch) = (&self.hub, &mut self.sim, &mut self.scratch);
+        let (hub, sim) = (&self.hub, &mut self.sim);
         let tick = sim.tick();
         for (&key, link) in &self.links {
-            link.inlet.pass(hub, key, scratch, |msg| match msg {
+            link.inlet.pass(hub, key, |msg| match msg {
                 ClientMessage::Input(input) => {
                     hub.counters.inputs_received.fetch_add(1, Ordering::Relaxed);
                     sim.push_input(key, &input);
