@@ -425,15 +425,15 @@ impl Sim {
             input.aim,
             input.buttons,
         ));
-        let verdict = self.world.resource_scope(|world, rules: Mut<RulesAsset>| {
-            if let Some(mut queue) = world.get_mut::<InputQueue>(entity) {
-                return movement::offer_input(&mut queue, input, &rules);
-            }
-            match world.get_mut::<scenario::crowd::Walker>(entity) {
+        let queue_len = self.world.resource::<RulesAsset>().input_queue_len;
+        let verdict = if let Some(mut queue) = self.world.get_mut::<InputQueue>(entity) {
+            movement::offer_input(&mut queue, input, queue_len)
+        } else {
+            match self.world.get_mut::<scenario::crowd::Walker>(entity) {
                 Some(mut walker) => scenario::crowd::offer_input(&mut walker, input),
                 None => InputVerdict::NoPlayer,
             }
-        });
+        };
         let mut stats = self.world.resource_mut::<InputStats>();
         match verdict {
             InputVerdict::NonFinite => stats.rejected_non_finite += 1,

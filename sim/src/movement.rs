@@ -48,14 +48,14 @@ pub fn sanitize(input: &Input) -> Option<Intent> {
 }
 
 /// Queues an input for a player, after validation.
-pub fn offer_input(queue: &mut InputQueue, input: &Input, rules: &RulesAsset) -> InputVerdict {
+pub fn offer_input(queue: &mut InputQueue, input: &Input, queue_len: usize) -> InputVerdict {
     let Some(intent) = sanitize(input) else {
         return InputVerdict::NonFinite;
     };
     if intent.seq <= queue.last_queued {
         return InputVerdict::Stale;
     }
-    if queue.pending.len() >= rules.input_queue_len {
+    if queue.pending.len() >= queue_len {
         return InputVerdict::QueueFull;
     }
     queue.last_queued = intent.seq;
@@ -298,7 +298,7 @@ mod tests {
                     aim: 0.0,
                     buttons: 0,
                 },
-                &rules,
+                rules.input_queue_len,
             );
         }
         let e = world
@@ -326,7 +326,7 @@ mod tests {
                     aim: 0.0,
                     buttons: 0,
                 },
-                &rules,
+                rules.input_queue_len,
             );
             schedule.run(&mut world);
         }
@@ -344,21 +344,30 @@ mod tests {
         let mut q = InputQueue::default();
         let mut i = input(1.0, 0.0);
         i.seq = 5;
-        assert_eq!(offer_input(&mut q, &i, &rules), InputVerdict::Queued);
         assert_eq!(
-            offer_input(&mut q, &i, &rules),
+            offer_input(&mut q, &i, rules.input_queue_len),
+            InputVerdict::Queued
+        );
+        assert_eq!(
+            offer_input(&mut q, &i, rules.input_queue_len),
             InputVerdict::Stale,
             "a replayed seq is applied once"
         );
         i.seq = 4;
         assert_eq!(
-            offer_input(&mut q, &i, &rules),
+            offer_input(&mut q, &i, rules.input_queue_len),
             InputVerdict::Stale,
             "an older seq is ignored"
         );
         i.seq = 6;
-        assert_eq!(offer_input(&mut q, &i, &rules), InputVerdict::Queued);
+        assert_eq!(
+            offer_input(&mut q, &i, rules.input_queue_len),
+            InputVerdict::Queued
+        );
         i.seq = 7;
-        assert_eq!(offer_input(&mut q, &i, &rules), InputVerdict::QueueFull);
+        assert_eq!(
+            offer_input(&mut q, &i, rules.input_queue_len),
+            InputVerdict::QueueFull
+        );
     }
 }
