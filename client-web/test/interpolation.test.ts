@@ -51,7 +51,10 @@ describe('interpolation between two snapshots', () => {
 });
 
 /** An entity moving +4 units per tick; deltas arriving at the given times; the drawn x at 60 fps. */
-function simulate(arrivals: (tick: number) => number, ticks: number): { xs: number[]; rts: number[] } {
+function simulate(
+  arrivals: (tick: number) => number,
+  ticks: number,
+): { xs: number[]; rts: number[]; newest: number[]; nows: number[] } {
   const clock = new RenderClock(20);
   const h = new History();
   // One TCP stream: a late delta holds back the ones behind it (arrival times never decrease).
@@ -59,6 +62,8 @@ function simulate(arrivals: (tick: number) => number, ticks: number): { xs: numb
   const pending = Array.from({ length: ticks }, (_, t) => ({ tick: t + 1, at: (last = Math.max(last, arrivals(t + 1))) }));
   const xs: number[] = [];
   const rts: number[] = [];
+  const newest: number[] = [];
+  const nows: number[] = [];
   // Frames while the stream lasts (the drawn entity stops, correctly, when it ends).
   for (let now = 0; now < ticks * 50 - 100; now += 1000 / 60) {
     while (pending.length > 0 && pending[0]!.at <= now) {
@@ -70,9 +75,11 @@ function simulate(arrivals: (tick: number) => number, ticks: number): { xs: numb
     if (!h.newest || !h.oldest) continue;
     const rt = clock.advance(now, h.oldest.tick, h.newest.tick);
     rts.push(rt);
+    newest.push(h.newest.tick);
+    nows.push(now);
     xs.push(h.sample(rt, 20)[0]!.x);
   }
-  return { xs, rts };
+  return { xs, rts, newest, nows };
 }
 
 function steps(xs: number[]): number[] {
@@ -118,6 +125,18 @@ describe('render clock', () => {
     const s = steps(xs);
     expect(Math.min(...s)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...s)).toBeLessThan(PER_FRAME * 1.11);
+  });
+
+  it('after a server stall (every later delta 500 ms late) stops, then moves on evenly, without jumps', () => {
+    const { xs, rts, newest, nows } = simulate((t) => (t < 60 ? t * 50 + 2 : t * 50 + 2 + 500), 200);
+    const s = steps(xs);
+    expect(Math.min(...s)).toBeGreaterThanOrEqual(0);
+    // No hopping from one arrival to the next on the edge of the stream (the old clock snapped there: 3x steps).
+    expect(Math.max(...s)).toBeLessThan(PER_FRAME * 1.11);
+    // A second after the stream resumed (at 3,500 ms), well before the old estimate leaves its 2 s window, it
+    // is slewing back behind the newest state, not drawing on its edge (where every late delta pauses it).
+    const i = nows.findIndex((n) => n >= 4500);
+    expect(newest[i]! - rts[i]!).toBeGreaterThan(1);
   });
 
   it('stops rather than overshoot during a long outage, then catches up smoothly', () => {
