@@ -104,7 +104,10 @@ export async function startProxy(host, port) {
         }
         if (!client.destroyed && client.writable) for (const d of pair.held) client.write(d);
         pair.held.length = 0;
-        if (pair.upstreamEnded || pair.upstreamClosed) client.end();
+        // The end of the connection follows a moment later, as it did from the server (which waited for the
+        // page's reply to its close frame): arriving together with the close frame, it sometimes made Chromium
+        // fail the connection (1006) instead of completing the close.
+        if (pair.upstreamEnded || pair.upstreamClosed) setTimeout(() => client.end(), 250);
         client.resume();
       }
     },
