@@ -97,25 +97,7 @@ proptest! {
                     }
                 }
             }
-            let changes = Arc::new(sim.step().clone());
-            let tick = sim.tick();
-            history.push(tick, changes.clone(), None);
-            match link {
-                Link::Dropped => continue,
-                Link::Reconnect => {
-                    mirror = Mirror::new();
-                    base = None;
-                    continue;
-                }
-                Link::Delivered => {}
-            }
-            let msg = match history.catchup(base) {
-                Catchup::Shared => delta(tick, tick - 1, &changes),
-                Catchup::Composed(c) => delta(tick, base.expect("composed needs a base"), &c),
-                Catchup::Snapshot => ServerMessage::Snapshot(Snapshot { tick, ack: 0, entities: sim.snapshot() }),
-            };
-            check(&mut mirror, &msg, &mut sim)?;
-            base = Some(tick);
+            step_and_observe(&mut sim, &mut history, &mut mirror, &mut base, link)?;
         }
     }
 }
@@ -141,27 +123,44 @@ proptest! {
         let mut mirror = Mirror::new();
         let mut base: Option<u32> = None;
         for link in links {
-            let changes = Arc::new(sim.step().clone());
-            let tick = sim.tick();
-            history.push(tick, changes.clone(), None);
-            match link {
-                Link::Dropped => continue,
-                Link::Reconnect => {
-                    mirror = Mirror::new();
-                    base = None;
-                    continue;
-                }
-                Link::Delivered => {}
-            }
-            let msg = match history.catchup(base) {
-                Catchup::Shared => delta(tick, tick - 1, &changes),
-                Catchup::Composed(c) => delta(tick, base.expect("composed needs a base"), &c),
-                Catchup::Snapshot => ServerMessage::Snapshot(Snapshot { tick, ack: 0, entities: sim.snapshot() }),
-            };
-            check(&mut mirror, &msg, &mut sim)?;
-            base = Some(tick);
+            step_and_observe(&mut sim, &mut history, &mut mirror, &mut base, link)?;
         }
     }
+}
+
+/// Steps the simulation and records the tick; then, as the observed client's `link` says, delivers it what the
+/// server would send from its baseline (and [`check`]s it), drops it, or reconnects it (no baseline, no state).
+fn step_and_observe(
+    sim: &mut Sim,
+    history: &mut History,
+    mirror: &mut Mirror,
+    base: &mut Option<u32>,
+    link: Link,
+) -> Result<(), TestCaseError> {
+    let changes = Arc::new(sim.step().clone());
+    let tick = sim.tick();
+    history.push(tick, changes.clone(), None);
+    match link {
+        Link::Dropped => return Ok(()),
+        Link::Reconnect => {
+            *mirror = Mirror::new();
+            *base = None;
+            return Ok(());
+        }
+        Link::Delivered => {}
+    }
+    let msg = match history.catchup(*base) {
+        Catchup::Shared => delta(tick, tick - 1, &changes),
+        Catchup::Composed(c) => delta(tick, base.expect("composed needs a base"), &c),
+        Catchup::Snapshot => ServerMessage::Snapshot(Snapshot {
+            tick,
+            ack: 0,
+            entities: sim.snapshot(),
+        }),
+    };
+    check(mirror, &msg, sim)?;
+    *base = Some(tick);
+    Ok(())
 }
 
 /// Applies `msg` to the mirror, then checks the mirror against the server and a delta's moves against the
