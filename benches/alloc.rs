@@ -72,7 +72,7 @@ fn run(rt: &tokio::runtime::Runtime, moving: bool) -> Totals {
     let mut fanout = Fanout::new(limits.catchup_ticks, s.interest());
     let mut clients = clients(rt, &limits);
     let (hub, _receivers) = Hub::new(16, 16, 30, Default::default());
-    let mut writer = Writer::spawn(hub).expect("writer thread");
+    let mut writer = Writer::spawn(hub, Default::default()).expect("writer thread");
     let mut batch: Batch = writer.ready().expect("an idle writer");
     // Let the reactor see the new sockets writable before the first write.
     std::thread::sleep(std::time::Duration::from_millis(100));

@@ -47,7 +47,7 @@ cpu_busy() { awk '/^cpu[01] / { printf "%d,%d ", $2 + $3 + $4 + $7 + $8 + $9, $7
 start_server() {
     local log=$1
     shift
-    RUST_LOG=warn,tickwire_server=info "${PRIO[@]}" taskset -c 0 "$SERVER_BIN" --bind 127.0.0.1:0 "$@" \
+    NO_COLOR=1 RUST_LOG=warn,tickwire_server=info "${PRIO[@]}" taskset -c 0 "$SERVER_BIN" --bind 127.0.0.1:0 "$@" \
         2> "$log" &
     SERVER_PID=$!
     PORT=""

@@ -1,6 +1,7 @@
 //! Configuration: command-line flags, an optional TOML file, and the defaults. Flags override the file, the file
 //! overrides the defaults. Everything is resolved and validated here, before anything starts.
 
+use crate::sched::Scheduling;
 use clap::{Parser, ValueEnum};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -68,6 +69,11 @@ pub struct Cli {
     /// PEM private key for --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Thread scheduling: `auto` runs the tick thread SCHED_FIFO when permitted (root, CAP_SYS_NICE or
+    /// RLIMIT_RTPRIO) and the I/O threads SCHED_BATCH, so ticks start on time on a busy core; `realtime` refuses
+    /// to start without SCHED_FIFO; `normal` leaves every thread as the OS started it (default auto).
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub scheduling: Option<Scheduling>,
     /// Seed of the simulation's random numbers (default: from the clock). Recorded with --record.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -123,6 +129,7 @@ struct FileConfig {
     idle_timeout: Option<Duration>,
     #[serde(default, with = "duration_text")]
     resume_grace: Option<Duration>,
+    scheduling: Option<Scheduling>,
     seed: Option<u64>,
     record: Option<PathBuf>,
     admin_token: Option<String>,
@@ -230,6 +237,8 @@ pub struct ServerConfig {
     pub seed: u64,
     /// Where to write the match recording at shutdown, if recording.
     pub record: Option<PathBuf>,
+    /// How the server's threads are scheduled (`Normal` here; the binary's flag defaults to `Auto`).
+    pub scheduling: Scheduling,
     /// Remote administration.
     pub admin: AdminConfig,
 }
@@ -260,6 +269,7 @@ impl Default for ServerConfig {
             tls: None,
             seed: 0,
             record: None,
+            scheduling: Scheduling::Normal,
             admin: AdminConfig::default(),
         }
     }
@@ -310,6 +320,10 @@ impl ServerConfig {
             cfg.limits.max_message_bytes = n;
         }
         cfg.log_format = cli.log_format.or(file.log_format).unwrap_or_default();
+        cfg.scheduling = cli
+            .scheduling
+            .or(file.scheduling)
+            .unwrap_or(Scheduling::Auto);
         if let Some(origins) = cli.allowed_origins.or(file.allowed_origins) {
             cfg.limits.allowed_origins = origins
                 .into_iter()
@@ -424,6 +438,8 @@ mod tests {
         let cfg = parse(&[]).expect("defaults are valid");
         assert_eq!(cfg.bind, SocketAddr::from(([127, 0, 0, 1], 8080)));
         assert_eq!(cfg.tick_rate, 30);
+        assert_eq!(cfg.scheduling, Scheduling::Auto, "the binary's default");
+        assert_eq!(ServerConfig::default().scheduling, Scheduling::Normal);
     }
 
     #[test]
@@ -489,10 +505,17 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("tickwire-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("server.toml");
-        std::fs::write(&path, "tick_rate = 20\nbind = \"127.0.0.1:9000\"\n").expect("write config");
+        std::fs::write(
+            &path,
+            "tick_rate = 20\nbind = \"127.0.0.1:9000\"\nscheduling = \"normal\"\n",
+        )
+        .expect("write config");
         let p = path.to_str().expect("utf-8 path");
         let cfg = parse(&["--config", p]).expect("valid file");
         assert_eq!((cfg.tick_rate, cfg.bind.port()), (20, 9000));
+        assert_eq!(cfg.scheduling, Scheduling::Normal);
+        let cfg = parse(&["--config", p, "--scheduling", "realtime"]).expect("valid");
+        assert_eq!(cfg.scheduling, Scheduling::Realtime);
         let cfg = parse(&["--config", p, "--tick-rate", "40"]).expect("valid");
         assert_eq!(
             (cfg.tick_rate, cfg.bind.port()),

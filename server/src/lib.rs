@@ -27,6 +27,7 @@ pub mod hub;
 pub mod metrics;
 pub mod outbox;
 pub mod rtt;
+pub mod sched;
 pub mod session;
 pub mod shutdown;
 pub mod stats;
@@ -65,6 +66,9 @@ pub enum StartError {
     /// The tick thread could not be started.
     #[error("cannot start the tick thread: {0}")]
     Thread(std::io::Error),
+    /// `--scheduling realtime` was asked for and the OS refused it.
+    #[error(transparent)]
+    Scheduling(#[from] sched::RealtimeRefused),
 }
 
 /// A started server.
@@ -118,12 +122,37 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         settings,
     );
 
-    let driver = tick::TickDriver::new(sim, hub.clone(), receivers, &limits, config.record.clone())
-        .map_err(StartError::Thread)?;
+    let scheduling = config.scheduling;
+    let driver = tick::TickDriver::new(
+        sim,
+        hub.clone(),
+        receivers,
+        &limits,
+        config.record.clone(),
+        scheduling,
+    )
+    .map_err(StartError::Thread)?;
+    let (policy_tx, policy_rx) = tokio::sync::oneshot::channel();
     let tick_thread = std::thread::Builder::new()
         .name("tickwire-tick".into())
-        .spawn(move || driver.run())
+        .spawn(move || {
+            let policy = scheduling.tick_thread();
+            let refused = policy.is_err();
+            let _ = policy_tx.send(policy);
+            if !refused {
+                driver.run();
+            }
+        })
         .map_err(StartError::Thread)?;
+    match policy_rx.await {
+        Ok(Ok(policy)) => info!(tick_thread = %policy, ?scheduling, "thread scheduling"),
+        Ok(Err(refused)) => return Err(StartError::Scheduling(refused)),
+        Err(_) => {
+            return Err(StartError::Thread(std::io::Error::other(
+                "the tick thread ended before it started",
+            )));
+        }
+    }
 
     let (http, ws) = if tls.is_some() {
         ("https", "wss")

@@ -11,9 +11,11 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = ServerConfig::from_cli(cli).context("invalid configuration")?;
     init_logging(config.log_format);
+    let scheduling = config.scheduling;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("tickwire-net")
+        .on_thread_start(move || scheduling.io_thread())
         .build()?;
     runtime.block_on(run(config))
 }
@@ -66,8 +68,12 @@ async fn wait_for_signal() {
 
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only on a terminal: logs piped to a file or a journal stay plain text (and NO_COLOR turns them off).
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),

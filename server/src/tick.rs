@@ -13,6 +13,7 @@ use crate::fanout::{Fanout, Held};
 use crate::hub::Hub;
 use crate::hub::{ClientKey, Control, HubReceivers, Join, SessionCtl};
 use crate::outbox::{Offer, Outbox};
+use crate::sched::Scheduling;
 use crate::writer::Writer;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -77,11 +78,12 @@ impl TickDriver {
         rx: HubReceivers,
         limits: &Limits,
         record: Option<PathBuf>,
+        scheduling: Scheduling,
     ) -> std::io::Result<Self> {
         if record.is_some() {
             sim.start_recording();
         }
-        let writer = Writer::spawn(hub.clone())?;
+        let writer = Writer::spawn(hub.clone(), scheduling)?;
         let interest = sim.interest();
         Ok(TickDriver {
             sim,

@@ -12,6 +12,7 @@
 
 use crate::hub::{ClientKey, Hub};
 use crate::outbox::{Offer, Outbox, WsHeader};
+use crate::sched::Scheduling;
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -113,12 +114,14 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer thread.
-    pub fn spawn(hub: Arc<Hub>) -> std::io::Result<Writer> {
+    /// The thread runs with `scheduling`'s I/O policy.
+    pub fn spawn(hub: Arc<Hub>, scheduling: Scheduling) -> std::io::Result<Writer> {
         let (jobs, job_rx) = sync_channel::<Batch>(1);
         let (done_tx, done) = sync_channel::<Batch>(1);
         std::thread::Builder::new()
             .name("tickwire-fanout".into())
             .spawn(move || {
+                scheduling.io_thread();
                 while let Ok(mut batch) = job_rx.recv() {
                     let started = std::time::Instant::now();
                     let bytes = batch.write();

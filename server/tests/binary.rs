@@ -22,6 +22,8 @@ struct Server {
     child: Child,
     addr: String,
     log: mpsc::Receiver<String>,
+    /// What it logged up to its address.
+    startup: Vec<String>,
 }
 
 impl Drop for Server {
@@ -36,8 +38,13 @@ impl Drop for Server {
 
 impl Server {
     fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    fn start_with(args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tickwire-server"))
             .args(["--bind", "127.0.0.1:0"])
+            .args(args)
             .env("TICKWIRE_ADMIN_TOKEN", TOKEN)
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "info")
@@ -58,6 +65,7 @@ impl Server {
             child,
             addr: String::new(),
             log,
+            startup: Vec::new(),
         };
         let deadline = Instant::now() + WAIT;
         while server.addr.is_empty() {
@@ -68,6 +76,7 @@ impl Server {
             if let Some(rest) = line.split("listening on http://").nth(1) {
                 server.addr = rest.split_whitespace().next().expect("address").to_string();
             }
+            server.startup.push(line);
         }
         server
     }
@@ -193,4 +202,81 @@ async fn the_shutdown_command_closes_every_client_with_1001_and_exits_0() {
         !log.contains(TOKEN) && !log.contains("guess-guess"),
         "no token ever appears in the log:\n{log}"
     );
+}
+
+/// One thread of a process, as `/proc/PID/task/TID/stat` describes it.
+#[derive(Debug)]
+struct Thread {
+    name: String,
+    /// `SCHED_OTHER` 0, `SCHED_FIFO` 1, `SCHED_BATCH` 3.
+    policy: u32,
+    nice: i32,
+}
+
+fn threads(pid: u32) -> Vec<Thread> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).expect("/proc lists the threads") {
+        let stat = std::fs::read_to_string(task.expect("task entry").path().join("stat"))
+            .expect("a thread's stat");
+        // "TID (name) state ...": the name may hold spaces, so split at the last ')'.
+        let (head, rest) = stat.rsplit_once(')').expect("stat has a name");
+        let name = head.split_once('(').expect("stat has a name").1.to_string();
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // Fields are numbered from 1 in proc(5); `rest` starts at field 3 (state).
+        let field = |n: usize| fields[n - 3];
+        out.push(Thread {
+            name,
+            nice: field(19).parse().expect("nice"),
+            policy: field(41).parse().expect("policy"),
+        });
+    }
+    out
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn by_default_the_tick_thread_runs_first_and_the_io_threads_batch() {
+    let server = Server::start();
+    let log = server.startup.join("\n");
+    let threads = threads(server.child.id());
+    let named = |name: &str| {
+        threads
+            .iter()
+            .filter(|t| t.name == name)
+            .collect::<Vec<_>>()
+    };
+    let tick = named("tickwire-tick");
+    assert_eq!(tick.len(), 1, "{threads:?}");
+    if log.contains("SCHED_FIFO priority 10") {
+        assert_eq!(tick[0].policy, 1, "the log says SCHED_FIFO: {threads:?}");
+    } else {
+        // Not permitted here (no root, CAP_SYS_NICE or RLIMIT_RTPRIO): the server says so and goes on.
+        assert!(log.contains("SCHED_FIFO refused"), "{log}");
+        assert_eq!(tick[0].policy, 0, "{threads:?}");
+    }
+    let io: Vec<_> = threads
+        .iter()
+        .filter(|t| t.name == "tickwire-net" || t.name == "tickwire-fanout")
+        .collect();
+    assert!(
+        named("tickwire-fanout").len() == 1 && io.len() >= 2,
+        "{threads:?}"
+    );
+    for t in io {
+        assert_eq!((t.policy, t.nice), (3, 10), "SCHED_BATCH at nice 10: {t:?}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn scheduling_normal_leaves_every_thread_alone() {
+    let server = Server::start_with(&["--scheduling", "normal"]);
+    let threads = threads(server.child.id());
+    assert!(
+        threads.iter().any(|t| t.name == "tickwire-tick"),
+        "{threads:?}"
+    );
+    for t in &threads {
+        assert_eq!((t.policy, t.nice), (0, 0), "{t:?}");
+    }
 }
