@@ -263,6 +263,9 @@ impl LeanClient {
         let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
             .await
             .map_err(WsError::Io)?;
+        // As browsers do for WebSockets: an input goes out when written, not when the server has acknowledged the
+        // previous segment (Nagle's algorithm held inputs for up to a delta period).
+        tcp.set_nodelay(true).map_err(WsError::Io)?;
         // tungstenite does the handshake over a stream that never hands it a byte past the response's header
         // block: whatever the server sent after it stays in `UntilHeaders` and becomes the start of our buffer.
         let config = WebSocketConfig::default().read_buffer_size(256);

@@ -108,7 +108,8 @@ impl Client {
         config: WebSocketConfig,
     ) -> Result<Client, ClientError> {
         let (ws, _response) =
-            tokio_tungstenite::connect_async_with_config(url, Some(config), false).await?;
+            // `true`: TCP_NODELAY, as browsers set for WebSockets (no input held back by Nagle's algorithm).
+            tokio_tungstenite::connect_async_with_config(url, Some(config), true).await?;
         Ok(Client::over(ws))
     }
 
@@ -320,5 +321,30 @@ impl Client {
         };
         self.ws.close(Some(frame)).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn inputs_are_not_held_back_by_nagle() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("ws://{}/ws", listener.local_addr().expect("addr"));
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.expect("accept");
+            tokio_tungstenite::accept_async(tcp)
+                .await
+                .expect("server handshake")
+        });
+        let client = Client::connect(&url).await.expect("client handshake");
+        let _server = server.await.expect("server task");
+        let MaybeTlsStream::Plain(tcp) = client.ws.get_ref() else {
+            panic!("ws:// is plain TCP");
+        };
+        assert!(tcp.nodelay().expect("read TCP_NODELAY"));
     }
 }

@@ -44,7 +44,8 @@ impl AdminConnection {
             ))
         })?;
         request.headers_mut().insert("Authorization", header);
-        match tokio_tungstenite::connect_async(request).await {
+        // `true`: TCP_NODELAY, so a command goes out at once even while an earlier reply is unacknowledged.
+        match tokio_tungstenite::connect_async_with_config(request, None, true).await {
             Ok((ws, _)) => Ok(AdminConnection { ws, next_id: 1 }),
             Err(WsError::Http(response)) => {
                 let body = response

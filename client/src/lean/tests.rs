@@ -348,3 +348,15 @@ async fn a_stamped_connection_tells_when_a_message_arrived_not_when_it_was_read(
     );
     assert_eq!(client.arrived_at(), Some(at));
 }
+
+#[tokio::test]
+async fn inputs_are_not_held_back_by_nagle() {
+    let (client, _server) = pair().await;
+    let Sock::Tokio(tcp) = &client.io.sock else {
+        panic!("a new client is in tokio's reactor");
+    };
+    assert!(
+        tcp.nodelay().expect("read TCP_NODELAY"),
+        "TCP_NODELAY, as browsers set it for WebSockets"
+    );
+}
