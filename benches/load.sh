@@ -10,7 +10,8 @@
 #
 # Environment: RAMP (default: N/200 s, at least 1), SETTLE (default 5), DECODERS (bots that keep a full
 # mirror; default N up to 200, else 50), BEHAVIOUR (default wander), TICK_RATE (default 30), MAP (a map file for
-# the server, e.g. benches/maps/field.toml for thousands of players), SERVER_BIN, NO_BUILD=1 to skip the build,
+# the server, e.g. benches/maps/field.toml for thousands of players), SERVER_BIN, SERVER_ARGS and BOTS_ARGS (more flags for
+# either), NO_BUILD=1 to skip the build,
 # KEEP=DIR to keep the logs and the JSON report there, NICE=-10 to run both processes at a higher scheduling
 # priority (as root) when other work shares the machine, FLOOR=0 to skip the floor measurement, BOTS_BIN to run
 # other bots (a saved build, for a before/after comparison in the same hour).
@@ -20,7 +21,8 @@
 # the window closes), and the overruns, whole-tick fan-out skips and per-client frame skips inside the window
 # (/metrics counters). After the run, with the server stopped, benches/floor.rs measures the write floor on the
 # same machine: N loopback sockets, one write of the run's mean delta size each per tick, readers waiting in epoll;
-# server_vs_floor = server CPU per client per tick / floor per write.
+# server_vs_floor = server CPU per client per tick / floor per write; server_delta_vs_floor divides by the deltas
+# actually delivered instead (the two differ when the writer skips ticks). tick_thread: the policy the server logged.
 # Needs: cargo, taskset (util-linux), awk, python3 (reads the JSON report); the helpers in benches/lib.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,13 +58,19 @@ scrape() {
 }
 MAP_ARGS=()
 if [ -n "${MAP:-}" ]; then MAP_ARGS=(--map "$MAP"); fi
-start_server "$WORK/server.log" --tick-rate "$TICK_RATE" --max-clients $(( N + 100 > 1024 ? N + 100 : 1024 )) "${MAP_ARGS[@]}"
+# SERVER_ARGS: more server flags, e.g. SERVER_ARGS="--scheduling normal" for an A/B of the thread scheduling.
+read -r -a EXTRA_ARGS <<< "${SERVER_ARGS:-}"
+start_server "$WORK/server.log" --tick-rate "$TICK_RATE" --max-clients $(( N + 100 > 1024 ? N + 100 : 1024 )) \
+    "${MAP_ARGS[@]}" "${EXTRA_ARGS[@]}"
+TICK_THREAD=$(grep -o 'tick_thread=[A-Za-z_]*' "$WORK/server.log" | head -1 | cut -d= -f2 || true)
 sleep 0.5
 RSS_IDLE=$(rss_kb "$SERVER_PID")
 
+# BOTS_ARGS: more bots flags, e.g. BOTS_ARGS="--look-every 4ms".
+read -r -a EXTRA_BOTS_ARGS <<< "${BOTS_ARGS:-}"
 set +e
 "${PRIO[@]}" taskset -c 1 "$BOTS_BIN" --url "ws://127.0.0.1:$PORT/ws" --clients "$N" --ramp "${RAMP}s" --warmup "${SETTLE}s" \
-    --duration "${WINDOW}s" --decoders "$DECODERS" --behaviour "$BEHAVIOUR" --quiet \
+    --duration "${WINDOW}s" --decoders "$DECODERS" --behaviour "$BEHAVIOUR" --quiet "${EXTRA_BOTS_ARGS[@]}" \
     --json "$WORK/report.json" > "$WORK/bots.txt" 2> "$WORK/bots.log" &
 BOTS_PID=$!
 set -e
@@ -99,9 +107,11 @@ if [ "${FLOOR:-1}" = 1 ]; then
 fi
 
 python3 - "$WORK/report.json" "$N" "$TICK_RATE" "$HZ" "$S0" "$S1" "$B0" "$B1" "$T0" "$T1" \
-    "$RSS_IDLE" "$RSS_END" "$BOTS_EXIT" "$DECODERS" "$WORK/metrics0.txt" "$WORK/metrics1.txt" "$FLOOR_LINE" <<'EOF'
+    "$RSS_IDLE" "$RSS_END" "$BOTS_EXIT" "$DECODERS" "$WORK/metrics0.txt" "$WORK/metrics1.txt" "$FLOOR_LINE" \
+    "${TICK_THREAD:-unknown}" <<'EOF'
 import json, sys
-(path, n, tick_hz, hz, s0, s1, b0, b1, t0, t1, rss_idle, rss_end, bots_exit, decoders, m0, m1, floor) = sys.argv[1:]
+(path, n, tick_hz, hz, s0, s1, b0, b1, t0, t1, rss_idle, rss_end, bots_exit, decoders, m0, m1, floor,
+ tick_thread) = sys.argv[1:]
 r = json.load(open(path))
 
 def metrics(path):
@@ -152,6 +162,9 @@ fields = [
     ("bots_timer_lag_p99_ms", f"{r['timer_lag_ms']['p99'] or 0:.1f}"),
     ("floor_us_per_write", f"{floor_us:.2f}" if floor_us else "n/a"),
     ("server_vs_floor", f"{server_cpu * 1e6 / (wall * tick_hz) / n / floor_us:.2f}" if floor_us else "n/a"),
+    # Per delta actually delivered: when the writer skips ticks, the per-tick figure above flatters the server.
+    ("server_cpu_us_per_delta", f"{server_cpu * 1e6 / (wall * patches) / n:.2f}" if patches else "n/a"),
+    ("server_delta_vs_floor", f"{server_cpu * 1e6 / (wall * patches) / n / floor_us:.2f}" if patches and floor_us else "n/a"),
     ("tick_p99_ms", f"{m1.get('tickwire_tick_duration_p99_seconds', 0) * 1e3:.2f}"),
     ("tick_p99_pct_budget", f"{100 * m1.get('tickwire_tick_duration_p99_seconds', 0) * tick_hz:.1f}"),
     ("tick_late_p99_ms", f"{m1.get('tickwire_tick_start_lateness_p99_seconds', 0) * 1e3:.2f}"),
@@ -162,6 +175,7 @@ fields = [
     ("server_rss_mb", f"{int(rss_end) / 1024:.1f}"),
     ("rss_kb_per_client", f"{(int(rss_end) - int(rss_idle)) / n:.1f}"),
     ("bots_exit", bots_exit),
+    ("tick_thread", tick_thread),
 ]
 print(" ".join(f"{k}={v}" for k, v in fields))
 EOF

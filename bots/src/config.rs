@@ -51,7 +51,16 @@ pub struct Config {
     pub name_prefix: String,
     /// Pass/fail limits.
     pub thresholds: Thresholds,
+    /// How often each shard wakes to send what is due and read what arrived: the resolution of the bots' input
+    /// and ping timers. Coarser costs less CPU per bot (fewer wake-ups); arrival times stay exact either way.
+    pub look_every: Duration,
 }
+
+/// The default [`Config::look_every`].
+pub const DEFAULT_LOOK_EVERY: Duration = Duration::from_millis(1);
+/// The range [`Config::look_every`] may take.
+pub const LOOK_EVERY_RANGE: std::ops::RangeInclusive<Duration> =
+    Duration::from_micros(100)..=Duration::from_millis(20);
 
 /// Why a configuration cannot be run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -74,6 +83,9 @@ pub enum ConfigError {
     /// Connection concurrency of zero.
     #[error("--connect-concurrency must be at least 1")]
     Concurrency,
+    /// A look period out of range.
+    #[error("--look-every must be between 100us and 20ms, got {0:?}")]
+    LookEvery(Duration),
 }
 
 impl Config {
@@ -94,6 +106,7 @@ impl Config {
             connect_timeout: Duration::from_secs(10),
             name_prefix: "bot-".into(),
             thresholds: Thresholds::default(),
+            look_every: DEFAULT_LOOK_EVERY,
         }
     }
 
@@ -115,6 +128,9 @@ impl Config {
         }
         if self.connect_concurrency == 0 {
             return Err(ConfigError::Concurrency);
+        }
+        if !LOOK_EVERY_RANGE.contains(&self.look_every) {
+            return Err(ConfigError::LookEvery(self.look_every));
         }
         if let Some(r) = self.thresholds.max_drop_rate
             && !(0.0..=1.0).contains(&r)
@@ -174,6 +190,12 @@ mod tests {
         assert!(
             c.validate()
                 .is_err_and(|e| e.to_string().contains("--input-rate"))
+        );
+        let mut c = base.clone();
+        c.look_every = Duration::from_millis(50);
+        assert!(
+            c.validate()
+                .is_err_and(|e| e.to_string().contains("--look-every"))
         );
         let mut c = base;
         c.thresholds.max_drop_rate = Some(2.0);

@@ -71,6 +71,11 @@ struct Cli {
     /// Exit 1 when more than this fraction (0–1) of the established connections dropped mid-run.
     #[arg(long, value_name = "FRACTION")]
     max_drop_rate: Option<f64>,
+    /// How often each shard wakes to send the inputs and pings that are due and read what arrived (100us–20ms):
+    /// the resolution of the bots' timers. Coarser costs less CPU per bot; latencies and jitter are measured from
+    /// the kernel's arrival timestamps either way.
+    #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = humantime::parse_duration)]
+    look_every: Duration,
     /// Worker threads of the bots' runtime (default: the CPUs this process may use).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -101,6 +106,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
         )
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let config = Config {
@@ -121,6 +130,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             max_p99_latency_ms: cli.max_p99_latency_ms,
             max_drop_rate: cli.max_drop_rate,
         },
+        look_every: cli.look_every,
     };
     config.validate()?;
     raise_open_files(config.clients);

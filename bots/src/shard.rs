@@ -2,13 +2,13 @@
 //!
 //! A bot connects and joins in its own tokio task (see [`crate::bot`]), then hands its connection to a shard and
 //! waits for its outcome. The shard takes the socket out of tokio's reactor into a `mio` poll of its own and does
-//! everything a bot does while it plays, in a loop that wakes once a millisecond:
+//! everything a bot does while it plays, in a loop that wakes once a look period (`--look-every`, 1 ms by default):
 //!
 //! - **Reading.** On each wake-up the shard asks its poll which sockets received bytes since the last look and
 //!   reads each of them (one `read()` for one delta) and checks every frame. Deltas that arrive while the shard
 //!   sleeps wait in their sockets: a burst of arrivals costs one wake-up, not one each (a process that sleeps in
 //!   `epoll_wait` on every socket is woken for nearly every delta, and on this kind of machine a wake-up costs
-//!   more than reading the delta). A frame is therefore handled up to one look period ([`LOOK_EVERY`]) after it
+//!   more than reading the delta). A frame is therefore handled up to one look period (`--look-every`, [`crate::Config::look_every`]) after it
 //!   arrived, and it is timed by the kernel's receive timestamp, not by the read: latency, jitter and round trips
 //!   stay exact.
 //! - **Timers.** Every bot's next input and next ping are entries in one timing wheel; each wake-up sends
@@ -37,8 +37,6 @@ use tickwire_client::{ClientError, LeanClient};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-/// How often a shard looks at its sockets and timers while it has bots.
-pub(crate) const LOOK_EVERY: Duration = Duration::from_millis(1);
 /// How often a bot pings.
 const PING_EVERY: Duration = Duration::from_secs(1);
 /// How often a shard merges its measurements into the run's histograms (what the progress line shows).
@@ -141,7 +139,7 @@ pub(crate) fn spawn(
         .spawn(move || {
             let mut shard = Shard {
                 stage: Stage::Warmup,
-                timers: Wheel::new(ctx.start, LOOK_EVERY),
+                timers: Wheel::new(ctx.start, ctx.config.look_every),
                 due: Vec::new(),
                 hist: Histograms::default(),
                 merged_at: ctx.start,
@@ -272,7 +270,7 @@ impl Shard {
         }
         let now = Instant::now();
         let since = now.saturating_duration_since(self.ctx.start).as_nanos();
-        let step = LOOK_EVERY.as_nanos();
+        let step = self.ctx.config.look_every.as_nanos();
         let next = self.ctx.start + Duration::from_nanos(((since / step + 1) * step) as u64);
         next.min(stage_end)
     }
