@@ -116,14 +116,33 @@ mod os {
     };
 
     pub fn batch(nice: i32) -> Result<(), String> {
+        // The crate sets the policy and a nice value together, from its 0–99 scale. Ask it for exactly `nice`:
+        // asking for a lower nice than the thread has (its `Min` is 19, for example) needs privileges.
+        let p =
+            crossplatform_for_nice(nice).ok_or_else(|| format!("no priority for nice {nice}"))?;
+        let value = ThreadPriorityValue::try_from(p).map_err(|e| e.to_string())?;
         set_thread_priority_and_policy(
             thread_native_id(),
-            ThreadPriority::Min,
+            ThreadPriority::Crossplatform(value),
             ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch),
         )
-        .map_err(|e| format!("{e:?}"))?;
-        // On Linux this sets the calling thread's nice value (the policy call above set one of its own).
-        rustix::process::setpriority_process(None, nice).map_err(|e| e.to_string())
+        .map_err(|e| match e {
+            thread_priority::Error::OS(code) => std::io::Error::from_raw_os_error(code).to_string(),
+            e => format!("{e:?}"),
+        })?;
+        match super::current_nice() {
+            n if n == nice => Ok(()),
+            n => Err(format!("nice is {n}, not {nice}")),
+        }
+    }
+
+    /// The value of the crate's 0–99 scale that it turns into nice `nice` for the normal policies (it maps 99 to
+    /// -20 and 0 to 19, rounding toward 19).
+    fn crossplatform_for_nice(nice: i32) -> Option<u8> {
+        (0..=99u8).find(|&p| {
+            let ratio = 1.0 - f32::from(p) / 99.0;
+            i32::from((39.0 * ratio) as i8) - 20 == nice
+        })
     }
 
     pub fn nice() -> i32 {

@@ -42,7 +42,12 @@ impl Server {
     }
 
     fn start_with(args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tickwire-server"))
+        Server::start_as(Command::new(env!("CARGO_BIN_EXE_tickwire-server")), args)
+    }
+
+    /// Starts the server with `command` (the binary, or a wrapper such as `setpriv` followed by it).
+    fn start_as(mut command: Command, args: &[&str]) -> Server {
+        let mut child = command
             .args(["--bind", "127.0.0.1:0"])
             .args(args)
             .env("TICKWIRE_ADMIN_TOKEN", TOKEN)
@@ -278,5 +283,67 @@ fn scheduling_normal_leaves_every_thread_alone() {
     );
     for t in &threads {
         assert_eq!((t.policy, t.nice), (0, 0), "{t:?}");
+    }
+}
+
+/// True when this process runs as root (it can then drop to `nobody` to show the unprivileged path).
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn without_privileges_auto_still_batches_the_io_threads_and_says_the_tick_is_not_realtime() {
+    // Most servers run unprivileged. As root this test drops to `nobody` (uid 65534, no capabilities) with
+    // util-linux's setpriv; as another user the default test above already runs unprivileged.
+    if !is_root() {
+        eprintln!("not root: the default-scheduling test covers the unprivileged path");
+        return;
+    }
+    assert!(
+        Command::new("setpriv").arg("--version").output().is_ok(),
+        "setpriv (util-linux) is needed to drop privileges"
+    );
+    // `nobody` must be able to run the binary: copy it to a directory it can read.
+    let dir = std::env::temp_dir().join(format!("tickwire-nobody-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let bin = dir.join("tickwire-server");
+    std::fs::copy(env!("CARGO_BIN_EXE_tickwire-server"), &bin).expect("copy the binary");
+    use std::os::unix::fs::PermissionsExt;
+    for path in [&dir, &bin] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let mut command = Command::new("setpriv");
+    command.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+    ]);
+    command.arg(&bin);
+    let server = Server::start_as(command, &[]);
+    let log = server.startup.join("\n");
+    // The server's process id is setpriv's: setpriv execs the program.
+    let threads = threads(server.child.id());
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(log.contains("SCHED_FIFO refused"), "{log}");
+    assert!(
+        !log.contains("could not move"),
+        "the I/O threads need no privilege:\n{log}"
+    );
+    for t in &threads {
+        let expected = match t.name.as_str() {
+            "tickwire-net" | "tickwire-fanout" => (3, 10),
+            _ => (0, 0),
+        };
+        assert_eq!((t.policy, t.nice), expected, "{t:?}");
     }
 }
