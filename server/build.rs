@@ -13,6 +13,8 @@ fn main() {
     let web = manifest.join("../client-web");
     println!("cargo:rerun-if-env-changed=TICKWIRE_WEB_DIST");
     println!("cargo:rerun-if-env-changed=TICKWIRE_SKIP_WEB_BUILD");
+    // Only paths that exist: cargo treats a missing watched path as changed, and would rerun this script (and
+    // npm) on every build.
     for watched in [
         "src",
         "index.html",
@@ -22,23 +24,27 @@ fn main() {
         "tsconfig.json",
         "public",
     ] {
-        println!("cargo:rerun-if-changed={}", web.join(watched).display());
+        watch(&web.join(watched));
     }
 
-    let dist = match std::env::var_os("TICKWIRE_WEB_DIST") {
-        Some(dir) => PathBuf::from(dir),
+    let (dist, built_here) = match std::env::var_os("TICKWIRE_WEB_DIST") {
+        Some(dir) => (PathBuf::from(dir), false),
         None => {
-            if web.join("package.json").exists()
-                && std::env::var_os("TICKWIRE_SKIP_WEB_BUILD").is_none()
-            {
+            let build = web.join("package.json").exists()
+                && std::env::var_os("TICKWIRE_SKIP_WEB_BUILD").is_none();
+            if build {
                 build_web(&web);
             }
-            web.join("dist")
+            (web.join("dist"), build)
         }
     };
 
-    // The embedded files are read at compile time: rebuild when they change (also when built by hand).
-    println!("cargo:rerun-if-changed={}", dist.display());
+    // The embedded files are read at compile time: rebuild when a dist built elsewhere changes. A dist built
+    // just now follows its sources (watched above); watching it too would rerun every build, since npm wrote it
+    // after this script started.
+    if !built_here {
+        watch(&dist);
+    }
     let mut files = Vec::new();
     if dist.join("index.html").exists() {
         collect(&dist, &dist, &mut files);
@@ -58,6 +64,13 @@ fn main() {
     }
     code.push_str("];\n");
     std::fs::write(out, code).expect("write web_assets.rs");
+}
+
+/// Reruns this script when `path` changes; nothing for a path that does not exist (see above).
+fn watch(path: &Path) {
+    if path.exists() {
+        println!("cargo:rerun-if-changed={}", path.display());
+    }
 }
 
 fn build_web(web: &Path) {

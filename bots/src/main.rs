@@ -73,7 +73,8 @@ struct Cli {
     max_drop_rate: Option<f64>,
     /// How often each shard wakes to send the inputs and pings that are due and read what arrived (100us–20ms):
     /// the resolution of the bots' timers. Coarser costs less CPU per bot; latencies and jitter are measured from
-    /// the kernel's arrival timestamps either way.
+    /// the kernel's arrival timestamps either way. Keep it below the input period: a bot sends at most one input
+    /// per look.
     #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = humantime::parse_duration)]
     look_every: Duration,
     /// Worker threads of the bots' runtime (default: the CPUs this process may use).

@@ -115,6 +115,8 @@ pub struct RunInfo {
     pub tick_rate_hz: Option<u16>,
     /// Wall time of the whole run, seconds.
     pub elapsed_s: f64,
+    /// The shards' look period (`--look-every`), ms: the resolution of the bots' timers.
+    pub look_every_ms: f64,
 }
 
 /// Connection figures.

@@ -37,7 +37,7 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(
         out,
         "tickwire-bots: {} clients ({:?}) against {}\n  ramp {:.1} s, warm-up {:.1} s, window {:.1} s; server {} Hz; \
-         inputs {} Hz; decoding: {} ({} of {} bots keep a full mirror)",
+         inputs {} Hz; look every {} ms; decoding: {} ({} of {} bots keep a full mirror)",
         run.clients,
         run.behaviour,
         run.url,
@@ -46,6 +46,7 @@ pub fn render(r: &Report) -> String {
         run.duration_s,
         run.tick_rate_hz.map_or("?".into(), |t| t.to_string()),
         num(run.input_rate_hz, 1),
+        run.look_every_ms,
         run.decode_mode,
         run.decoders,
         run.clients,

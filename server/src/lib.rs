@@ -145,7 +145,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         })
         .map_err(StartError::Thread)?;
     match policy_rx.await {
-        Ok(Ok(policy)) => info!(tick_thread = %policy, ?scheduling, "thread scheduling"),
+        Ok(Ok(policy)) => info!(tick_thread = %policy, %scheduling, "thread scheduling"),
         Ok(Err(refused)) => return Err(StartError::Scheduling(refused)),
         Err(_) => {
             return Err(StartError::Thread(std::io::Error::other(

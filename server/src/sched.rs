@@ -27,18 +27,29 @@ pub const TICK_RT_PRIORITY: u8 = 10;
 /// this is what lets it run first (tick p99 at 1,000 players × 60 Hz: 9 % of the budget with it, 23 % at 0).
 pub const IO_NICE: i32 = 10;
 
-/// How the server asks the OS to schedule its threads.
+/// How the server asks the OS to schedule its threads. The binary defaults to `auto`; [`Default`] (and so
+/// `ServerConfig::default()`) is `normal`, so embedders and tests decide for themselves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scheduling {
-    /// Leave every thread as the OS started it (the library's default: embedders and tests decide for
-    /// themselves).
+    /// Leave every thread's policy and priority as the OS started it.
     #[default]
     Normal,
     /// I/O threads `SCHED_BATCH`; the tick thread `SCHED_FIFO` if permitted, else normal (the binary's default).
     Auto,
     /// Like `auto`, but refuse to start when the tick thread cannot run `SCHED_FIFO`.
     Realtime,
+}
+
+impl fmt::Display for Scheduling {
+    /// The name `--scheduling` and the config file take.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Scheduling::Normal => "normal",
+            Scheduling::Auto => "auto",
+            Scheduling::Realtime => "realtime",
+        })
+    }
 }
 
 /// What the tick thread got.
@@ -201,6 +212,15 @@ mod tests {
     /// Runs `f` on a fresh thread, so that no test thread keeps a changed policy.
     fn on_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
         std::thread::spawn(f).join().expect("the thread ran")
+    }
+
+    #[test]
+    fn displays_as_the_flag_and_config_file_spell_it() {
+        use clap::ValueEnum;
+        for mode in Scheduling::value_variants() {
+            let name = mode.to_possible_value().expect("every mode is a value");
+            assert_eq!(mode.to_string(), name.get_name());
+        }
     }
 
     #[test]

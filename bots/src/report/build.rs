@@ -30,7 +30,7 @@ pub struct Report {
     /// Ping → pong, ms (the server answers pings from its tick, so this includes up to one tick period).
     pub rtt_ms: Dist,
     /// How late the bots' own timers fired, ms: the load generator's scheduling delay (up to one look period,
-    /// 1 ms, when it keeps up). When it is large the bots were short of CPU and sent their inputs late; the
+    /// `--look-every`, when it keeps up). When it is large the bots were short of CPU and sent their inputs late; the
     /// latencies above are measured from the actual writes and the kernel's arrival times, so they do not include
     /// that delay, but the load was not quite the one asked for.
     pub timer_lag_ms: Dist,
@@ -213,6 +213,7 @@ impl Report {
                 },
                 tick_rate_hz: tick_rate,
                 elapsed_s,
+                look_every_ms: config.look_every.as_secs_f64() * 1000.0,
             },
             connections,
             per_client: PerClient {
@@ -292,12 +293,22 @@ impl Report {
     }
 
     /// Flags runs whose bots could not keep up: their timers fired late or they sent fewer inputs than asked.
+    /// When the look period is longer than the input period the timers cannot fire in time however much CPU the
+    /// bots have, and the warning says so instead of blaming the CPU.
     fn warn(&mut self, config: &Config) {
         let Some(rate) = self.run.input_rate_hz else {
             return;
         };
         let period_ms = 1000.0 / rate;
-        if let Some(p99) = self.timer_lag_ms.p99
+        let look_ms = self.run.look_every_ms;
+        let look_too_coarse = look_ms > period_ms;
+        if look_too_coarse {
+            self.verdict.warnings.push(format!(
+                "--look-every {look_ms} ms is longer than the input period ({period_ms:.1} ms): a bot sends at \
+                 most one input per look, so the bots sent fewer inputs than the {rate:.1} Hz asked for; use a \
+                 look period below {period_ms:.1} ms"
+            ));
+        } else if let Some(p99) = self.timer_lag_ms.p99
             && p99 > period_ms
         {
             self.verdict.warnings.push(format!(
@@ -309,8 +320,13 @@ impl Report {
             && let Some(mean) = self.per_client.inputs_per_s.mean
             && mean < 0.9 * rate
         {
+            let cause = if look_too_coarse {
+                "the look period is too coarse (see above)"
+            } else {
+                "the load generator may be short of CPU"
+            };
             self.verdict.warnings.push(format!(
-                "bots sent {mean:.1} inputs/s on average, below 90 % of the {rate:.1} Hz asked for"
+                "bots sent {mean:.1} inputs/s on average, below 90 % of the {rate:.1} Hz asked for: {cause}"
             ));
         }
     }
@@ -349,5 +365,68 @@ fn figures(o: &BotOutcome, last_tick: Option<u32>) -> BotFigures {
         },
         missed_ticks: o.missed_ticks,
         protocol_errors: o.protocol_errors,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// One bot that joined a 30 Hz server and sent `inputs_per_s` over a 10 s window, its timers `lag_us` late.
+    fn report(config: Config, inputs_per_s: f64, lag_us: u64) -> Report {
+        let bot = BotOutcome {
+            tick_rate: Some(30),
+            measured_secs: 10.0,
+            inputs_in_window: (inputs_per_s * 10.0) as u64,
+            ..BotOutcome::default()
+        };
+        let mut hist = Histograms::default();
+        for _ in 0..100 {
+            hist.timer_lag_us.record(lag_us);
+        }
+        Report::build(&config, &[bot], &hist, 10.0)
+    }
+
+    fn config(look_every: Duration, input_rate: Option<f64>) -> Config {
+        Config {
+            look_every,
+            input_rate,
+            ..Config::new("ws://127.0.0.1:1/ws", 1)
+        }
+    }
+
+    #[test]
+    fn a_run_that_kept_up_has_no_warnings() {
+        let r = report(config(Duration::from_millis(1), None), 30.0, 400);
+        assert_eq!(r.verdict.warnings, Vec::<String>::new());
+        assert_eq!(r.run.look_every_ms, 1.0);
+        // A look shorter than the 33 ms input period is fine too.
+        let r = report(config(Duration::from_millis(20), None), 30.0, 19_000);
+        assert_eq!(r.verdict.warnings, Vec::<String>::new());
+    }
+
+    #[test]
+    fn late_timers_with_a_fine_look_blame_the_cpu() {
+        let r = report(config(Duration::from_millis(1), None), 20.0, 50_000);
+        let w = &r.verdict.warnings;
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("short of CPU"), "{w:?}");
+        assert!(w[1].contains("may be short of CPU"), "{w:?}");
+        assert!(!w.iter().any(|w| w.contains("--look-every")), "{w:?}");
+    }
+
+    #[test]
+    fn a_look_coarser_than_the_input_period_is_named_not_the_cpu() {
+        // 100 Hz inputs are 10 ms apart; a 20 ms look sends at most one input per look.
+        let r = report(config(Duration::from_millis(20), Some(100.0)), 50.0, 19_000);
+        let w = &r.verdict.warnings;
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w[0].contains("--look-every 20 ms is longer than the input period (10.0 ms)"),
+            "{w:?}"
+        );
+        assert!(w[1].contains("look period is too coarse"), "{w:?}");
+        assert!(!w.iter().any(|w| w.contains("short of CPU")), "{w:?}");
     }
 }
