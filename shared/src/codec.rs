@@ -2,6 +2,8 @@
 //!
 //! Decoding is strict: one MessagePack value per frame, no trailing bytes, no unknown message types, nesting at
 //! most [`MAX_DEPTH`] deep. A claimed length larger than the frame fails at once without allocating for it.
+//! Client messages (small, one per input) are decoded with rmp-serde; server messages, which every client
+//! decodes every tick, by a reader written for them (`read.rs`), which follows the same rules.
 //!
 //! Encoding a delta for many clients is split in two: [`encode_delta_body`] writes the part every client shares
 //! (spawns, changes, despawns, events, moves) once per tick; [`delta_frame`] prefixes one client's header (tick,
@@ -23,6 +25,9 @@ pub enum DecodeError {
     /// The bytes are not a valid message (bad MessagePack, wrong shape, unknown type, bad field).
     #[error("malformed message: {0}")]
     Malformed(#[from] rmp_serde::decode::Error),
+    /// The bytes are not a valid message (what is wrong and where, in words).
+    #[error("malformed message: {0}")]
+    Invalid(std::borrow::Cow<'static, str>),
     /// A valid message was followed by more bytes in the same frame.
     #[error("{0} unexpected bytes after the message")]
     TrailingBytes(usize),
@@ -56,7 +61,7 @@ pub fn decode_client(bytes: &[u8]) -> Result<ClientMessage, DecodeError> {
 
 /// Decodes one server → client frame.
 pub fn decode_server(bytes: &[u8]) -> Result<ServerMessage, DecodeError> {
-    decode(bytes)
+    crate::read::server_message(bytes)
 }
 
 /// Encodes a client → server message into one frame's payload.
@@ -600,7 +605,11 @@ mod tests {
             (&[0x93, 0x01, 0x00, 0xc0], ""), // dy = nil
             (&[0x80], "moves"),              // a map
             (&[0xdd, 0x7f, 0xff, 0xff, 0xfe, 0x01, 0x01, 0x01], ""), // claims 2^31 - 2: truncated
-            (&[0xdd, 0x7f, 0xff, 0xff, 0xff], "multiple of 3"), // claims 2^31 - 1
+            (
+                &[0xdd, 0x7f, 0xff, 0xff, 0xff],
+                "claims 2147483647 elements",
+            ), // more than the bytes left
+            (&[0x94, 0x01, 0x01, 0x01], "claims 4 elements"), // truncated
         ];
         for (moves, why) in bad {
             let frame = delta_with_raw_moves(moves);

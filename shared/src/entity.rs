@@ -5,10 +5,8 @@
 //! fields whose encoded value differs from what the client already holds. Positions and angles are fixed-point
 //! integers, so "changed" means "changed at the precision the client can see", and small moves cost few bytes.
 
-use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeTuple;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::fmt;
+use serde::{Serialize, Serializer};
 
 /// The identifier of a replicated entity. Ids are never reused while a client could still hold the old entity.
 pub type EntityId = u32;
@@ -94,16 +92,27 @@ macro_rules! entity_fields {
                 Ok(())
             }
 
-            fn deserialize_values<'de, A: SeqAccess<'de>>(mask: u16, seq: &mut A) -> Result<Self, A::Error> {
+            /// Reads the values `mask` declares, in ascending bit order (the caller has checked their count).
+            pub(crate) fn read_values(
+                mask: u16,
+                r: &mut crate::read::Reader<'_>,
+            ) -> Result<Self, crate::codec::DecodeError> {
+                use crate::read::ReadValue;
                 let mut out = EntityFields::default();
                 $(
                     if mask & (1 << $bit) != 0 {
-                        out.$field = Some(seq.next_element()?.ok_or_else(|| {
-                            de::Error::custom(concat!("entity is missing field ", stringify!($field)))
-                        })?);
+                        out.$field = Some(<$ty>::read(r, stringify!($field))?);
                     }
                 )*
                 Ok(out)
+            }
+
+            /// The name of field `bit` (`"?"` for a bit no field uses).
+            pub(crate) fn field_name(bit: u32) -> &'static str {
+                match bit {
+                    $( $bit => stringify!($field), )*
+                    _ => "?",
+                }
             }
         }
 
@@ -146,39 +155,6 @@ impl Serialize for EntityState {
         t.serialize_element(&self.fields.mask())?;
         self.fields.serialize_values(&mut t)?;
         t.end()
-    }
-}
-
-impl<'de> Deserialize<'de> for EntityState {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = EntityState;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an entity array [id, mask, values...]")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EntityState, A::Error> {
-                let id: EntityId = seq
-                    .next_element()?
-                    .ok_or_else(|| de::Error::custom("entity without id"))?;
-                let mask: u16 = seq
-                    .next_element()?
-                    .ok_or_else(|| de::Error::custom("entity without mask"))?;
-                if mask & !KNOWN_FIELDS_MASK != 0 {
-                    return Err(de::Error::custom(format_args!(
-                        "entity mask {mask:#x} has unknown field bits"
-                    )));
-                }
-                let fields = EntityFields::deserialize_values(mask, &mut seq)?;
-                if seq.next_element::<de::IgnoredAny>()?.is_some() {
-                    return Err(de::Error::custom(
-                        "entity has more values than its mask declares",
-                    ));
-                }
-                Ok(EntityState { id, fields })
-            }
-        }
-        deserializer.deserialize_seq(V)
     }
 }
 

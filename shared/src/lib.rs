@@ -21,6 +21,7 @@ pub mod close;
 pub mod codec;
 pub mod entity;
 pub mod mirror;
+mod read;
 pub mod server;
 
 pub use client::{ClientMessage, Hello, Input, Ping, ResumeToken};

@@ -10,12 +10,9 @@
 //! | 3 | [`Pong`]     | `[3, client_time, server_tick]` |
 //! | 4 | [`ProtocolError`] | `[4, code, message]` |
 
-use crate::client::{end, field};
 use crate::entity::{EntityId, EntityState};
-use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeTuple;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::fmt;
 
 /// A message from the server to a client.
 #[derive(Debug, Clone, PartialEq)]
@@ -168,58 +165,6 @@ impl Serialize for MovesOut<'_> {
     }
 }
 
-/// Most moves a decoder reserves room for before seeing them: a claimed length is only a claim.
-const MOVES_PREALLOC: usize = 1024;
-
-/// Deserialises the flat `[gap, dx, dy, ...]` array strictly: its length is a multiple of 3, every gap after
-/// the first is at least 1, no id exceeds u32, and dx, dy fit i32.
-pub(crate) struct MovesIn(pub(crate) Vec<Move>);
-
-impl<'de> Deserialize<'de> for MovesIn {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = MovesIn;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a flat moves array [gap, dx, dy, ...]")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MovesIn, A::Error> {
-                let claimed = seq.size_hint();
-                if let Some(n) = claimed
-                    && n % 3 != 0
-                {
-                    return Err(de::Error::custom(format_args!(
-                        "moves: {n} values is not a multiple of 3"
-                    )));
-                }
-                let mut out = Vec::with_capacity(claimed.unwrap_or(0).min(3 * MOVES_PREALLOC) / 3);
-                let mut prev: Option<EntityId> = None;
-                while let Some(gap) = seq.next_element::<u32>()? {
-                    let incomplete =
-                        || de::Error::custom("moves: the number of values is not a multiple of 3");
-                    let dx: i32 = seq.next_element()?.ok_or_else(incomplete)?;
-                    let dy: i32 = seq.next_element()?.ok_or_else(incomplete)?;
-                    let id = match prev {
-                        None => gap,
-                        Some(_) if gap == 0 => {
-                            return Err(de::Error::custom(
-                                "moves: ids must be strictly ascending (a gap of 0)",
-                            ));
-                        }
-                        Some(p) => p.checked_add(gap).ok_or_else(|| {
-                            de::Error::custom("moves: an id beyond the uint32 range")
-                        })?,
-                    };
-                    prev = Some(id);
-                    out.push(Move { id, dx, dy });
-                }
-                Ok(MovesIn(out))
-            }
-        }
-        deserializer.deserialize_seq(V)
-    }
-}
-
 /// A one-off occurrence that is not entity state.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -293,41 +238,6 @@ impl Serialize for Event {
     }
 }
 
-impl<'de> Deserialize<'de> for Event {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Event;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an event array [type, ...]")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Event, A::Error> {
-                let kind: u8 = field(&mut seq, "event type")?;
-                let ev = match kind {
-                    0 => Event::Kill {
-                        killer: field(&mut seq, "killer")?,
-                        victim: field(&mut seq, "victim")?,
-                    },
-                    1 => Event::Say {
-                        text: field(&mut seq, "text")?,
-                    },
-                    2 => Event::TickRate {
-                        hz: field(&mut seq, "hz")?,
-                    },
-                    other => {
-                        return Err(de::Error::custom(format_args!(
-                            "unknown event type {other}"
-                        )));
-                    }
-                };
-                end(&mut seq)?;
-                Ok(ev)
-            }
-        }
-        deserializer.deserialize_seq(V)
-    }
-}
-
 impl Serialize for ServerMessage {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -371,67 +281,5 @@ impl Serialize for ServerMessage {
             ServerMessage::Pong(p) => (PONG, p.client_time, p.server_tick).serialize(serializer),
             ServerMessage::Error(e) => (ERROR, e.code, &e.message).serialize(serializer),
         }
-    }
-}
-
-impl<'de> Deserialize<'de> for ServerMessage {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ServerMessage;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a server message array [type, ...]")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ServerMessage, A::Error> {
-                let kind: u8 = field(&mut seq, "type")?;
-                let msg = match kind {
-                    WELCOME => ServerMessage::Welcome(Welcome {
-                        version: field(&mut seq, "version")?,
-                        you: field(&mut seq, "you")?,
-                        tick_rate: field(&mut seq, "tick_rate")?,
-                        tick: field(&mut seq, "tick")?,
-                        arena: field(&mut seq, "arena")?,
-                        rules: field(&mut seq, "rules")?,
-                        resume: {
-                            let bytes: serde_bytes::ByteBuf = field(&mut seq, "resume")?;
-                            crate::client::token(&bytes).map_err(de::Error::custom)?
-                        },
-                        // Optional: servers before interest management sent 8 elements.
-                        view: seq.next_element::<Option<f32>>()?.flatten(),
-                    }),
-                    SNAPSHOT => ServerMessage::Snapshot(Snapshot {
-                        tick: field(&mut seq, "tick")?,
-                        ack: field(&mut seq, "ack")?,
-                        entities: field(&mut seq, "entities")?,
-                    }),
-                    DELTA => ServerMessage::Delta(Delta {
-                        tick: field(&mut seq, "tick")?,
-                        base: field(&mut seq, "base")?,
-                        ack: field(&mut seq, "ack")?,
-                        spawns: field(&mut seq, "spawns")?,
-                        changes: field(&mut seq, "changes")?,
-                        despawns: field(&mut seq, "despawns")?,
-                        events: field(&mut seq, "events")?,
-                        moves: field::<MovesIn, _>(&mut seq, "moves")?.0,
-                    }),
-                    PONG => ServerMessage::Pong(Pong {
-                        client_time: field(&mut seq, "client_time")?,
-                        server_tick: field(&mut seq, "server_tick")?,
-                    }),
-                    ERROR => ServerMessage::Error(ProtocolError {
-                        code: field(&mut seq, "code")?,
-                        message: field(&mut seq, "message")?,
-                    }),
-                    other => {
-                        return Err(de::Error::custom(format_args!(
-                            "unknown server message type {other}"
-                        )));
-                    }
-                };
-                end(&mut seq)?;
-                Ok(msg)
-            }
-        }
-        deserializer.deserialize_seq(V)
     }
 }
