@@ -539,7 +539,13 @@ mod walk_tests {
             shuffle_changes in any::<bool>(),
             despawns in proptest::collection::btree_set(0u32..70, 0..3),
             spawns in proptest::collection::btree_set(0u32..70, 0..3),
+            known_only in any::<bool>(),
         ) -> (Mirror, Delta) {
+            // Half the cases refer only to entities the mirror holds, so that most of them apply.
+            let known = |id: &u32| !known_only || held.contains_key(id);
+            let moves: BTreeMap<u32, (i32, i32)> = moves.into_iter().filter(|(id, _)| known(id)).collect();
+            let changes: BTreeMap<u32, (u8, bool)> = changes.into_iter().filter(|(id, _)| known(id)).collect();
+            let despawns: Vec<u32> = despawns.into_iter().filter(|id| known(id) && !moves.contains_key(id)).collect();
             let mirror = Mirror {
                 tick: Some(10),
                 ack: 0,
@@ -561,7 +567,7 @@ mod walk_tests {
                 ack: 3,
                 moves: moves.into_iter().map(|(id, (dx, dy))| Move { id, dx, dy }).collect(),
                 changes,
-                despawns: despawns.into_iter().collect(),
+                despawns,
                 spawns: spawns.into_iter().map(|id| EntityState { id, fields: fields(Some(5), None) }).collect(),
                 events: Vec::new(),
             };

@@ -151,9 +151,7 @@ impl<'a> Reader<'a> {
                 self.pos += 1;
                 Ok(f64::from_be_bytes(self.take()?))
             }
-            Some(0x00..=0x7f | 0xe0..=0xff | 0xcc..=0xd3) => {
-                Ok(self.int(what)? as f64)
-            }
+            Some(0x00..=0x7f | 0xe0..=0xff | 0xcc..=0xd3) => Ok(self.int(what)? as f64),
             Some(&b) => Err(invalid(format!(
                 "{what}: expected a number, found {}",
                 describe(b)
