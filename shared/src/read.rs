@@ -160,6 +160,13 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Takes a nil if one comes next.
+    fn nil(&mut self) -> bool {
+        let nil = self.bytes.get(self.pos) == Some(&0xc0);
+        self.pos += usize::from(nil);
+        nil
+    }
+
     /// A number for an `f32` field: a float32 as it is (NaN payloads too), anything else converted.
     fn float32(&mut self, what: &str) -> Result<f32> {
         if self.bytes.get(self.pos) == Some(&0xca) {
@@ -275,13 +282,9 @@ pub(crate) fn server_message(bytes: &[u8]) -> Result<ServerMessage> {
                     let bytes: serde_bytes::ByteBuf = r.serde()?;
                     token(&bytes).map_err(invalid)?
                 },
-                view: if len == 9 && r.bytes.get(r.pos) == Some(&0xc0) {
-                    r.pos += 1;
-                    None
-                } else if len == 9 {
-                    Some(r.float32("view")?)
-                } else {
-                    None
+                view: match len {
+                    9 if !r.nil() => Some(r.float32("view")?),
+                    _ => None,
                 },
             })
         }
@@ -694,6 +697,43 @@ mod tests {
                 ),
             }
         }
+    }
+
+    #[test]
+    fn a_welcome_takes_a_view_a_nil_or_nothing() {
+        let welcome = |view| {
+            ServerMessage::Welcome(Welcome {
+                version: 2,
+                you: 1,
+                tick_rate: 30,
+                tick: 9,
+                arena: Arena::default(),
+                rules: GameRules::default(),
+                resume: [3; 16],
+                view,
+            })
+        };
+        let with_view = encode_server(&welcome(Some(300.0))).to_vec();
+        assert_eq!(with_view[0], 0x99);
+        assert_eq!(
+            super::server_message(&with_view).expect("decodes"),
+            welcome(Some(300.0))
+        );
+        // The same nine elements with nil for the view (float32 300.0 is the last five bytes).
+        let mut with_nil = with_view[..with_view.len() - 5].to_vec();
+        with_nil.push(0xc0);
+        assert_eq!(
+            super::server_message(&with_nil).expect("decodes"),
+            welcome(None)
+        );
+        let mut with_text = with_view[..with_view.len() - 5].to_vec();
+        with_text.extend([0xa1, b'x']);
+        let e = super::server_message(&with_text).expect_err("a view is a number");
+        assert!(
+            e.to_string()
+                .contains("view: expected a number, found a string"),
+            "{e}"
+        );
     }
 
     #[test]
