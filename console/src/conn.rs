@@ -2,11 +2,13 @@
 
 use anyhow::{Context, anyhow, bail};
 use futures_util::{SinkExt, StreamExt};
+use std::time::Duration;
 use tickwire_shared::admin::{
     AdminRequest, AdminResponse, decode_admin_response, encode_admin_request,
 };
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -20,6 +22,23 @@ pub struct ConnectError(pub anyhow::Error);
 pub struct AdminConnection {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     next_id: u32,
+    /// Longest wait for an answer.
+    timeout: Duration,
+    /// What to say when the server closes the connection on a URL that is not the admin endpoint.
+    hint: &'static str,
+}
+
+/// The hint for a URL whose path is not `/admin`.
+fn path_hint(url: &str) -> &'static str {
+    let path = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or("");
+    if path.trim_end_matches('/').ends_with("/admin") {
+        ""
+    } else {
+        " (is --url the admin endpoint? It ends in /admin, e.g. ws://127.0.0.1:8080/admin)"
+    }
 }
 
 /// A command's answer.
@@ -32,8 +51,31 @@ pub struct Answer {
 }
 
 impl AdminConnection {
-    /// Connects to `url` (e.g. `ws://127.0.0.1:8080/admin`) with `Authorization: Bearer TOKEN`.
-    pub async fn connect(url: &str, token: &str) -> Result<AdminConnection, ConnectError> {
+    /// Connects to `url` (e.g. `ws://127.0.0.1:8080/admin`) with `Authorization: Bearer TOKEN`, giving up after
+    /// `timeout` (which also bounds the wait for every answer).
+    pub async fn connect(
+        url: &str,
+        token: &str,
+        timeout: Duration,
+    ) -> Result<AdminConnection, ConnectError> {
+        if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+            return Err(ConnectError(anyhow!(
+                "--url must start with ws:// or wss://, e.g. ws://127.0.0.1:8080/admin (got `{url}`)"
+            )));
+        }
+        match tokio::time::timeout(timeout, Self::open(url, token, timeout)).await {
+            Ok(result) => result,
+            Err(_) => Err(ConnectError(anyhow!(
+                "no answer from {url} within {timeout:?}: is the server running (and not stopped or overloaded)?"
+            ))),
+        }
+    }
+
+    async fn open(
+        url: &str,
+        token: &str,
+        timeout: Duration,
+    ) -> Result<AdminConnection, ConnectError> {
         let mut request = url
             .into_client_request()
             .with_context(|| format!("invalid admin URL `{url}`"))
@@ -46,7 +88,12 @@ impl AdminConnection {
         request.headers_mut().insert("Authorization", header);
         // `true`: TCP_NODELAY, so a command goes out at once even while an earlier reply is unacknowledged.
         match tokio_tungstenite::connect_async_with_config(request, None, true).await {
-            Ok((ws, _)) => Ok(AdminConnection { ws, next_id: 1 }),
+            Ok((ws, _)) => Ok(AdminConnection {
+                ws,
+                next_id: 1,
+                timeout,
+                hint: path_hint(url),
+            }),
             Err(WsError::Http(response)) => {
                 let body = response
                     .body()
@@ -61,16 +108,36 @@ impl AdminConnection {
                         "no admin endpoint at this URL (is it on a separate --admin-bind listener?)"
                             .to_string()
                     }
+                    _ if body.starts_with('<') => format!(
+                        "the server answered {status} with a web page: {url} is not a WebSocket endpoint{}",
+                        path_hint(url)
+                    ),
                     _ => format!("the server answered {status}: {body}"),
                 };
                 Err(ConnectError(anyhow!(why)))
+            }
+            Err(WsError::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                Err(ConnectError(anyhow!(
+                    "cannot connect to {url}: connection refused (is the server running, and is --url its \
+                     address?)"
+                )))
             }
             Err(e) => Err(ConnectError(anyhow!("cannot connect to {url}: {e}"))),
         }
     }
 
-    /// Runs one command line and returns the server's answer.
+    /// Runs one command line and returns the server's answer (an error when none comes within the timeout).
     pub async fn run(&mut self, line: &str) -> anyhow::Result<Answer> {
+        let timeout = self.timeout;
+        match tokio::time::timeout(timeout, self.exchange(line)).await {
+            Ok(answer) => answer,
+            Err(_) => {
+                bail!("no answer within {timeout:?}: the server may be stopped or overloaded")
+            }
+        }
+    }
+
+    async fn exchange(&mut self, line: &str) -> anyhow::Result<Answer> {
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
         let request = AdminRequest::Command {
@@ -83,8 +150,18 @@ impl AdminConnection {
             .context("sending the command")?;
         loop {
             let msg = match self.ws.next().await {
-                Some(msg) => msg.context("reading the answer")?,
-                None => bail!("the server closed the admin connection"),
+                Some(Ok(msg)) => msg,
+                Some(Err(
+                    WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)
+                    | WsError::ConnectionClosed
+                    | WsError::AlreadyClosed,
+                ))
+                | None => {
+                    bail!(
+                        "the server closed the admin connection without a word (did it shut down?)"
+                    )
+                }
+                Some(Err(e)) => return Err(e).context("reading the answer"),
             };
             match msg {
                 Message::Binary(bytes) => {
@@ -95,8 +172,10 @@ impl AdminConnection {
                     }
                 }
                 Message::Close(frame) => {
-                    let why = frame.map(|f| f.reason.to_string()).unwrap_or_default();
-                    bail!("the server closed the admin connection {why}");
+                    let why = frame
+                        .map(|f| format!(" ({}: {})", u16::from(f.code), f.reason))
+                        .unwrap_or_default();
+                    bail!("the server closed the admin connection{why}{}", self.hint);
                 }
                 _ => {}
             }

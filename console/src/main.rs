@@ -31,6 +31,9 @@ struct Cli {
     /// The server's admin WebSocket URL.
     #[arg(long, default_value = "ws://127.0.0.1:8080/admin", value_name = "URL")]
     url: String,
+    /// Longest wait for the connection and for each answer (`500ms`, `10s`, `1m`).
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    timeout: std::time::Duration,
     /// The admin token (prefer the environment variable: a flag shows in the process list).
     #[arg(
         long,
@@ -50,7 +53,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let Some(token) = cli.token.clone() else {
+    let Some(token) = cli.token.clone().filter(|t| !t.is_empty()) else {
         eprintln!("tickwire-console: no token: pass --token or set TICKWIRE_ADMIN_TOKEN");
         return ExitCode::from(2);
     };
@@ -64,7 +67,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let conn = match runtime.block_on(AdminConnection::connect(&cli.url, &token)) {
+    let conn = match runtime.block_on(AdminConnection::connect(&cli.url, &token, cli.timeout)) {
         Ok(c) => c,
         Err(ConnectError(e)) => {
             eprintln!("tickwire-console: {e:#}");
@@ -85,19 +88,32 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes to stdout. When stdout is closed (`tickwire-console players | head -3`) the program ends as command-line
+/// tools do on SIGPIPE, with status 141 and no panic.
+pub(crate) fn out(text: impl std::fmt::Display) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if write!(stdout, "{text}")
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        std::process::exit(141);
+    }
+}
+
 fn one_shot(
     runtime: &tokio::runtime::Runtime,
     mut conn: AdminConnection,
     line: &str,
 ) -> anyhow::Result<ExitCode> {
     if let Some(args) = watch::parse(line) {
-        watch::run(runtime, &mut conn, args)?;
+        watch::run(runtime, &mut conn, args.map_err(anyhow::Error::msg)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let answer = runtime.block_on(conn.run(line))?;
     runtime.block_on(conn.close());
     if answer.ok {
-        println!("{}", answer.text);
+        out(format_args!("{}\n", answer.text));
         Ok(ExitCode::SUCCESS)
     } else {
         eprintln!("error: {}", answer.text);
@@ -110,8 +126,8 @@ fn interactive(
     mut conn: AdminConnection,
 ) -> anyhow::Result<ExitCode> {
     let mut editor = DefaultEditor::new().context("cannot open the terminal")?;
-    println!(
-        "connected; `help` lists the commands, `watch [secs]` shows a live status, `quit` leaves"
+    out(
+        "connected; `help` lists the commands, `watch [secs]` shows a live status, `quit` leaves\n",
     );
     loop {
         let line = match editor.readline("tickwire> ") {
@@ -128,19 +144,29 @@ fn interactive(
             "quit" | "exit" => break,
             _ => {}
         }
-        if let Some(args) = watch::parse(line) {
-            watch::run(runtime, &mut conn, args)?;
-            continue;
+        match watch::parse(line) {
+            Some(Ok(args)) => {
+                if let Err(e) = watch::run(runtime, &mut conn, args) {
+                    out(format_args!("error: {e:#}\n"));
+                }
+                continue;
+            }
+            Some(Err(e)) => {
+                out(format_args!("error: {e}\n"));
+                continue;
+            }
+            None => {}
         }
         let answer = runtime.block_on(conn.run(line))?;
         if answer.ok {
-            println!("{}", answer.text);
+            out(format_args!("{}\n", answer.text));
         } else {
-            println!("error: {}", answer.text);
+            out(format_args!("error: {}\n", answer.text));
         }
         if line == "help" {
-            println!(
-                "  watch [secs] [command]   repeat a command (default: status every 2 s) until Enter\n  quit                     leave the console"
+            out(
+                "  watch [secs] [command]   repeat status or players (default: status every 2 s) until Enter\n  \
+                 quit                     leave the console\n",
             );
         }
     }

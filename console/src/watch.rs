@@ -2,6 +2,8 @@
 //! watch(1), until the operator presses Enter.
 
 use crate::conn::AdminConnection;
+use crate::out;
+use std::io::IsTerminal;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -14,14 +16,24 @@ pub struct WatchArgs {
     pub command: String,
 }
 
-/// Parses `watch [secs] [command]`; `None` when the line is not a watch.
-pub fn parse(line: &str) -> Option<WatchArgs> {
+/// The commands `watch` repeats: the ones that only read (repeating `kick` or `shutdown` is never meant).
+const WATCHABLE: &[&str] = &["status", "players"];
+
+/// Parses `watch [secs] [command]`; `None` when the line is not a watch, `Some(Err)` with what to fix when it is a
+/// watch that cannot run.
+pub fn parse(line: &str) -> Option<Result<WatchArgs, String>> {
     let mut words = line.split_whitespace();
     if words.next()? != "watch" {
         return None;
     }
     let rest: Vec<&str> = words.collect();
     let (every, command) = match rest.first().and_then(|w| w.parse::<f64>().ok()) {
+        Some(secs) if !(0.2..=3600.0).contains(&secs) => {
+            return Some(Err(format!(
+                "watch: the interval is seconds from 0.2 to 3600, not {}",
+                rest[0]
+            )));
+        }
         Some(secs) => (secs, &rest[1..]),
         None => (2.0, &rest[..]),
     };
@@ -30,10 +42,20 @@ pub fn parse(line: &str) -> Option<WatchArgs> {
     } else {
         command.join(" ")
     };
-    Some(WatchArgs {
-        every: Duration::from_secs_f64(every.clamp(0.2, 3600.0)),
+    if !command
+        .split_whitespace()
+        .next()
+        .is_some_and(|c| WATCHABLE.contains(&c))
+    {
+        return Some(Err(format!(
+            "watch repeats {} only, not `{command}`",
+            WATCHABLE.join(" or ")
+        )));
+    }
+    Some(Ok(WatchArgs {
+        every: Duration::from_secs_f64(every),
         command,
-    })
+    }))
 }
 
 /// Refreshes until Enter (or end of input).
@@ -48,20 +70,22 @@ pub fn run(
         let _ = std::io::stdin().read_line(&mut line);
         let _ = tx.send(());
     });
+    let terminal = std::io::stdout().is_terminal();
     loop {
         let answer = runtime.block_on(conn.run(&args.command))?;
-        // Clear the screen, cursor home.
-        print!("\x1b[2J\x1b[H");
-        println!(
-            "every {:.1} s: {}    (press Enter to stop)\n",
+        if terminal {
+            // Clear the screen, cursor home.
+            out("\x1b[2J\x1b[H");
+        }
+        out(format_args!(
+            "every {:.1} s: {}    (press Enter to stop)\n\n",
             args.every.as_secs_f64(),
             args.command
-        );
-        if answer.ok {
-            println!("{}", answer.text);
-        } else {
-            println!("error: {}", answer.text);
+        ));
+        if !answer.ok {
+            anyhow::bail!("{}", answer.text);
         }
+        out(format_args!("{}\n", answer.text));
         match stop.recv_timeout(args.every) {
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
             Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
@@ -76,17 +100,35 @@ mod tests {
     #[test]
     fn parses_watch_lines() {
         assert_eq!(parse("status"), None);
-        let w = parse("watch").expect("watch");
+        let w = parse("watch").expect("watch").expect("valid");
         assert_eq!(
             (w.every, w.command.as_str()),
             (Duration::from_secs(2), "status")
         );
-        let w = parse("watch 5 players").expect("watch");
+        let w = parse("watch 5 players").expect("watch").expect("valid");
         assert_eq!(
             (w.every, w.command.as_str()),
             (Duration::from_secs(5), "players")
         );
-        let w = parse("watch players").expect("watch");
+        let w = parse("watch players").expect("watch").expect("valid");
         assert_eq!(w.command, "players");
+    }
+
+    #[test]
+    fn refuses_intervals_out_of_range_and_commands_that_change_things() {
+        for (line, why) in [
+            ("watch nan", "not nan"),
+            ("watch inf status", "not inf"),
+            ("watch -5 players", "not -5"),
+            ("watch 0.1", "not 0.1"),
+            ("watch 1 kick bot-3", "not `kick bot-3`"),
+            ("watch shutdown", "not `shutdown`"),
+            ("watch 2 frobnicate", "status or players only"),
+        ] {
+            match parse(line) {
+                Some(Err(e)) => assert!(e.contains(why), "{line}: `{e}` should say `{why}`"),
+                other => panic!("{line}: {other:?}"),
+            }
+        }
     }
 }

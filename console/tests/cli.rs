@@ -69,3 +69,118 @@ async fn one_shot_commands_print_the_answer_and_set_the_exit_status() {
     let out = console(&url, None, &["status"]).await;
     assert_eq!(out.status.code(), Some(2), "no token exits 2: {out:?}");
 }
+
+/// Runs the console and returns its exit status and stderr.
+async fn console_err(url: &str, token: Option<&str>, args: &[&str]) -> (Option<i32>, String) {
+    let out = console(url, token, args).await;
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_addresses_and_tokens_say_what_to_fix() {
+    let server = TestServer::start_admin(|_| {}).await;
+    let addr = server.addr();
+
+    let (code, err) = console_err(&format!("ws://{addr}/ws"), Some(TEST_TOKEN), &["status"]).await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("ends in /admin"), "the game endpoint: {err}");
+
+    let (code, err) = console_err(&format!("ws://{addr}/"), Some(TEST_TOKEN), &["status"]).await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("with a web page") && err.len() < 400,
+        "the page: {err}"
+    );
+
+    let (code, err) = console_err(
+        &format!("http://{addr}/admin"),
+        Some(TEST_TOKEN),
+        &["status"],
+    )
+    .await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("must start with ws:// or wss://"), "{err}");
+
+    // A port nobody listens on (the server's, after it stopped).
+    let free = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr")
+    };
+    let (code, err) =
+        console_err(&format!("ws://{free}/admin"), Some(TEST_TOKEN), &["status"]).await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("is the server running"), "{err}");
+
+    let (code, err) = console_err(&server.admin_url(), Some(""), &["status"]).await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("no token"),
+        "an empty token is no token: {err}"
+    );
+
+    let (code, err) = console_err(&server.admin_url(), Some(TEST_TOKEN), &["watch", "nan"]).await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("not nan"), "{err}");
+    let (code, err) = console_err(
+        &server.admin_url(),
+        Some(TEST_TOKEN),
+        &["watch", "1", "shutdown"],
+    )
+    .await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("status or players only"), "{err}");
+    assert!(
+        !server.server().hub().shutting_down(),
+        "watch did not run shutdown"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_does_not_answer_times_out() {
+    // A listener that accepts TCP connections and never answers the upgrade.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let started = std::time::Instant::now();
+    let (code, err) = console_err(
+        &format!("ws://{addr}/admin"),
+        Some(TEST_TOKEN),
+        &["--timeout", "500ms", "status"],
+    )
+    .await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("no answer") && err.contains("500ms"), "{err}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "it gave up in time"
+    );
+    drop(listener);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_stdout_ends_the_console_quietly() {
+    let server = TestServer::start_admin(|_| {}).await;
+    let url = server.admin_url();
+    let status = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tickwire-console"))
+            .args(["--url", &url, "help"])
+            .env("TICKWIRE_ADMIN_TOKEN", TEST_TOKEN)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("runs");
+        // Close the reading end at once, as `| head -0` would.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("finishes");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .expect("joined");
+    assert_eq!(status.0, Some(141), "{status:?}");
+    assert!(!status.1.contains("panicked"), "{status:?}");
+}

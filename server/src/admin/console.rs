@@ -45,9 +45,19 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Starts the console thread when stdin is a terminal; `None` (and nothing reads stdin) otherwise.
+/// Starts the console thread when stdin is a terminal and the server is the terminal's foreground job; `None`
+/// (and nothing reads stdin) otherwise.
 pub fn spawn(hub: Arc<Hub>, runtime: tokio::runtime::Handle) -> Option<TerminalGuard> {
     if !std::io::stdin().is_terminal() {
+        return None;
+    }
+    if !in_foreground() {
+        // A background job (`tickwire-server &`) that reads the terminal or changes its mode is stopped by the
+        // shell (SIGTTIN, SIGTTOU), and a stopped server serves nobody.
+        tracing::info!(
+            "the server runs in the background of its terminal: the local console is off (run it in the \
+             foreground for the console, or use tickwire-console)"
+        );
         return None;
     }
     let guard = TerminalGuard::save();
@@ -62,6 +72,12 @@ pub fn spawn(hub: Arc<Hub>, runtime: tokio::runtime::Handle) -> Option<TerminalG
             None
         }
     }
+}
+
+/// Whether this process's group is the foreground job of the terminal on stdin.
+fn in_foreground() -> bool {
+    rustix::termios::tcgetpgrp(std::io::stdin())
+        .is_ok_and(|foreground| foreground == rustix::process::getpgrp())
 }
 
 fn run(hub: &Hub, runtime: &tokio::runtime::Handle, terminal: &TerminalGuard) {
