@@ -39,6 +39,17 @@ pub const CROWD_INPUT_HZ: f64 = 30.0;
 pub const CROWD_CHANGE_EVERY: u64 = 30;
 
 impl Behaviour {
+    /// The name `--behaviour` takes (and the JSON report writes).
+    pub fn name(self) -> &'static str {
+        match self {
+            Behaviour::Wander => "wander",
+            Behaviour::Chase => "chase",
+            Behaviour::Idle => "idle",
+            Behaviour::Fire => "fire",
+            Behaviour::Crowd => "crowd",
+        }
+    }
+
     /// The input rate this behaviour runs at when `--input-rate` is not given; `None` = the server's tick rate.
     pub fn default_input_rate(self) -> Option<f64> {
         (self == Behaviour::Crowd).then_some(CROWD_INPUT_HZ)
@@ -179,6 +190,18 @@ fn towards_nearest(mirror: &Mirror, you: EntityId) -> Option<(f32, f32)> {
 mod tests {
     use super::*;
     use tickwire_shared::EntityFields;
+
+    #[test]
+    fn names_are_the_flag_values() {
+        for b in Behaviour::value_variants() {
+            let value = b.to_possible_value().expect("every behaviour is a value");
+            assert_eq!(b.name(), value.get_name());
+            assert_eq!(
+                serde_json::to_string(b).expect("json"),
+                format!("\"{}\"", b.name())
+            );
+        }
+    }
 
     #[test]
     fn mulberry32_matches_the_reference_sequence() {

@@ -68,7 +68,8 @@ struct Cli {
     /// Exit 1 when the input latency p99 (input sent → first delta acknowledging it) exceeds this.
     #[arg(long, value_name = "MS")]
     max_p99_latency_ms: Option<f64>,
-    /// Exit 1 when more than this fraction (0–1) of the established connections dropped mid-run.
+    /// Exit 1 when more than this fraction (0–1) of the established connections dropped mid-run (default: any
+    /// drop fails the run).
     #[arg(long, value_name = "FRACTION")]
     max_drop_rate: Option<f64>,
     /// How often each shard wakes to send the inputs and pings that are due and read what arrived (100us–20ms):
@@ -134,6 +135,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         look_every: cli.look_every,
     };
     config.validate()?;
+    // Open the report file before the run, so that a path that cannot be written fails at once, not after it.
+    let json_file = match cli.json.as_deref() {
+        Some(p) if p.as_os_str() != "-" => {
+            Some(std::fs::File::create(p).with_context(|| {
+                format!("--json {}: cannot write the report there", p.display())
+            })?)
+        }
+        _ => None,
+    };
     raise_open_files(config.clients);
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = cli.threads {
@@ -151,8 +161,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(p) if p.as_os_str() == "-" => println!("{json}"),
         other => {
             print!("{}", tickwire_bots::render_table(&report));
-            if let Some(path) = other {
-                std::fs::write(path, json + "\n")
+            if let (Some(path), Some(mut file)) = (other, json_file) {
+                use std::io::Write;
+                file.write_all((json + "\n").as_bytes())
                     .with_context(|| format!("writing the report to {}", path.display()))?;
             }
         }

@@ -36,10 +36,10 @@ pub fn render(r: &Report) -> String {
     let run = &r.run;
     let _ = writeln!(
         out,
-        "tickwire-bots: {} clients ({:?}) against {}\n  ramp {:.1} s, warm-up {:.1} s, window {:.1} s; server {} Hz; \
+        "tickwire-bots: {} clients ({}) against {}\n  ramp {:.1} s, warm-up {:.1} s, window {:.1} s; server {} Hz; \
          inputs {} Hz; look every {} ms; decoding: {} ({} of {} bots keep a full mirror)",
         run.clients,
-        run.behaviour,
+        run.behaviour.name(),
         run.url,
         run.ramp_s,
         run.warmup_s,

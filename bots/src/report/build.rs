@@ -276,10 +276,24 @@ impl Report {
                 _ => {}
             }
         }
-        if let Some(max) = self.verdict.max_drop_rate
-            && c.drop_rate > max
-        {
-            failed.push(format!("drop rate {:.4} > {max}", c.drop_rate));
+        if c.established > 0 && c.dropped == c.established {
+            not_run.push(format!(
+                "all {} bots that joined were dropped before the end of the run",
+                c.dropped
+            ));
+        } else {
+            match self.verdict.max_drop_rate {
+                Some(max) if c.drop_rate > max => {
+                    failed.push(format!("drop rate {:.4} > {max}", c.drop_rate));
+                }
+                // Without a threshold, any drop fails the run: a server that drops players under load is what a
+                // load test is there to find.
+                None if c.dropped > 0 => failed.push(format!(
+                    "{} of {} bots were dropped mid-run (--max-drop-rate tolerates some)",
+                    c.dropped, c.established
+                )),
+                _ => {}
+            }
         }
         self.verdict.exit_code = if !not_run.is_empty() {
             ExitCode::NotRun
@@ -394,6 +408,51 @@ mod tests {
             input_rate,
             ..Config::new("ws://127.0.0.1:1/ws", 1)
         }
+    }
+
+    #[test]
+    fn drops_fail_the_run_unless_tolerated_and_all_dropped_is_not_run() {
+        let dropped = |index| BotOutcome {
+            index,
+            tick_rate: Some(30),
+            measured_secs: 10.0,
+            inputs_in_window: 300,
+            dropped: Some(crate::stats::Dropped {
+                code: Some(1001),
+                reason: "server shutting down".into(),
+            }),
+            ..BotOutcome::default()
+        };
+        let kept = |index| BotOutcome {
+            dropped: None,
+            ..dropped(index)
+        };
+        let base = config(Duration::from_millis(1), None);
+        let verdict = |config: &Config, bots: &[BotOutcome]| {
+            Report::build(config, bots, &Histograms::default(), 10.0).verdict
+        };
+        let v = verdict(&base, &[kept(0), kept(1)]);
+        assert_eq!(v.exit_code, ExitCode::Ok, "{v:?}");
+        let v = verdict(&base, &[kept(0), dropped(1)]);
+        assert_eq!(v.exit_code, ExitCode::Failed, "{v:?}");
+        assert!(v.reasons[0].contains("1 of 2 bots were dropped"), "{v:?}");
+        let mut tolerant = base.clone();
+        tolerant.thresholds.max_drop_rate = Some(0.5);
+        assert_eq!(
+            verdict(&tolerant, &[kept(0), dropped(1)]).exit_code,
+            ExitCode::Ok
+        );
+        tolerant.thresholds.max_drop_rate = Some(0.4);
+        assert_eq!(
+            verdict(&tolerant, &[kept(0), dropped(1)]).exit_code,
+            ExitCode::Failed
+        );
+        let v = verdict(&tolerant, &[dropped(0), dropped(1)]);
+        assert_eq!(v.exit_code, ExitCode::NotRun, "{v:?}");
+        assert!(
+            v.reasons[0].contains("all 2 bots that joined were dropped"),
+            "{v:?}"
+        );
     }
 
     #[test]
