@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The side-by-side load scenarios of /work/shared/scenarios/crowd.md ("crowd") and the Gaffer scene ("gaffer"):
+# The side-by-side load scenarios of docs/scenarios/crowd.md ("crowd") and the Gaffer scene ("gaffer"):
 # the release server on 127.0.0.1:0 pinned to CPU 0, tickwire-bots pinned to CPU 1 (taskset), all N clients
 # join, settle, then a steady window over which the server's CPU (utime+stime of all threads, /proc/PID/stat) and
 # RSS (/proc/PID/status), the bots' CPU, and the bots' per-client figures are taken. Prints the one line

@@ -56,6 +56,7 @@ async fn metrics_parse_as_prometheus_text_and_move_when_clients_join() {
         "tickwire_clients_connected",
         "tickwire_tick_overruns_total",
         "tickwire_inputs_received_total",
+        "tickwire_messages_dropped_total",
         "tickwire_bytes_in_total",
         "tickwire_bytes_out_total",
         "tickwire_frames_skipped_total",

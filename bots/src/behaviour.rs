@@ -5,7 +5,7 @@
 //! bot draws a new direction on input number `n` when `n % change_every == 0` (once a second at the default input
 //! rate) and repeats its last direction otherwise.
 //!
-//! [`Behaviour::Crowd`] is the client side of the "crowd" load scenario (`/work/shared/scenarios/crowd.md`) to the
+//! [`Behaviour::Crowd`] is the client side of the "crowd" load scenario (`docs/scenarios/crowd.md`) to the
 //! letter: the same walk, but the direction changes on every 30th input whatever the input rate, the inputs go
 //! out at 30 Hz unless `--input-rate` says otherwise, and at the end of the run every crowd bot sends one zero
 //! input (`dx = dy = 0`) so that its walker stops (the server keeps applying the last input it got).

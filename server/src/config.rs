@@ -395,7 +395,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if !(seconds.is_finite() && seconds > 0.0) {
         return Err(format!("`{text}`: a duration must be positive"));
     }
-    Ok(Duration::from_secs_f64(seconds))
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}`: too long a duration"))
 }
 
 /// Durations in the config file are written like on the command line (`"5s"`).
@@ -482,6 +482,8 @@ mod tests {
             parse_duration("soon").is_err()
                 && parse_duration("5y").is_err()
                 && parse_duration("0s").is_err()
+                && parse_duration("100000000000000000000000s")
+                    .is_err_and(|e| e.contains("too long"))
         );
         let cfg = parse(&[
             "--idle-timeout",

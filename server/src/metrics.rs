@@ -139,6 +139,14 @@ impl Metrics {
             ),
             (
                 counter(
+                    "tickwire_messages_dropped_total",
+                    "Client messages dropped by the per-client message rate limit.",
+                    None,
+                ),
+                |h| load(&h.counters.messages_dropped),
+            ),
+            (
+                counter(
                     "tickwire_inputs_dropped_total",
                     "Inputs dropped because the tick's input queue was full.",
                     None,
