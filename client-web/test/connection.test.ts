@@ -261,6 +261,34 @@ describe('connection: joining and resuming', () => {
     expect(latest().hello).toEqual([0, 2, 'ann']);
   });
 
+  it('keeps the reason the game ended while reconnect attempts cannot reach the server', () => {
+    const { session, conn, latest } = setup();
+    conn.connect('ann');
+    new FakeServer(latest(), 7).join(token(1));
+    latest().drop(1001, 'server shutting down');
+    expect(session.lastClose).toMatchObject({ code: 1001, transient: true });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      vi.advanceTimersByTime(20_000);
+      // The server is gone: the attempt fails without a close frame.
+      latest().drop(1006);
+      expect(session.lastClose, `attempt ${attempt}`).toMatchObject({ code: 1001 });
+      expect(session.lastClose!.message).toContain('server shutting down');
+      expect(session.lastAttempt).toMatchObject({ code: 1006 });
+      expect(conn.reconnectAt, 'it keeps trying').not.toBeNull();
+    }
+    // The server is back: the welcome clears both.
+    vi.advanceTimersByTime(20_000);
+    new FakeServer(latest(), 8).join(token(2));
+    expect(session.debugState()).toMatchObject({ connected: true, lastClose: null, lastAttempt: null });
+    // A close the server sends during a later attempt does replace the reason.
+    latest().drop(1006);
+    expect(session.lastClose).toMatchObject({ code: 1006 });
+    vi.advanceTimersByTime(20_000);
+    latest().open();
+    latest().drop(4006, 'resume refused');
+    expect(session.lastClose).toMatchObject({ code: 4006 });
+  });
+
   it('stays disconnected after a kick, a policy violation or leaving; a manual reconnect joins fresh', () => {
     for (const [code, reason] of [
       [4001, 'spamming'],

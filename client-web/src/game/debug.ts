@@ -53,6 +53,8 @@ export interface DebugState {
   drawn: { id: number; x: number; y: number }[];
   rttMs: number | null;
   lastClose: CloseInfo | null;
+  /** The last reconnect attempt that failed without reaching the server, since `lastClose`. */
+  lastAttempt: CloseInfo | null;
   /** The newest closes, oldest first (a few). */
   closes: CloseInfo[];
   /** A resume token is held (the next connection would present it). */
@@ -91,6 +93,7 @@ export function debugState(s: Session): DebugState {
     drawn: f ? [...(f.me ? [f.me] : []), ...f.others].map((v) => ({ id: v.id, x: v.x, y: v.y })) : [],
     rttMs: s.rtt.value,
     lastClose: s.lastClose && { ...s.lastClose },
+    lastAttempt: s.lastAttempt && { ...s.lastAttempt },
     closes: s.closes.map((c) => ({ ...c })),
     resumable: s.resumeToken !== null,
     resumed: s.resumed,

@@ -96,7 +96,10 @@ export class Session {
   readonly inBytes = new RateMeter();
   /** The latest tick the server reported in a pong. */
   serverTick: number | null = null;
+  /** Why the game last ended: the server's close, kept while reconnect attempts fail without reaching it. */
   lastClose: CloseInfo | null = null;
+  /** The last reconnect attempt that could not reach the server (no close frame), since `lastClose`. */
+  lastAttempt: CloseInfo | null = null;
   /** The newest closes, oldest first (at most CLOSE_LOG_LEN), for the debug hook. */
   readonly closes: CloseInfo[] = [];
   /**
@@ -209,6 +212,7 @@ export class Session {
     this.rules = w.rules ?? DEFAULT_RULES;
     this.maxHealth = Math.max(1, this.rules.max_health);
     this.lastClose = null;
+    this.lastAttempt = null;
     // Always keep the newest token: the server replaces the old one with every welcome.
     this.resumeToken = w.resume ?? null;
     this.resumed = this.resuming;
@@ -339,7 +343,14 @@ export class Session {
   closed(code: number, reason: string): CloseInfo {
     const useError = !reason && this.lastError && this.lastError.code === code;
     const info = describeClose(code, useError ? this.lastError!.message : reason);
-    this.lastClose = info;
+    // A reconnect attempt that never reached the server (1006 before any welcome) does not replace the reason
+    // the game ended: "the server is shutting down" stays on the screen while the retries fail.
+    if (code === 1006 && this.phase === 'connecting' && this.lastClose !== null) {
+      this.lastAttempt = info;
+    } else {
+      this.lastClose = info;
+      this.lastAttempt = null;
+    }
     this.closes.push(info);
     if (this.closes.length > CLOSE_LOG_LEN) this.closes.shift();
     this.phase = 'closed';

@@ -73,7 +73,8 @@ export class Screens {
   tickCountdown(): void {
     if (this.session.phase !== 'closed') return;
     const at = this.connection().reconnectAt;
+    const failed = this.session.lastAttempt ? 'The server cannot be reached. ' : '';
     this.statusRetry.textContent =
-      at === null ? '' : `Reconnecting in ${Math.max(0, Math.ceil((at - performance.now()) / 1000))} s…`;
+      failed + (at === null ? '' : `Reconnecting in ${Math.max(0, Math.ceil((at - performance.now()) / 1000))} s…`);
   }
 }
