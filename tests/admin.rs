@@ -211,6 +211,11 @@ async fn the_shutdown_command_closes_every_client_with_1001() {
             (close::GOING_AWAY, "server shutting down")
         );
     }
+    // The admin connection (the one that asked, too) is told the same way, not reset.
+    assert_eq!(
+        admin.expect_close().await,
+        Some((close::GOING_AWAY, "server shutting down".to_string()))
+    );
     server.shutdown(Duration::from_secs(2)).await;
 }
 

@@ -129,6 +129,22 @@ impl Admin {
         Ok(Admin { ws, next_id: 1 })
     }
 
+    /// Waits for the server's close frame: its code and reason (`None`: the connection ended without one).
+    pub async fn expect_close(&mut self) -> Option<(u16, String)> {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("the admin connection ends in time");
+            match msg {
+                Some(Ok(Message::Close(frame))) => {
+                    return frame.map(|f| (u16::from(f.code), f.reason.to_string()));
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
     /// Runs `line`; returns the reply's `ok` and text.
     pub async fn run(&mut self, line: &str) -> (bool, String) {
         let id = self.next_id;

@@ -24,7 +24,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tracing::{Instrument, debug, info, info_span, warn};
 
 /// Largest admin message (a command line), in bytes.
@@ -111,7 +112,24 @@ pub(crate) async fn serve(
 async fn session(mut ws: WebSocketStream<Conn>, peer: SocketAddr, hub: Arc<Hub>) {
     info!("admin console connected");
     let origin = format!("admin websocket {peer}");
-    while let Some(Ok(msg)) = ws.next().await {
+    let mut shutdown = hub.shutdown.clone();
+    loop {
+        let msg = tokio::select! {
+            // A server shutting down says so (1001), as it does to players, instead of resetting the connection.
+            _ = crate::hub::shutdown_signalled(&mut shutdown) => {
+                let frame = CloseFrame {
+                    code: CloseCode::Away,
+                    reason: "server shutting down".into(),
+                };
+                let _ = ws.close(Some(frame)).await;
+                info!("admin console disconnected (shutdown)");
+                return;
+            }
+            msg = ws.next() => match msg {
+                Some(Ok(msg)) => msg,
+                _ => break,
+            },
+        };
         let answer = match msg {
             Message::Binary(bytes) => match decode_admin_request(&bytes) {
                 Ok(AdminRequest::Command { id, line }) => {
