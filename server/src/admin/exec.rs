@@ -43,16 +43,22 @@ impl Reply {
 
 /// Parses and runs one command line. `origin` names the front-end and peer, for the log.
 pub async fn execute(hub: &Hub, origin: &str, line: &str) -> Reply {
-    let command = match Command::parse(line) {
+    let parsed = Command::parse(line);
+    // Remote commands are an audit trail, refused ones too; the local operator sees their own typing already.
+    match (&parsed, origin == "console") {
+        (Ok(_), true) => debug!(%origin, command = line.trim(), "admin command"),
+        (Ok(_), false) => info!(%origin, command = line.trim(), "admin command"),
+        (Err(e), true) => {
+            debug!(%origin, command = line.trim(), error = %e, "admin command refused")
+        }
+        (Err(e), false) => {
+            info!(%origin, command = line.trim(), error = %e, "admin command refused")
+        }
+    }
+    let command = match parsed {
         Ok(c) => c,
         Err(e) => return Reply::err(e),
     };
-    // Remote commands are an audit trail; the local operator sees their own typing already.
-    if origin == "console" {
-        debug!(%origin, command = line.trim(), "admin command");
-    } else {
-        info!(%origin, command = line.trim(), "admin command");
-    }
     match command {
         Command::Help => Reply::ok(HELP),
         Command::Status => Reply::ok(status(hub)),
