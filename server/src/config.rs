@@ -20,7 +20,7 @@ use tickwire_sim::{MapAsset, RulesAsset, Scenario, TICK_RATE_RANGE};
 )]
 pub struct Cli {
     /// Address to listen on (HTTP, browser client and WebSocket on one port). Port 0 picks a free port.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
     pub bind: Option<SocketAddr>,
     /// Simulation ticks per second, 20–60 (default 30; 60 for the gaffer scenario).
     #[arg(long, value_name = "HZ")]
@@ -90,10 +90,10 @@ pub struct Cli {
     )]
     pub admin_token: Option<String>,
     /// Serve the admin WebSocket on this separate (private) address instead of `/admin` on the main listener.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
     pub admin_bind: Option<SocketAddr>,
     /// Also speak the Source RCON protocol on this TCP address (off by default; the admin token is the password).
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
     pub rcon_bind: Option<SocketAddr>,
 }
 
@@ -398,6 +398,25 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}`: too long a duration"))
 }
 
+/// A listen address from the command line: `IP:PORT`, or `HOST:PORT` resolved (`localhost:8080`; an IPv4 address
+/// is preferred when the name has several).
+pub fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    use std::net::ToSocketAddrs;
+    let addrs: Vec<SocketAddr> = text
+        .to_socket_addrs()
+        .map_err(|e| format!("`{text}`: expected IP:PORT or HOST:PORT ({e})"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| format!("`{text}` resolves to no address"))
+}
+
 /// Durations in the config file are written like on the command line (`"5s"`).
 mod duration_text {
     use serde::{Deserialize, Deserializer};
@@ -475,6 +494,12 @@ mod tests {
 
     #[test]
     fn durations_and_origins_parse() {
+        assert_eq!(
+            parse_addr("localhost:8080"),
+            Ok(SocketAddr::from(([127, 0, 0, 1], 8080)))
+        );
+        assert_eq!(parse_addr("[::1]:9"), Ok("[::1]:9".parse().expect("addr")));
+        assert!(parse_addr("localhost").is_err_and(|e| e.contains("HOST:PORT")));
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));

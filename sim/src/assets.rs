@@ -15,7 +15,8 @@ pub const DEFAULT_RULES: &str = include_str!("../../assets/rules.toml");
 #[derive(Debug, thiserror::Error)]
 pub enum AssetError {
     /// The file could not be read.
-    #[error("cannot read {file}: {source}")]
+    // The I/O error is the source (printed after this by error reports), not repeated in the message.
+    #[error("cannot read {file}")]
     Io {
         /// The file.
         file: String,
@@ -327,11 +328,11 @@ mod tests {
         );
 
         let missing = MapAsset::load(Path::new("/nonexistent/map.toml")).unwrap_err();
+        assert_eq!(missing.to_string(), "cannot read /nonexistent/map.toml");
+        let cause = std::error::Error::source(&missing).map(ToString::to_string);
         assert!(
-            missing
-                .to_string()
-                .starts_with("cannot read /nonexistent/map.toml"),
-            "got: {missing}"
+            cause.as_deref().is_some_and(|c| c.contains("No such file")),
+            "the I/O error is the source: {cause:?}"
         );
     }
 }
