@@ -612,14 +612,7 @@ mod tests {
             (&[0x94, 0x01, 0x01, 0x01], "claims 4 elements"), // truncated
         ];
         for (moves, why) in bad {
-            let frame = delta_with_raw_moves(moves);
-            match moves_of(&frame) {
-                Ok(m) => panic!("{moves:02x?} decoded as {m:?}"),
-                Err(e) => assert!(
-                    e.to_string().contains(why),
-                    "{moves:02x?}: `{e}` should mention `{why}`"
-                ),
-            }
+            crate::read::tests::assert_refused(&delta_with_raw_moves(moves), why);
         }
     }
 

@@ -473,7 +473,7 @@ fn describe(marker: u8) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::codec::encode_server;
     use crate::server::{Arena, GameRules, Wall};
@@ -642,6 +642,17 @@ mod tests {
         }
     }
 
+    /// Asserts that `bytes` do not decode, with an error that says `why`.
+    pub(crate) fn assert_refused(bytes: &[u8], why: &str) {
+        match super::server_message(bytes) {
+            Ok(m) => panic!("{bytes:02x?} decoded as {m:?}"),
+            Err(e) => assert!(
+                e.to_string().contains(why),
+                "{bytes:02x?}: `{e}` should say `{why}`"
+            ),
+        }
+    }
+
     /// A snapshot `[1, 5, 0, [entity]]` holding one raw entity.
     fn snapshot_with(entity: &[u8]) -> Vec<u8> {
         let mut out = vec![0x94, 0x01, 0x05, 0x00, 0x91];
@@ -689,13 +700,7 @@ mod tests {
             ),
         ];
         for (entity, why) in bad {
-            match super::server_message(&snapshot_with(entity)) {
-                Ok(m) => panic!("{entity:02x?} decoded as {m:?}"),
-                Err(e) => assert!(
-                    e.to_string().contains(why),
-                    "{entity:02x?}: `{e}` should say `{why}`"
-                ),
-            }
+            assert_refused(&snapshot_with(entity), why);
         }
     }
 
@@ -774,13 +779,7 @@ mod tests {
             ),
         ];
         for (bytes, why) in bad {
-            match super::server_message(bytes) {
-                Ok(m) => panic!("{bytes:02x?} decoded as {m:?}"),
-                Err(e) => assert!(
-                    e.to_string().contains(why),
-                    "{bytes:02x?}: `{e}` should say `{why}`"
-                ),
-            }
+            assert_refused(bytes, why);
         }
     }
 
