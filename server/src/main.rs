@@ -74,7 +74,7 @@ fn init_logging(format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
-        .with_writer(std::io::stderr);
+        .with_writer(tickwire_server::admin::console::LogWriter);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),

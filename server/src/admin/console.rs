@@ -9,14 +9,72 @@
 use super::execute;
 use crate::hub::Hub;
 use nix::sys::termios::{SetArg, Termios, tcgetattr, tcsetattr};
-use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
+use rustyline::{DefaultEditor, ExternalPrinter};
 use std::io::IsTerminal;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tracing::warn;
 
 /// The prompt.
 const PROMPT: &str = "tickwire> ";
+
+/// While the prompt is up, log lines go through rustyline, which prints them above the line being typed instead of
+/// through it.
+static PRINTER: Mutex<Option<Box<dyn ExternalPrinter + Send>>> = Mutex::new(None);
+
+/// The server's log writer (`tracing_subscriber`'s `with_writer`): stderr, or above the console's prompt while
+/// one is shown on the same terminal.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogWriter;
+
+/// One log event's bytes, written out when the event is complete.
+#[derive(Debug, Default)]
+pub struct LogLine(Vec<u8>);
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogWriter {
+    type Writer = LogLine;
+    fn make_writer(&'a self) -> LogLine {
+        LogLine::default()
+    }
+}
+
+impl std::io::Write for LogLine {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LogLine {
+    fn drop(&mut self) {
+        thread_local! {
+            /// Set while this thread prints through rustyline: a log line from inside it goes to stderr instead
+            /// of waiting for the lock this thread holds.
+            static PRINTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        }
+        if self.0.is_empty() {
+            return;
+        }
+        if !PRINTING.replace(true) {
+            let mut printer = PRINTER
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let printed = printer.as_mut().is_some_and(|p| {
+                p.print(String::from_utf8_lossy(&self.0).into_owned())
+                    .is_ok()
+            });
+            drop(printer);
+            PRINTING.set(false);
+            if printed {
+                return;
+            }
+        }
+        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), &self.0);
+    }
+}
 
 /// Restores the terminal settings saved when the console started (on drop).
 #[derive(Debug)]
@@ -80,6 +138,17 @@ fn in_foreground() -> bool {
         .is_ok_and(|foreground| foreground == rustix::process::getpgrp())
 }
 
+/// Sends logs back to stderr when the console ends.
+struct PrinterGuard;
+
+impl Drop for PrinterGuard {
+    fn drop(&mut self) {
+        *PRINTER
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+}
+
 fn run(hub: &Hub, runtime: &tokio::runtime::Handle, terminal: &TerminalGuard) {
     let mut editor = match DefaultEditor::new() {
         Ok(e) => e,
@@ -88,6 +157,15 @@ fn run(hub: &Hub, runtime: &tokio::runtime::Handle, terminal: &TerminalGuard) {
             return;
         }
     };
+    // Logs go above the prompt only when they go to this terminal anyway (not when stderr is redirected).
+    if std::io::stderr().is_terminal()
+        && let Ok(printer) = editor.create_external_printer()
+    {
+        *PRINTER
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Box::new(printer));
+    }
+    let _printing = PrinterGuard;
     tracing::info!("local console on this terminal");
     println!("tickwire console: type `help` for the commands");
     loop {
@@ -124,5 +202,53 @@ fn run(hub: &Hub, runtime: &tokio::runtime::Handle, terminal: &TerminalGuard) {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// Records what it is asked to print; the first time, it also logs from inside `print`, as a library might.
+    struct Recorder(Arc<Mutex<Vec<String>>>);
+
+    impl ExternalPrinter for Recorder {
+        fn print(&mut self, msg: String) -> rustyline::Result<()> {
+            let mut seen = self.0.lock().expect("lock");
+            let first = seen.is_empty();
+            seen.push(msg);
+            drop(seen);
+            if first {
+                // A log line from inside the printer must not wait for the lock its caller holds.
+                let mut nested = LogLine::default();
+                let _ = nested.write_all(b"nested\n");
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn log_lines_go_through_the_printer_while_a_prompt_is_up() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        *PRINTER.lock().expect("lock") = Some(Box::new(Recorder(seen.clone())));
+        {
+            let _printing = PrinterGuard;
+            let mut line = tracing_subscriber::fmt::MakeWriter::make_writer(&LogWriter);
+            line.write_all(b"one ").expect("buffered");
+            line.write_all(b"event\n").expect("buffered");
+            drop(line);
+            let mut line = LogLine::default();
+            line.write_all(b"two\n").expect("buffered");
+        }
+        assert_eq!(
+            *seen.lock().expect("lock"),
+            vec!["one event\n".to_string(), "two\n".to_string()],
+            "each event whole, in order; the nested line went to stderr"
+        );
+        assert!(
+            PRINTER.lock().expect("lock").is_none(),
+            "the guard hands logs back to stderr"
+        );
     }
 }
