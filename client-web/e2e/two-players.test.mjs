@@ -58,6 +58,13 @@ test('two players: a move on one page is seen on the other', { timeout: 120_000 
     // Let the last inputs reach the server and bob's interpolation catch up (it draws ~2 ticks behind).
     await alice.waitForTimeout(600);
 
+    // Inputs go out one per tick, so a few are always in flight; on a starved machine (CI runs this beside other
+    // work) one sample can catch a tick that ran late. Acknowledged promptly = the backlog drains within 3 s.
+    const pendingAtRelease = (await state(alice)).pending;
+    const drained = await alice
+      .waitForFunction(() => window.__tickwire.state().pending <= 2, null, { timeout: 3000, polling: 'raf' })
+      .then(() => true)
+      .catch(() => false);
     const aliceSelf = await state(alice);
     const bobView = await state(bob);
     const after = bobView.entities[aliceId];
@@ -72,7 +79,8 @@ test('two players: a move on one page is seen on the other', { timeout: 120_000 
       `alice: ${aliceSelf.pending} inputs unacknowledged, ${aliceSelf.skippedInputs} idle ones skipped to drain a ` +
         `backlog, ${aliceSelf.heldInputs} held back while acks were late`,
     );
-    assert.ok(aliceSelf.pending <= 2, `alice's inputs are acknowledged promptly (${aliceSelf.pending} pending)`);
+    t.diagnostic(`alice: ${pendingAtRelease} inputs pending 600 ms after the key was released`);
+    assert.ok(drained, `alice's inputs are acknowledged within 3 s (${aliceSelf.pending} pending)`);
     const own = aliceSelf.entities[aliceId];
     assert.ok(
       Math.abs(aliceSelf.predicted.x - own.x) <= 1 / 16 && Math.abs(aliceSelf.predicted.y - own.y) <= 1 / 16,
