@@ -21,7 +21,7 @@ pub(crate) async fn serve(mut stream: Conn, req: Request, leftover: Vec<u8>, lim
         Ok(key) => key,
         Err(refusal) => return refusal.send(&mut stream).await,
     };
-    let Some((mut ws, _outbox)) = accept_ws(stream, &key, leftover, &limits).await else {
+    let Some((mut ws, _outbox, _inlet)) = accept_ws(stream, &key, leftover, &limits).await else {
         return;
     };
     while let Some(msg) = ws.next().await {

@@ -231,17 +231,25 @@ pub(crate) async fn accept_ws(
     key: &str,
     leftover: Vec<u8>,
     limits: &Limits,
-) -> Option<(crate::session::Ws, Arc<crate::outbox::Outbox>)> {
+) -> Option<(
+    crate::session::Ws,
+    Arc<crate::outbox::Outbox>,
+    Arc<crate::inlet::Inlet>,
+)> {
     let accept = derive_accept_key(key.as_bytes());
     let response = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
     );
     stream.write_all(response.as_bytes()).await.ok()?;
-    let (io, outbox) = crate::outbox::WsIo::new(stream, limits.outbound_bytes);
-    let ws =
-        WebSocketStream::from_partially_read(io, leftover, Role::Server, Some(ws_config(limits)))
-            .await;
-    Some((ws, outbox))
+    let up = crate::outbox::WsIo::upgrade(stream, leftover, limits.outbound_bytes, limits);
+    let ws = WebSocketStream::from_partially_read(
+        up.io,
+        up.leftover,
+        Role::Server,
+        Some(ws_config(limits)),
+    )
+    .await;
+    Some((ws, up.outbox, up.inlet))
 }
 
 async fn upgrade(
@@ -287,7 +295,7 @@ async fn upgrade(
         .await;
         return;
     }
-    let Some((ws, outbox)) = accept_ws(stream, &key, leftover, &limits).await else {
+    let Some((ws, outbox, inlet)) = accept_ws(stream, &key, leftover, &limits).await else {
         hub.open.fetch_sub(1, Ordering::AcqRel);
         return;
     };
@@ -300,7 +308,7 @@ async fn upgrade(
         player = tracing::field::Empty,
         name = tracing::field::Empty
     );
-    session::run(ws, outbox, key, peer, hub.clone(), limits)
+    session::run(ws, outbox, inlet, key, peer, hub.clone(), limits)
         .instrument(span)
         .await;
     hub.open.fetch_sub(1, Ordering::AcqRel);

@@ -68,6 +68,8 @@ pub struct Join {
     pub name: String,
     /// Where this client's frames go (see [`crate::outbox`]).
     pub out: Arc<crate::outbox::Outbox>,
+    /// Where its inputs come from once the session hands reading to the tick (see [`crate::inlet`]).
+    pub inlet: Arc<crate::inlet::Inlet>,
     /// Where the tick driver records why it dropped the client.
     pub ctl: Arc<SessionCtl>,
     /// The resume token from the hello: take back a held player instead of creating one.

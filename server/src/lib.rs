@@ -24,6 +24,7 @@ pub mod echo;
 pub mod fanout;
 pub mod http;
 pub mod hub;
+pub mod inlet;
 pub mod metrics;
 pub mod outbox;
 pub mod rtt;

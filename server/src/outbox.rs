@@ -12,6 +12,7 @@
 //! tick driver treats the client as behind (it skips ticks and later catches up from its last state). A frame
 //! is accepted whole or not at all, so frames never interleave.
 
+use crate::inlet::Inlet;
 use bytes::{Buf, BytesMut};
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -335,10 +336,18 @@ impl WsHeader {
 
 /// The byte stream under a game session's WebSocket: reads come from the socket (or TLS), and every write goes
 /// through the client's [`Outbox`], so tungstenite's frames and the tick's frames never interleave.
+///
+/// On a plain connection, reads go through the client's [`Inlet`]: bytes read from the socket wait there and are
+/// handed to tungstenite one frame at a time, so that between messages tungstenite holds no part of a frame and
+/// reading can be handed to the tick's read pass (see [`crate::inlet`]); bytes the pass hands back are read
+/// first.
 #[derive(Debug)]
 pub struct WsIo {
     io: Io,
     outbox: Arc<Outbox>,
+    inlet: Arc<Inlet>,
+    /// Bytes of the current frame not yet handed to tungstenite (0: between frames).
+    rest_of_frame: u64,
 }
 
 #[derive(Debug)]
@@ -347,24 +356,66 @@ enum Io {
     Tls(Box<TlsStream<TcpStream>>),
 }
 
+/// What [`WsIo::new`] gives a session.
+#[derive(Debug)]
+pub struct Upgraded {
+    /// The byte stream for tungstenite.
+    pub io: WsIo,
+    /// Every byte the client is sent goes through it.
+    pub outbox: Arc<Outbox>,
+    /// The client's incoming side.
+    pub inlet: Arc<Inlet>,
+    /// Bytes after the HTTP request head that tungstenite must read first (TLS; on a plain connection they wait
+    /// in the inlet).
+    pub leftover: Vec<u8>,
+}
+
 impl WsIo {
-    /// Wraps an upgraded connection; `cap` bounds the bytes that wait for a slow client (see [`Outbox`]).
-    pub fn new(conn: crate::conn::Conn, cap: usize) -> (Self, Arc<Outbox>) {
-        let (io, outbox) = match conn {
+    /// Wraps an upgraded connection, with the bytes the client sent after its request head; `cap` bounds the
+    /// bytes that wait for a slow client (see [`Outbox`]).
+    pub fn upgrade(
+        conn: crate::conn::Conn,
+        leftover: Vec<u8>,
+        cap: usize,
+        limits: &crate::config::Limits,
+    ) -> Upgraded {
+        let inlet = |tcp, pending| {
+            Arc::new(Inlet::new(
+                tcp,
+                pending,
+                limits.max_message_bytes,
+                limits.max_messages_per_second,
+            ))
+        };
+        let (io, outbox, inlet, leftover) = match conn {
             crate::conn::Conn::Plain(tcp) => {
                 let tcp = Arc::new(tcp);
-                (Io::Plain(tcp.clone()), Outbox::direct(tcp, cap))
+                (
+                    Io::Plain(tcp.clone()),
+                    Outbox::direct(tcp.clone(), cap),
+                    inlet(Some(tcp), leftover),
+                    Vec::new(),
+                )
             }
-            crate::conn::Conn::Tls(tls) => (Io::Tls(tls), Outbox::buffered(cap)),
+            crate::conn::Conn::Tls(tls) => (
+                Io::Tls(tls),
+                Outbox::buffered(cap),
+                inlet(None, Vec::new()),
+                leftover,
+            ),
         };
         let outbox = Arc::new(outbox);
-        (
-            WsIo {
+        Upgraded {
+            io: WsIo {
                 io,
                 outbox: outbox.clone(),
+                inlet: inlet.clone(),
+                rest_of_frame: 0,
             },
             outbox,
-        )
+            inlet,
+            leftover,
+        }
     }
 
     /// Writes everything pending in the outbox (the tick's frames and the session's own).
@@ -374,6 +425,11 @@ impl WsIo {
             Io::Tls(tls) => self.outbox.poll_drain(cx, Some(tls)),
         }
     }
+
+    /// Whether everything read so far has been handed to tungstenite in whole frames.
+    pub fn between_frames(&self) -> bool {
+        self.rest_of_frame == 0
+    }
 }
 
 impl AsyncRead for WsIo {
@@ -382,14 +438,32 @@ impl AsyncRead for WsIo {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().io {
+        let this = self.get_mut();
+        match &mut this.io {
             Io::Plain(tcp) => loop {
-                ready!(tcp.poll_read_ready(cx))?;
-                match tcp.try_read(buf.initialize_unfilled()) {
-                    Ok(n) => {
+                if this.rest_of_frame == 0
+                    && let Some(head) = this.inlet.pending_head()
+                {
+                    this.rest_of_frame = head.total();
+                }
+                if this.rest_of_frame > 0 && buf.remaining() > 0 {
+                    let want = this.rest_of_frame.min(buf.remaining() as u64) as usize;
+                    let n = this
+                        .inlet
+                        .take_pending(&mut buf.initialize_unfilled()[..want]);
+                    if n > 0 {
                         buf.advance(n);
+                        this.rest_of_frame -= n as u64;
                         return Poll::Ready(Ok(()));
                     }
+                }
+                // Nothing whole to hand over: read more (a frame's rest, or the rest of its header).
+                ready!(tcp.poll_read_ready(cx))?;
+                let mut chunk = [0u8; 1024];
+                match tcp.try_read(&mut chunk) {
+                    // The end of the stream (any unfinished frame is cut off with it).
+                    Ok(0) => return Poll::Ready(Ok(())),
+                    Ok(n) => this.inlet.put_pending(&chunk[..n]),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                     Err(e) => return Poll::Ready(Err(e)),
                 }

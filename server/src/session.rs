@@ -11,6 +11,7 @@ mod inbound;
 use crate::closing::{close_with, going_away, reason};
 use crate::config::Limits;
 use crate::hub::{ClientKey, CloseReason, Control, Hub, Join, SessionCtl, SessionInfo};
+use crate::inlet::Inlet;
 use crate::outbox::{Outbox, WsIo};
 use futures_util::SinkExt;
 use inbound::{Inbound, Stop};
@@ -64,6 +65,7 @@ pub type Ws = WebSocketStream<WsIo>;
 pub async fn run(
     mut ws: Ws,
     out: Arc<Outbox>,
+    inlet: Arc<Inlet>,
     key: ClientKey,
     peer: SocketAddr,
     hub: Arc<Hub>,
@@ -78,7 +80,7 @@ pub async fn run(
             rtt: None,
         },
     );
-    let end = serve(&mut ws, &out, key, &hub, &limits).await;
+    let end = serve(&mut ws, &out, &inlet, key, &hub, &limits).await;
     if let Some(reason) = &end.reason {
         close_with(&mut ws, reason).await;
     }
@@ -97,9 +99,16 @@ pub async fn run(
 }
 
 /// The session's life.
-async fn serve(ws: &mut Ws, out: &Arc<Outbox>, key: ClientKey, hub: &Hub, limits: &Limits) -> End {
+async fn serve(
+    ws: &mut Ws,
+    out: &Arc<Outbox>,
+    inlet: &Arc<Inlet>,
+    key: ClientKey,
+    hub: &Hub,
+    limits: &Limits,
+) -> End {
     let mut shutdown = hub.shutdown.clone();
-    let mut inbound = Inbound::new(limits);
+    let mut inbound = Inbound::new(inlet.clone());
     // 1. The hello, within the time limit.
     let hello = tokio::select! {
         _ = crate::hub::shutdown_signalled(&mut shutdown) => return End::close(going_away()),
@@ -133,13 +142,27 @@ async fn serve(ws: &mut Ws, out: &Arc<Outbox>, key: ClientKey, hub: &Hub, limits
         key,
         name: hello.name,
         out: out.clone(),
+        inlet: inlet.clone(),
         ctl: ctl.clone(),
         resume: hello.resume,
     };
     if hub.control.send(Control::Join(join)).await.is_err() {
         return End::close(going_away());
     }
-    let end = pump(ws, key, out, &ctl, hub, limits, &mut inbound, &mut shutdown).await;
+    let end = pump(
+        ws,
+        key,
+        out,
+        inlet,
+        &ctl,
+        hub,
+        limits,
+        &mut inbound,
+        &mut shutdown,
+    )
+    .await;
+    // Whatever ended it, reading is ours again (the close handshake reads through tungstenite).
+    inlet.take_back();
     // Tell the tick before anything else: it removes (or holds) the player and stops writing to our queue.
     let _ = hub
         .control
@@ -183,10 +206,16 @@ async fn drain_while_reading(ws: &mut Ws, out: &Outbox, limits: &Limits) -> Resu
 }
 
 /// The joined phase: frames out, messages in, pings, the idle timeout.
+///
+/// Between messages, a plain-TCP session hands reading to the tick's read pass ([`crate::inlet`]) and waits
+/// until the pass hands it back (at anything but an input, a ping or a pong); meanwhile it only writes, pings
+/// and watches the idle timeout.
+#[allow(clippy::too_many_arguments)]
 async fn pump(
     ws: &mut Ws,
     key: ClientKey,
     out: &Outbox,
+    inlet: &Inlet,
     ctl: &SessionCtl,
     hub: &Hub,
     limits: &Limits,
@@ -203,7 +232,14 @@ async fn pump(
     tokio::pin!(woken);
     let stop = crate::hub::shutdown_signalled(shutdown);
     tokio::pin!(stop);
+    // Reading is handed to the tick's pass at the start, and again after each message this session read
+    // itself — not right after the pass handed it back: that was for something only the session handles.
+    let (mut fast, mut hand_over) = (false, true);
     loop {
+        // Only between frames: tungstenite then holds nothing the pass would miss.
+        if hand_over && !fast && ws.get_ref().between_frames() {
+            fast = inlet.go_fast();
+        }
         if !named && let Some(id) = ctl.player() {
             // The tick driver took the join: from now on the span names the player.
             tracing::Span::current().record("player", id);
@@ -224,14 +260,17 @@ async fn pump(
                     return End::close(ctl.close_reason().unwrap_or_else(going_away));
                 }
             }
-            msg = inbound.next(ws, hub, key) => match msg {
+            () = inlet.handed_back(), if fast => (fast, hand_over) = (false, false),
+            msg = inbound.next(ws, hub, key), if !fast => match msg {
                 Ok(ClientMessage::Input(input)) => {
+                    hand_over = true;
                     hub.counters.inputs_received.fetch_add(1, Ordering::Relaxed);
                     if hub.inputs.try_send((key, input)).is_err() {
                         hub.counters.inputs_dropped.fetch_add(1, Ordering::Relaxed);
                     }
                 }
                 Ok(ClientMessage::Ping(ping)) => {
+                    hand_over = true;
                     let pong = ServerMessage::Pong(Pong { client_time: ping.client_time, server_tick: hub.tick.load(Ordering::Relaxed) });
                     if let Err(end) = bounded(limits, ws.send(Message::Binary(encode_server(&pong)))).await {
                         return end;
@@ -255,7 +294,7 @@ async fn pump(
             }
             // Keepalive and round-trip probe (see `crate::rtt`); a client silent for too long is gone.
             _ = ping_every.tick() => {
-                if inbound.last_heard.elapsed() > limits.idle_timeout {
+                if inlet.silent_for() > limits.idle_timeout {
                     return End { reason: Some(reason(close::IDLE_TIMEOUT, "no answer to pings")), hold: true };
                 }
                 if let Err(end) = bounded(limits, ws.send(Message::Ping(crate::rtt::ping_payload()))).await {

@@ -12,6 +12,7 @@ use crate::config::Limits;
 use crate::fanout::{Fanout, Held};
 use crate::hub::Hub;
 use crate::hub::{ClientKey, Control, HubReceivers, Join, SessionCtl};
+use crate::inlet::Inlet;
 use crate::outbox::{Offer, Outbox};
 use crate::sched::Scheduling;
 use crate::writer::Writer;
@@ -21,7 +22,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tickwire_shared::{
-    PROTOCOL_VERSION, ProtocolError, ServerMessage, Welcome, close, encode_server,
+    ClientMessage, PROTOCOL_VERSION, Pong, ProtocolError, ServerMessage, Welcome, close,
+    encode_server,
 };
 use tickwire_sim::Sim;
 use tokio::sync::mpsc::error::TryRecvError;
@@ -37,6 +39,7 @@ const MAX_CATCH_UP_TICKS: u32 = 5;
 #[derive(Debug)]
 struct Link {
     out: Arc<Outbox>,
+    inlet: Arc<Inlet>,
     ctl: Arc<SessionCtl>,
     /// The last frame this client's outbox took: the state its next frame builds on.
     held: Held,
@@ -252,6 +255,7 @@ impl TickDriver {
                 join.key,
                 Link {
                     out: join.out,
+                    inlet: join.inlet,
                     ctl: join.ctl,
                     held: Held::default(),
                     offered: Held::default(),
@@ -265,7 +269,8 @@ impl TickDriver {
     }
 
     fn drain_inputs(&mut self) {
-        // Bounded by what is queued now: inputs arriving during the drain wait for the next tick.
+        // Inputs decoded by sessions (before a session hands reading to this pass, and over TLS), bounded by
+        // what is queued now: inputs arriving during the drain wait for the next tick.
         let mut budget = self.rx.inputs.len();
         while budget > 0 {
             budget -= 1;
@@ -275,6 +280,26 @@ impl TickDriver {
                 }
                 Err(_) => break,
             }
+        }
+        // The read pass: what every joined plain-TCP client sent since the last tick, without waking anyone.
+        let (hub, sim) = (&self.hub, &mut self.sim);
+        let tick = sim.tick();
+        for (&key, link) in &self.links {
+            link.inlet.pass(hub, key, |msg| match msg {
+                ClientMessage::Input(input) => {
+                    hub.counters.inputs_received.fetch_add(1, Ordering::Relaxed);
+                    sim.push_input(key, &input);
+                }
+                ClientMessage::Ping(ping) => {
+                    let pong = ServerMessage::Pong(Pong {
+                        client_time: ping.client_time,
+                        server_tick: tick,
+                    });
+                    // Like a frame: a client whose outbox is full misses this pong (its next ping gets one).
+                    let _ = link.out.offer_message(&encode_server(&pong));
+                }
+                ClientMessage::Hello(_) => {}
+            });
         }
     }
 
