@@ -5,8 +5,10 @@
 //! (the second one to learn the socket is empty) — about as much CPU as the whole tick's write to that client.
 //! So once a plain-TCP client has joined, its session hands reading over to the tick driver: once per tick,
 //! before the simulation steps, the driver calls [`Inlet::pass`], which does one non-blocking read of whatever
-//! the socket holds (none at all when the reactor has not seen new data: tokio's readiness is checked first) and
-//! decodes the complete frames in it. It takes only the common case: final, masked, unextended binary frames
+//! the socket holds and decodes the complete frames in it. While the pass reads, the socket's receive low-water
+//! mark is raised so that arriving inputs do not signal it readable: neither the reactor nor the session is woken
+//! per input, and the client's `send` does not pay for waking them (the end of the stream and errors still
+//! signal; see [`crate::sys::set_recv_low_water`]). It takes only the common case: final, masked, unextended binary frames
 //! holding an input or a ping, and pongs to the server's pings, all within the size and rate limits. At
 //! anything else — a close, a WebSocket ping, a text or fragmented frame, an oversized or undecodable message, a
 //! flood, the end of the connection — it stops at the start of that frame, leaves the unread bytes in the inlet
@@ -18,6 +20,7 @@
 //! Only one side reads at a time: the session only while `fast` is false, the pass only while it is true.
 
 use crate::hub::{ClientKey, CloseReason, Hub};
+use std::io::Read;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -240,8 +243,22 @@ impl Inlet {
         if !st.pending.is_empty() {
             return false;
         }
+        self.set_low_water(PASS_READ as u32);
         self.fast.store(true, Ordering::Release);
         true
+    }
+
+    /// While the pass reads, arriving inputs must not make the socket readable: the reactor would wake for
+    /// each one, and the client's `send` would pay for the wake-up. So the receive low-water mark goes up to
+    /// [`PASS_READ`] (the end of the stream and errors still signal), and back to 1 before the session reads
+    /// again (Linux then signals any bytes already waiting). If the mark cannot be set, the pass still works;
+    /// the reactor is only woken as before.
+    fn set_low_water(&self, bytes: u32) {
+        if let Some(tcp) = &self.tcp
+            && let Err(e) = crate::sys::set_recv_low_water(&**tcp, bytes)
+        {
+            tracing::debug!(error = %e, bytes, "could not set the socket's receive low-water mark");
+        }
     }
 
     /// Whether the tick's pass is reading.
@@ -259,10 +276,14 @@ impl Inlet {
     /// Stops the pass from reading (the session reads again), e.g. when the session is about to close.
     pub(crate) fn take_back(&self) {
         let _st = self.lock();
-        self.fast.store(false, Ordering::Release);
+        if self.is_fast() {
+            self.set_low_water(1);
+            self.fast.store(false, Ordering::Release);
+        }
     }
 
     fn hand_back(&self) {
+        self.set_low_water(1);
         self.fast.store(false, Ordering::Release);
         self.handback.notify_one();
     }
@@ -279,7 +300,9 @@ impl Inlet {
             return; // the session took it back meanwhile
         }
         let mut buf = [0u8; PASS_READ];
-        let n = match tcp.try_read(&mut buf) {
+        // A read of the socket itself, not through tokio: tokio's readiness is not set (the low-water mark keeps
+        // arriving inputs from signalling), and one `recv` per client per tick is the whole cost of reading.
+        let n = match (&*socket2::SockRef::from(&**tcp)).read(&mut buf) {
             Ok(0) => {
                 // The peer closed its side: the session reads the end (and any close frame) itself.
                 drop(st);
@@ -287,7 +310,14 @@ impl Inlet {
                 return;
             }
             Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                return;
+            }
             Err(_) => {
                 drop(st);
                 self.hand_back();

@@ -32,6 +32,7 @@ pub mod sched;
 pub mod session;
 pub mod shutdown;
 pub mod stats;
+pub mod sys;
 pub mod tick;
 pub mod tls;
 pub mod web;
