@@ -17,7 +17,7 @@
 # other bots (a saved build, for a before/after comparison in the same hour).
 #
 # Besides the bots' figures, the line gives the server's own: tick duration p99 (and as % of the tick budget),
-# tick-start lateness p99 and the fan-out writer's time per tick p99 (the server's last-minute gauges, read when
+# tick-start lateness p99, the fan-out writer's time per tick p99 and the read pass's p99 (the server's last-minute gauges, read when
 # the window closes), and the overruns, whole-tick fan-out skips and per-client frame skips inside the window
 # (/metrics counters). After the run, with the server stopped, benches/floor.rs measures the write floor on the
 # same machine: N loopback sockets, one write of the run's mean delta size each per tick, readers waiting in epoll;
@@ -169,6 +169,7 @@ fields = [
     ("tick_p99_pct_budget", f"{100 * m1.get('tickwire_tick_duration_p99_seconds', 0) * tick_hz:.1f}"),
     ("tick_late_p99_ms", f"{m1.get('tickwire_tick_start_lateness_p99_seconds', 0) * 1e3:.2f}"),
     ("fanout_write_p99_ms", f"{m1.get('tickwire_fanout_write_p99_seconds', 0) * 1e3:.2f}"),
+    ("read_pass_p99_ms", f"{m1.get('tickwire_read_pass_p99_seconds', 0) * 1e3:.2f}"),
     ("overruns", delta("tickwire_tick_overruns_total")),
     ("fanout_skipped", delta("tickwire_fanout_skipped_total")),
     ("frames_skipped", delta("tickwire_frames_skipped_total")),

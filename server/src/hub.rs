@@ -68,8 +68,6 @@ pub struct Join {
     pub name: String,
     /// Where this client's frames go (see [`crate::outbox`]).
     pub out: Arc<crate::outbox::Outbox>,
-    /// Where its inputs come from once the session hands reading to the tick (see [`crate::inlet`]).
-    pub inlet: Arc<crate::inlet::Inlet>,
     /// Where the tick driver records why it dropped the client.
     pub ctl: Arc<SessionCtl>,
     /// The resume token from the hello: take back a held player instead of creating one.
@@ -140,6 +138,8 @@ pub struct Hub {
     pub tick: AtomicU32,
     /// The current tick rate.
     pub tick_rate: AtomicU16,
+    /// The clients the read pass reads (see [`crate::reader`]).
+    pub readers: crate::reader::Readers,
     /// Live sessions, for the console.
     pub sessions: DashMap<ClientKey, SessionInfo>,
     /// Open WebSocket connections on the game path (joined or not).
@@ -187,6 +187,7 @@ impl Hub {
             inputs: input_tx,
             tick: AtomicU32::new(0),
             tick_rate: AtomicU16::new(tick_rate),
+            readers: crate::reader::Readers::default(),
             sessions: DashMap::new(),
             open: AtomicUsize::new(0),
             counters: Counters::default(),

@@ -1,19 +1,18 @@
-//! A client's incoming bytes, and the tick's read pass that takes a joined client's inputs without waking its
-//! session.
+//! A client's incoming bytes, and the read pass that takes a joined client's inputs without waking its session.
 //!
 //! Reading each input in the client's session costs an epoll wake-up, a task wake-up and poll, and two `recv`s
-//! (the second one to learn the socket is empty) — about as much CPU as the whole tick's write to that client.
-//! So once a plain-TCP client has joined, its session hands reading over to the tick driver: once per tick,
-//! before the simulation steps, the driver calls [`Inlet::pass`], which does one non-blocking read of whatever
-//! the socket holds and decodes the complete frames in it. While the pass reads, the socket's receive low-water
-//! mark is raised so that arriving inputs do not signal it readable: neither the reactor nor the session is woken
-//! per input, and the client's `send` does not pay for waking them (the end of the stream and errors still
-//! signal; see [`crate::sys::set_recv_low_water`]). It takes only the common case: final, masked, unextended binary frames
-//! holding an input or a ping, and pongs to the server's pings, all within the size and rate limits. At
-//! anything else — a close, a WebSocket ping, a text or fragmented frame, an oversized or undecodable message, a
-//! flood, the end of the connection — it stops at the start of that frame, leaves the unread bytes in the inlet
-//! and hands reading back to the session, which reads them through tungstenite as if the pass had never been
-//! there: every rule and close code stays in one place.
+//! (the second one to learn the socket is empty) — about as much CPU as the tick's write to that client — and
+//! the client's `send` pays for waking the server. So once a plain-TCP client has joined, its session hands
+//! reading over to the read pass ([`crate::reader`]): once per tick, just before the tick, the reader thread
+//! calls [`Inlet::pass`], which does one non-blocking read of whatever the socket holds and decodes the
+//! complete frames in it. While the pass reads, the socket's receive low-water mark is raised so that arriving
+//! inputs do not signal it readable: neither the reactor nor the session is woken per input (the end of the
+//! stream and errors still signal; see [`crate::sys::set_recv_low_water`]). The pass takes only the common
+//! case: final, masked, unextended binary frames holding an input or a ping, and pongs to the server's pings,
+//! all within the size and rate limits. At anything else — a close, a WebSocket ping, a text or fragmented
+//! frame, an oversized or undecodable message, a flood, the end of the connection — it stops at the start of
+//! that frame, leaves the unread bytes in the inlet and hands reading back to the session, which reads them
+//! through tungstenite as if the pass had never been there: every rule and close code stays in one place.
 //!
 //! The session reads through [`crate::outbox::WsIo`], which serves the inlet's bytes first and delivers them to
 //! tungstenite one frame at a time, so tungstenite never holds part of a frame when reading is handed over.
@@ -32,17 +31,17 @@ use tokio::sync::Notify;
 pub const FLOOD_TOLERANCE: Duration = Duration::from_secs(1);
 
 /// Bytes one pass reads from one client at most (a few hundred inputs): a client sending faster than that is
-/// read again next tick, and the tick never spends long on one socket. A flood meets the rate limit here.
+/// read again next tick, and the pass never spends long on one socket. A flood meets the rate limit here.
 const PASS_READ: usize = 16 * 1024;
 
-/// A client's incoming side, shared by its session, its [`crate::outbox::WsIo`] and the tick driver.
+/// A client's incoming side, shared by its session, its [`crate::outbox::WsIo`] and the read pass.
 #[derive(Debug)]
 pub struct Inlet {
     /// The socket, for a plain TCP connection (a TLS connection is read by its session only).
     tcp: Option<Arc<TcpStream>>,
     /// Largest client frame.
     max_frame: usize,
-    /// The tick's pass reads (the session waits for [`Inlet::handed_back`]).
+    /// The read pass reads (the session waits for [`Inlet::handed_back`]).
     fast: AtomicBool,
     handback: Notify,
     state: Mutex<State>,
@@ -233,7 +232,7 @@ impl Inlet {
         FrameHead::parse(&self.lock().pending)
     }
 
-    /// Hands reading to the tick's pass, if this connection can be read that way: a plain TCP connection with
+    /// Hands reading to the read pass, if this connection can be read that way: a plain TCP connection with
     /// nothing unconsumed (the caller guarantees tungstenite holds no part of a frame). Returns whether it did.
     pub(crate) fn go_fast(&self) -> bool {
         if self.tcp.is_none() {
@@ -261,7 +260,12 @@ impl Inlet {
         }
     }
 
-    /// Whether the tick's pass is reading.
+    /// Whether the read pass can read this connection (plain TCP; TLS is read by its session only).
+    pub fn readable_by_pass(&self) -> bool {
+        self.tcp.is_some()
+    }
+
+    /// Whether the read pass is reading.
     pub(crate) fn is_fast(&self) -> bool {
         self.fast.load(Ordering::Acquire)
     }
@@ -288,7 +292,7 @@ impl Inlet {
         self.handback.notify_one();
     }
 
-    /// The tick's read pass over this client: reads what the socket holds without waiting and hands each
+    /// The read pass over this client: reads what the socket holds without waiting and hands each
     /// complete input or ping to `deliver`, in order. Does nothing unless the session handed reading over.
     pub fn pass(&self, hub: &Hub, key: ClientKey, mut deliver: impl FnMut(ClientMessage)) {
         if !self.is_fast() {

@@ -27,6 +27,7 @@ pub mod hub;
 pub mod inlet;
 pub mod metrics;
 pub mod outbox;
+pub mod reader;
 pub mod rtt;
 pub mod sched;
 pub mod session;

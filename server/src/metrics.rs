@@ -224,6 +224,13 @@ impl Metrics {
             ),
             (
                 gauge(
+                    "tickwire_read_pass_p99_seconds",
+                    "99th percentile time the read pass took to read every joined client's socket once, last minute.",
+                ),
+                |h| f64::from(h.stats.read().read_p99_us) / 1e6,
+            ),
+            (
+                gauge(
                     "tickwire_uptime_seconds",
                     "Seconds since the server started.",
                 ),

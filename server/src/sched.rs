@@ -93,6 +93,18 @@ impl Scheduling {
         }
     }
 
+    /// Applies the read pass thread's policy to the calling thread (see [`crate::reader`]): `SCHED_FIFO` one
+    /// priority below the tick thread when permitted (it starts on time, and the tick preempts it), else the
+    /// I/O policy.
+    pub fn reader_thread(self) {
+        if self == Scheduling::Normal {
+            return;
+        }
+        if os::fifo(TICK_RT_PRIORITY - 1).is_err() {
+            self.io_thread();
+        }
+    }
+
     /// Applies the tick policy to the calling thread (the tick thread).
     pub fn tick_thread(self) -> Result<TickPolicy, RealtimeRefused> {
         match self {

@@ -142,12 +142,15 @@ async fn serve(
         key,
         name: hello.name,
         out: out.clone(),
-        inlet: inlet.clone(),
         ctl: ctl.clone(),
         resume: hello.resume,
     };
     if hub.control.send(Control::Join(join)).await.is_err() {
         return End::close(going_away());
+    }
+    // From now on the read pass may read this client (when the session hands reading over, in `pump`).
+    if inlet.readable_by_pass() {
+        hub.readers.add(key, inlet.clone(), out.clone());
     }
     let end = pump(
         ws,
@@ -163,6 +166,7 @@ async fn serve(
     .await;
     // Whatever ended it, reading is ours again (the close handshake reads through tungstenite).
     inlet.take_back();
+    hub.readers.remove(key);
     // Tell the tick before anything else: it removes (or holds) the player and stops writing to our queue.
     let _ = hub
         .control
@@ -207,7 +211,7 @@ async fn drain_while_reading(ws: &mut Ws, out: &Outbox, limits: &Limits) -> Resu
 
 /// The joined phase: frames out, messages in, pings, the idle timeout.
 ///
-/// Between messages, a plain-TCP session hands reading to the tick's read pass ([`crate::inlet`]) and waits
+/// Between messages, a plain-TCP session hands reading to the read pass ([`crate::reader`]) and waits
 /// until the pass hands it back (at anything but an input, a ping or a pong); meanwhile it only writes, pings
 /// and watches the idle timeout.
 #[allow(clippy::too_many_arguments)]

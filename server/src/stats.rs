@@ -15,7 +15,7 @@ pub const WINDOW: Duration = Duration::from_secs(60);
 pub const PUBLISH_EVERY: Duration = Duration::from_secs(1);
 
 /// What the tick driver publishes; read with [`TickStats::read`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TickStats {
     p50_us: AtomicU32,
     p99_us: AtomicU32,
@@ -24,6 +24,10 @@ pub struct TickStats {
     late_max_us: AtomicU32,
     write_p99_us: AtomicU32,
     write_max_us: AtomicU32,
+    read_p99_us: AtomicU32,
+    read_max_us: AtomicU32,
+    /// The reader thread's last pass, in microseconds, until the tick driver takes it (`u32::MAX`: none).
+    last_read_us: AtomicU32,
     samples: AtomicU32,
     players: AtomicU32,
     inputs_per_s: AtomicU64,
@@ -48,6 +52,10 @@ pub struct StatsView {
     pub write_p99_us: u32,
     /// Longest fan-out write in the window, microseconds.
     pub write_max_us: u32,
+    /// 99th percentile of the read pass's time to read every joined client's socket once, microseconds.
+    pub read_p99_us: u32,
+    /// Longest read pass in the window, microseconds.
+    pub read_max_us: u32,
     /// Ticks in the window.
     pub samples: u32,
     /// Joined players.
@@ -71,11 +79,46 @@ impl TickStats {
             late_max_us: self.late_max_us.load(Ordering::Relaxed),
             write_p99_us: self.write_p99_us.load(Ordering::Relaxed),
             write_max_us: self.write_max_us.load(Ordering::Relaxed),
+            read_p99_us: self.read_p99_us.load(Ordering::Relaxed),
+            read_max_us: self.read_max_us.load(Ordering::Relaxed),
             samples: self.samples.load(Ordering::Relaxed),
             players: self.players.load(Ordering::Relaxed),
             inputs_per_s: self.inputs_per_s.load(Ordering::Relaxed),
             bytes_in_per_s: self.bytes_in_per_s.load(Ordering::Relaxed),
             bytes_out_per_s: self.bytes_out_per_s.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The reader thread records how long its pass took (see [`crate::reader`]).
+    pub fn record_read_pass(&self, took: Duration) {
+        self.last_read_us
+            .store(micros(took).min(u32::MAX - 1), Ordering::Relaxed);
+    }
+
+    /// The tick driver takes the last read pass's time, once.
+    pub fn take_read_pass(&self) -> Option<u32> {
+        Some(self.last_read_us.swap(u32::MAX, Ordering::Relaxed)).filter(|&us| us != u32::MAX)
+    }
+}
+
+impl Default for TickStats {
+    fn default() -> Self {
+        TickStats {
+            p50_us: AtomicU32::new(0),
+            p99_us: AtomicU32::new(0),
+            max_us: AtomicU32::new(0),
+            late_p99_us: AtomicU32::new(0),
+            late_max_us: AtomicU32::new(0),
+            write_p99_us: AtomicU32::new(0),
+            write_max_us: AtomicU32::new(0),
+            read_p99_us: AtomicU32::new(0),
+            read_max_us: AtomicU32::new(0),
+            last_read_us: AtomicU32::new(u32::MAX),
+            samples: AtomicU32::new(0),
+            players: AtomicU32::new(0),
+            inputs_per_s: AtomicU64::new(0),
+            bytes_in_per_s: AtomicU64::new(0),
+            bytes_out_per_s: AtomicU64::new(0),
         }
     }
 }
@@ -89,6 +132,8 @@ pub struct TickSample {
     pub late_us: u32,
     /// How long the writer took to write the previous tick's batch (`None` if no batch came back this tick).
     pub write_us: Option<u32>,
+    /// How long the reader thread's last pass took (`None` if it did not finish one since the last tick).
+    pub read_us: Option<u32>,
 }
 
 /// Microseconds in `d`, saturating.
@@ -158,6 +203,9 @@ impl TickTimer {
         let (_, p99, max) = self.percentiles_of(|s| s.write_us);
         out.write_p99_us.store(p99, Ordering::Relaxed);
         out.write_max_us.store(max, Ordering::Relaxed);
+        let (_, p99, max) = self.percentiles_of(|s| s.read_us);
+        out.read_p99_us.store(p99, Ordering::Relaxed);
+        out.read_max_us.store(max, Ordering::Relaxed);
         let now = [
             counters.inputs_received.load(Ordering::Relaxed),
             counters.bytes_in.load(Ordering::Relaxed),
@@ -217,6 +265,7 @@ mod tests {
             took_us: 50_000,
             late_us: 9_000,
             write_us: Some(7_000),
+            read_us: Some(5_000),
         };
         timer.record(start, slow, 1, &counters, &out);
         for i in 1..=30u64 {
@@ -225,6 +274,7 @@ mod tests {
                 took_us: 200,
                 late_us: 60 + i as u32,
                 write_us: (i % 2 == 0).then_some(300),
+                read_us: (i % 3 == 0).then_some(100 + i as u32),
             };
             timer.record(at, sample, 2, &counters, &out);
         }
@@ -233,6 +283,7 @@ mod tests {
             took_us: 200,
             late_us: 60,
             write_us: Some(300),
+            read_us: None,
         };
         timer.record(start + Duration::from_secs(63), last, 2, &counters, &out);
         let view = out.read();
@@ -240,6 +291,11 @@ mod tests {
         assert_eq!((view.p50_us, view.players), (200, 2));
         assert_eq!((view.late_p99_us, view.late_max_us), (90, 90));
         assert_eq!((view.write_p99_us, view.write_max_us), (300, 300));
+        assert_eq!((view.read_p99_us, view.read_max_us), (130, 130));
         assert_eq!(view.samples, 31);
+        // The read pass's time is taken once.
+        out.record_read_pass(Duration::from_micros(250));
+        assert_eq!(out.take_read_pass(), Some(250));
+        assert_eq!(out.take_read_pass(), None);
     }
 }

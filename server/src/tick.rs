@@ -12,8 +12,8 @@ use crate::config::Limits;
 use crate::fanout::{Fanout, Held};
 use crate::hub::Hub;
 use crate::hub::{ClientKey, Control, HubReceivers, Join, SessionCtl};
-use crate::inlet::Inlet;
 use crate::outbox::{Offer, Outbox};
+use crate::reader::Reader;
 use crate::sched::Scheduling;
 use crate::writer::Writer;
 use std::collections::BTreeMap;
@@ -22,8 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tickwire_shared::{
-    ClientMessage, PROTOCOL_VERSION, Pong, ProtocolError, ServerMessage, Welcome, close,
-    encode_server,
+    PROTOCOL_VERSION, ProtocolError, ServerMessage, Welcome, close, encode_server,
 };
 use tickwire_sim::Sim;
 use tokio::sync::mpsc::error::TryRecvError;
@@ -39,7 +38,6 @@ const MAX_CATCH_UP_TICKS: u32 = 5;
 #[derive(Debug)]
 struct Link {
     out: Arc<Outbox>,
-    inlet: Arc<Inlet>,
     ctl: Arc<SessionCtl>,
     /// The last frame this client's outbox took: the state its next frame builds on.
     held: Held,
@@ -67,6 +65,8 @@ pub struct TickDriver {
     too_slow_after: Duration,
     fanout: Fanout,
     writer: Writer,
+    /// The read pass thread, told when each tick starts.
+    reader: Reader,
     /// The writer's time for the batch that came back this tick, for the tick timer.
     last_write: Option<std::time::Duration>,
     resume: resume::Resume,
@@ -87,6 +87,7 @@ impl TickDriver {
             sim.start_recording();
         }
         let writer = Writer::spawn(hub.clone(), scheduling)?;
+        let reader = Reader::spawn(hub.clone(), scheduling)?;
         let interest = sim.interest();
         Ok(TickDriver {
             sim,
@@ -96,6 +97,7 @@ impl TickDriver {
             too_slow_after: limits.too_slow_after,
             fanout: Fanout::new(limits.catchup_ticks, interest),
             writer,
+            reader,
             last_write: None,
             resume: resume::Resume::new(limits.resume_grace),
             record,
@@ -109,6 +111,7 @@ impl TickDriver {
         let mut timer = crate::stats::TickTimer::new(Instant::now());
         info!(tick_rate = self.sim.tick_rate(), "tick loop started");
         loop {
+            self.reader.next_tick(next);
             let now = Instant::now();
             if now < next {
                 std::thread::sleep(next - now);
@@ -139,6 +142,7 @@ impl TickDriver {
                 took_us: crate::stats::micros(took),
                 late_us: crate::stats::micros(started.saturating_duration_since(next)),
                 write_us: self.last_write.take().map(crate::stats::micros),
+                read_us: self.hub.stats.take_read_pass(),
             };
             timer.record(
                 ended,
@@ -255,7 +259,6 @@ impl TickDriver {
                 join.key,
                 Link {
                     out: join.out,
-                    inlet: join.inlet,
                     ctl: join.ctl,
                     held: Held::default(),
                     offered: Held::default(),
@@ -269,8 +272,8 @@ impl TickDriver {
     }
 
     fn drain_inputs(&mut self) {
-        // Inputs decoded by sessions (before a session hands reading to this pass, and over TLS), bounded by
-        // what is queued now: inputs arriving during the drain wait for the next tick.
+        // Inputs decoded by the read pass (crate::reader) and by sessions (before they hand reading to the pass,
+        // and over TLS), bounded by what is queued now: inputs arriving during the drain wait for the next tick.
         let mut budget = self.rx.inputs.len();
         while budget > 0 {
             budget -= 1;
@@ -280,26 +283,6 @@ impl TickDriver {
                 }
                 Err(_) => break,
             }
-        }
-        // The read pass: what every joined plain-TCP client sent since the last tick, without waking anyone.
-        let (hub, sim) = (&self.hub, &mut self.sim);
-        let tick = sim.tick();
-        for (&key, link) in &self.links {
-            link.inlet.pass(hub, key, |msg| match msg {
-                ClientMessage::Input(input) => {
-                    hub.counters.inputs_received.fetch_add(1, Ordering::Relaxed);
-                    sim.push_input(key, &input);
-                }
-                ClientMessage::Ping(ping) => {
-                    let pong = ServerMessage::Pong(Pong {
-                        client_time: ping.client_time,
-                        server_tick: tick,
-                    });
-                    // Like a frame: a client whose outbox is full misses this pong (its next ping gets one).
-                    let _ = link.out.offer_message(&encode_server(&pong));
-                }
-                ClientMessage::Hello(_) => {}
-            });
         }
     }
 

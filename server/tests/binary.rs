@@ -252,12 +252,19 @@ fn by_default_the_tick_thread_runs_first_and_the_io_threads_batch() {
     };
     let tick = named("tickwire-tick");
     assert_eq!(tick.len(), 1, "{threads:?}");
+    let reader = named("tickwire-reader");
+    assert_eq!(reader.len(), 1, "{threads:?}");
     if log.contains("SCHED_FIFO priority 10") {
         assert_eq!(tick[0].policy, 1, "the log says SCHED_FIFO: {threads:?}");
+        assert_eq!(
+            reader[0].policy, 1,
+            "the read pass runs SCHED_FIFO too: {threads:?}"
+        );
     } else {
         // Not permitted here (no root, CAP_SYS_NICE or RLIMIT_RTPRIO): the server says so and goes on.
         assert!(log.contains("SCHED_FIFO refused"), "{log}");
         assert_eq!(tick[0].policy, 0, "{threads:?}");
+        assert_eq!((reader[0].policy, reader[0].nice), (3, 10), "{threads:?}");
     }
     let io: Vec<_> = threads
         .iter()
@@ -341,7 +348,7 @@ fn without_privileges_auto_still_batches_the_io_threads_and_says_the_tick_is_not
     );
     for t in &threads {
         let expected = match t.name.as_str() {
-            "tickwire-net" | "tickwire-fanout" => (3, 10),
+            "tickwire-net" | "tickwire-fanout" | "tickwire-reader" => (3, 10),
             _ => (0, 0),
         };
         assert_eq!((t.policy, t.nice), expected, "{t:?}");

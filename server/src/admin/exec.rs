@@ -152,6 +152,12 @@ fn status(hub: &Hub) -> String {
     );
     let _ = writeln!(
         out,
+        "read pass   p99 {:.3} ms  max {:.3} ms  (every joined socket read once, reader thread, before the tick)",
+        ms(s.read_p99_us),
+        ms(s.read_max_us)
+    );
+    let _ = writeln!(
+        out,
         "overruns    {}",
         hub.counters.tick_overruns.load(Ordering::Relaxed)
     );
