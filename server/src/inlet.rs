@@ -266,7 +266,7 @@ impl Inlet {
     }
 
     /// Whether the read pass is reading.
-    pub(crate) fn is_fast(&self) -> bool {
+    pub fn is_fast(&self) -> bool {
         self.fast.load(Ordering::Acquire)
     }
 

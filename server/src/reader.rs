@@ -59,6 +59,15 @@ impl Readers {
         self.clients.len()
     }
 
+    /// How many of them the pass is reading now (their sessions handed reading over; the others' sessions are
+    /// reading something only they handle, such as a close).
+    pub fn reading(&self) -> usize {
+        self.clients
+            .iter()
+            .filter(|e| e.value().0.is_fast())
+            .count()
+    }
+
     /// Whether the pass reads nobody.
     pub fn is_empty(&self) -> bool {
         self.clients.is_empty()
