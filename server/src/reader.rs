@@ -15,7 +15,7 @@
 //! may: it starts on time, and the tick preempts it if it runs long.
 
 use crate::hub::{ClientKey, Hub};
-use crate::inlet::Inlet;
+use crate::inlet::{Inlet, PassBuffers};
 use crate::outbox::Outbox;
 use crate::sched::Scheduling;
 use dashmap::DashMap;
@@ -119,6 +119,7 @@ fn run(hub: &Hub, next_tick: &Receiver<Instant>) {
     let mut seen = u64::MAX;
     let mut recent = [Duration::ZERO; LEAD_WINDOW];
     let mut at = 0;
+    let mut buffers = PassBuffers::default();
     while let Ok(tick_at) = next_tick.recv() {
         let lead = recent.iter().max().copied().unwrap_or_default() * 5 / 4 + MIN_LEAD;
         let start = tick_at.checked_sub(lead).unwrap_or(tick_at);
@@ -133,7 +134,7 @@ fn run(hub: &Hub, next_tick: &Receiver<Instant>) {
         }
         let began = Instant::now();
         for (key, inlet, out) in &clients {
-            pass(hub, *key, inlet, out);
+            pass(hub, *key, inlet, out, &mut buffers);
         }
         let took = began.elapsed();
         hub.stats.record_read_pass(took);
@@ -143,8 +144,8 @@ fn run(hub: &Hub, next_tick: &Receiver<Instant>) {
 }
 
 /// Reads one client and delivers what it sent: inputs to the tick's queue, pongs to game pings.
-fn pass(hub: &Hub, key: ClientKey, inlet: &Inlet, out: &Outbox) {
-    inlet.pass(hub, key, |msg| match msg {
+fn pass(hub: &Hub, key: ClientKey, inlet: &Inlet, out: &Outbox, buffers: &mut PassBuffers) {
+    inlet.pass(hub, key, buffers, |msg| match msg {
         ClientMessage::Input(input) => {
             hub.counters.inputs_received.fetch_add(1, Ordering::Relaxed);
             if hub.inputs.try_send((key, input)).is_err() {
