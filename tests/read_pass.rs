@@ -1,11 +1,12 @@
 //! The read pass (`server/src/reader.rs`, `server/src/inlet.rs`): once a plain-TCP client has joined, its session
 //! hands reading to the reader thread, which reads the socket once per tick without waking anyone; at anything
-//! only a session handles, reading is handed back, and over again after the session's next message. Over real
-//! sockets, with the real server.
+//! only a session handles, and when the client has gone quiet, reading is handed back, and over again after the
+//! session's next message. Over real sockets, with the real server.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tickwire_server::hub::Hub;
 use tickwire_shared::ServerMessage;
-use tickwire_shared::entity::position_from_wire;
 use tickwire_testkit::{Client, TestServer, WAIT};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -14,39 +15,39 @@ async fn eventually(what: &str, cond: impl Fn() -> bool) {
     let deadline = Instant::now() + WAIT;
     while !cond() {
         assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }
 
-fn x_of(c: &Client, id: u32) -> f32 {
-    position_from_wire(c.mirror.entities[&id].x.unwrap_or_default())
+/// Whether the pass is reading the session of the player called `name`.
+fn read_by_pass(hub: &Hub, name: &str) -> bool {
+    hub.sessions
+        .iter()
+        .find(|s| s.value().name.as_deref() == Some(name))
+        .is_some_and(|s| hub.readers.is_reading(*s.key()))
 }
 
-/// Sends one input moving right and waits until `watcher` sees `mover` (entity `id`) move.
-async fn moves(mover: &mut Client, watcher: &mut Client, id: u32) {
-    let before = x_of(watcher, id);
-    mover.send_input(1.0, 0.0, 0.0, 0).await.expect("input");
-    watcher
-        .recv_until(WAIT, |c, _| x_of(c, id) > before)
+/// Sends one input and waits until the server acknowledges it (a delta's `ack`): it was read and applied.
+async fn acked(c: &mut Client) {
+    let seq = c.send_input(1.0, 0.0, 0.0, 0).await.expect("input");
+    c.recv_until(WAIT, |c, _| c.mirror.ack >= seq)
         .await
-        .expect("the input was read and applied");
+        .expect("the input was read and acknowledged");
 }
 
 #[tokio::test]
 async fn joined_clients_are_read_by_the_pass_and_get_reading_back_for_what_only_a_session_handles()
 {
     let server = TestServer::start().await;
-    let hub = server.server().hub().clone();
+    let hub: Arc<Hub> = server.server().hub().clone();
     let mut ann = server.join("ann").await;
-    let ann_id = ann.you().expect("ann has an entity");
-    let mut bob = server.join("bob").await;
-    eventually("both joined clients are read by the pass", || {
-        hub.readers.len() == 2 && hub.readers.reading() == 2
-    })
-    .await;
+    let bob = server.join("bob").await;
+    assert_eq!(hub.readers.len(), 2, "both joined clients are in the pass");
 
     // Inputs and game pings go through the pass.
-    moves(&mut ann, &mut bob, ann_id).await;
+    acked(&mut ann).await;
+    eventually("ann is read by the pass", || read_by_pass(&hub, "ann")).await;
+    acked(&mut ann).await;
     ann.ping(1.5).await.expect("ping");
     ann.recv_until(
         WAIT,
@@ -54,9 +55,8 @@ async fn joined_clients_are_read_by_the_pass_and_get_reading_back_for_what_only_
     )
     .await
     .expect("a pong to the game ping");
-    assert_eq!(
-        hub.readers.reading(),
-        2,
+    assert!(
+        read_by_pass(&hub, "ann"),
         "inputs and pings leave reading with the pass"
     );
 
@@ -64,17 +64,51 @@ async fn joined_clients_are_read_by_the_pass_and_get_reading_back_for_what_only_
     ann.send_raw(Message::Ping(b"are you there".to_vec().into()))
         .await
         .expect("websocket ping");
-    eventually("ann's session reads again", || hub.readers.reading() == 1).await;
+    eventually("ann's session reads again", || !read_by_pass(&hub, "ann")).await;
     // ... her session reads the next input itself, then hands reading over again.
-    moves(&mut ann, &mut bob, ann_id).await;
+    acked(&mut ann).await;
     eventually("ann is read by the pass again", || {
-        hub.readers.reading() == 2
+        read_by_pass(&hub, "ann")
     })
     .await;
-    moves(&mut ann, &mut bob, ann_id).await;
+    acked(&mut ann).await;
 
     // A client that leaves is no longer read.
     bob.close().await.expect("close");
     eventually("bob's connection left the pass", || hub.readers.len() == 1).await;
-    moves(&mut ann, &mut server.join("carol").await, ann_id).await;
+    acked(&mut ann).await;
+}
+
+#[tokio::test]
+async fn a_quiet_client_goes_back_to_its_session_and_returns_to_the_pass_with_its_next_input() {
+    let server = TestServer::start().await;
+    let hub: Arc<Hub> = server.server().hub().clone();
+    let mut dan = server.join("dan").await;
+    let mut eve = server.join("eve").await;
+    // Dan keeps sending: he stays with the pass. Eve sends nothing.
+    let quiet_since = Instant::now();
+    let mut eve_seen_with_pass = false;
+    while quiet_since.elapsed() < Duration::from_millis(1500) {
+        acked(&mut dan).await;
+        eve_seen_with_pass |= read_by_pass(&hub, "eve");
+        assert!(
+            read_by_pass(&hub, "dan") || quiet_since.elapsed() < Duration::from_millis(200),
+            "a client sending every tick stays with the pass"
+        );
+    }
+    assert!(
+        eve_seen_with_pass,
+        "eve was handed to the pass when she joined"
+    );
+    assert!(
+        !read_by_pass(&hub, "eve"),
+        "a second and a half of silence hands eve back to her session"
+    );
+    // Her next input is read by her session (woken by the reactor again), which hands her over once more.
+    acked(&mut eve).await;
+    eventually("eve is read by the pass again", || {
+        read_by_pass(&hub, "eve")
+    })
+    .await;
+    acked(&mut eve).await;
 }
