@@ -288,3 +288,26 @@ async fn shutdown_sends_1001_to_every_client() {
     }
     shutdown.await.expect("shutdown completes");
 }
+
+#[tokio::test]
+async fn a_client_close_is_answered_with_a_close_frame() {
+    // RFC 6455 5.5.1: an endpoint that receives a Close frame and has not sent one must send one in response.
+    // Joined (the read pass hands the close back to the session) and before the hello.
+    let server = TestServer::start().await;
+    let joined = server.join("leaver").await;
+    let unjoined = Client::connect(&server.ws_url()).await.expect("connect");
+    for (what, mut c) in [("joined", joined), ("before the hello", unjoined)] {
+        c.send_raw(Message::Close(Some(
+            tokio_tungstenite::tungstenite::protocol::CloseFrame {
+                code: tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Normal,
+                reason: "bye".into(),
+            },
+        )))
+        .await
+        .expect("send close");
+        let (code, _) = c.expect_close(WAIT).await.unwrap_or_else(|e| {
+            panic!("{what}: the server answered with {e:?}, not a close frame")
+        });
+        assert_eq!(code, 1000, "{what}: the reply echoes the code");
+    }
+}

@@ -2,7 +2,7 @@
 //! RFC's 123 bytes, and a close handshake bounded in time so a dead peer cannot hold a task.
 
 use crate::hub::CloseReason;
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tickwire_shared::close;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -72,6 +72,16 @@ where
         }
     })
     .await;
+}
+
+/// Writes what tungstenite queued after the peer's close frame: its reply (RFC 6455 5.5.1: an endpoint that
+/// receives a Close frame and has not sent one must answer with one). Nothing is written when nothing is queued
+/// (a connection that ended without a close frame).
+pub(crate) async fn answer_close<S>(ws: &mut WebSocketStream<S>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, ws.flush()).await;
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 mod inbound;
 
-use crate::closing::{close_with, going_away, reason};
+use crate::closing::{answer_close, close_with, going_away, reason};
 use crate::config::Limits;
 use crate::hub::{ClientKey, CloseReason, Control, Hub, Join, SessionCtl, SessionInfo};
 use crate::inlet::Inlet;
@@ -81,8 +81,10 @@ pub async fn run(
         },
     );
     let end = serve(&mut ws, &out, &inlet, key, &hub, &limits).await;
-    if let Some(reason) = &end.reason {
-        close_with(&mut ws, reason).await;
+    match &end.reason {
+        Some(reason) => close_with(&mut ws, reason).await,
+        // The client closed: tungstenite queued the reply close frame (RFC 6455 5.5.1); write it.
+        None => answer_close(&mut ws).await,
     }
     hub.sessions.remove(&key);
     hub.metrics.disconnect(end.reason.as_ref().map(|r| r.code));
