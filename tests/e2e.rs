@@ -311,3 +311,35 @@ async fn a_client_close_is_answered_with_a_close_frame() {
         assert_eq!(code, 1000, "{what}: the reply echoes the code");
     }
 }
+
+#[tokio::test]
+async fn a_ping_sent_with_the_hello_is_answered_after_the_welcome() {
+    // PROTOCOL.md: the welcome is the first message. A ping right behind the hello (in the same TCP write, or
+    // just after it) must not be answered before the tick has welcomed the client.
+    let server = TestServer::start().await;
+    for (i, gap) in [0u64, 0, 2, 2, 5, 5].into_iter().enumerate() {
+        let mut c = Client::connect(&server.ws_url()).await.expect("connect");
+        c.send(&ClientMessage::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            name: format!("early{i}"),
+            resume: None,
+        }))
+        .await
+        .expect("hello");
+        if gap > 0 {
+            tokio::time::sleep(Duration::from_millis(gap)).await;
+        }
+        c.ping(0.5).await.expect("ping");
+        let first = c.recv().await.expect("a first message");
+        assert!(
+            matches!(first, ServerMessage::Welcome(_)),
+            "try {i} (ping {gap} ms after the hello): the first message was {first:?}"
+        );
+        c.recv_until(
+            WAIT,
+            |_, m| matches!(m, ServerMessage::Pong(p) if p.client_time == 0.5),
+        )
+        .await
+        .expect("then the pong");
+    }
+}

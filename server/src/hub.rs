@@ -6,7 +6,7 @@
 
 use dashmap::DashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tickwire_shared::Input;
@@ -30,12 +30,23 @@ pub struct CloseReason {
 pub struct SessionCtl {
     close: Mutex<Option<CloseReason>>,
     player: AtomicU32,
+    welcomed: AtomicBool,
 }
 
 impl SessionCtl {
     /// Records the entity id the tick gave this session's player.
     pub fn set_player(&self, id: u32) {
         self.player.store(id, Ordering::Relaxed);
+    }
+
+    /// Records that the client's outbox took the welcome: whatever the session sends from now on follows it.
+    pub fn set_welcomed(&self) {
+        self.welcomed.store(true, Ordering::Release);
+    }
+
+    /// Whether the welcome is on its way (see [`SessionCtl::set_welcomed`]).
+    pub fn welcomed(&self) -> bool {
+        self.welcomed.load(Ordering::Acquire)
     }
 
     /// The player's entity id, once joined.

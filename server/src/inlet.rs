@@ -27,6 +27,9 @@ use tickwire_shared::{ClientMessage, close, decode_client};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
+/// Tokens the bucket must hold again for a flood to be over (see [`Bucket::admit`]).
+const FLOOD_OVER_TOKENS: f64 = 4.0;
+
 /// How long a client may keep exceeding its message rate before it is closed with 1008.
 pub const FLOOD_TOLERANCE: Duration = Duration::from_secs(1);
 
@@ -90,9 +93,11 @@ impl Bucket {
         let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
         self.refilled = now;
         self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
-        // A flood ends only when the client slows down enough for the bucket to refill halfway; a client
-        // that keeps sending faster than the rate keeps the bucket near empty, however many get through.
-        if self.tokens >= self.burst / 2.0 {
+        // A flood ends once the client sends slower than the rate: the bucket then gains tokens between its
+        // messages. A client that keeps sending at or above the rate keeps the bucket near empty, however many
+        // get through. (Waiting for the bucket to refill halfway, as before, closed a client that sent one burst
+        // and then played normally: at 30 inputs a second it refills 120 tokens in 1.3 s, past the tolerance.)
+        if self.tokens >= FLOOD_OVER_TOKENS.min(self.burst / 2.0) {
             self.flooding_since = None;
         }
         let admitted = self.tokens >= 1.0;
@@ -188,6 +193,8 @@ impl Default for PassBuffers {
 
 const OP_BINARY: u8 = 0x2;
 const OP_PONG: u8 = 0xa;
+/// RFC 6455 5.5: a control frame carries at most 125 bytes (a longer pong goes to the session, which closes 1002).
+const MAX_CONTROL_PAYLOAD: u64 = 125;
 
 impl Inlet {
     /// The inlet of a connection: `tcp` for a plain one (which the pass may read), `None` for TLS.
@@ -390,7 +397,8 @@ impl Inlet {
                 && head.rsv == 0
                 && head.mask.is_some()
                 && head.payload <= self.max_frame.min(MAX_PASS_FRAME) as u64
-                && matches!(head.opcode, OP_BINARY | OP_PONG);
+                && (head.opcode == OP_BINARY
+                    || (head.opcode == OP_PONG && head.payload <= MAX_CONTROL_PAYLOAD));
             if !simple {
                 give_back = true;
                 break;
@@ -514,5 +522,29 @@ mod tests {
             }
         }
         assert_eq!(closed, Some(close::POLICY_VIOLATION));
+    }
+
+    #[test]
+    fn one_burst_then_normal_play_is_not_a_flood_but_sending_above_the_rate_is() {
+        let t0 = Instant::now();
+        let at = |ms: f64| t0 + Duration::from_secs_f64(ms / 1000.0);
+        // 120 messages a second allowed (burst 240); one burst of 1,000 at once, then 30 a second for 3 s.
+        let mut bucket = Bucket::new(120, t0);
+        let admitted = (0..1000).filter(|_| bucket.admit(t0) == Ok(true)).count();
+        assert_eq!(admitted, 240, "the burst is cut at twice the rate");
+        for i in 1..=90 {
+            let r = bucket.admit(at(f64::from(i) * 33.3));
+            assert_eq!(r, Ok(true), "input {i} after the burst");
+        }
+        // The same burst followed by 1.5 times the rate: still a flood, closed after the tolerance.
+        let mut bucket = Bucket::new(120, t0);
+        for _ in 0..1000 {
+            let _ = bucket.admit(t0);
+        }
+        let closed_at = (1..=400)
+            .map(|i| f64::from(i) * 1000.0 / 180.0)
+            .find(|&ms| bucket.admit(at(ms)).is_err());
+        let ms = closed_at.expect("a client above the rate is closed");
+        assert!((1000.0..1100.0).contains(&ms), "closed after {ms} ms");
     }
 }

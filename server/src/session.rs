@@ -242,8 +242,9 @@ async fn pump(
     // itself — not right after the pass handed it back: that was for something only the session handles.
     let (mut fast, mut hand_over) = (false, true);
     loop {
-        // Only between frames: tungstenite then holds nothing the pass would miss.
-        if hand_over && !fast && ws.get_ref().between_frames() {
+        // Only between frames (tungstenite then holds nothing the pass would miss), and only once the welcome is
+        // out: the pass answers pings at once, and a pong must not overtake the welcome.
+        if hand_over && !fast && ws.get_ref().between_frames() && ctl.welcomed() {
             fast = inlet.go_fast();
         }
         if !named && let Some(id) = ctl.player() {
@@ -277,6 +278,9 @@ async fn pump(
                 }
                 Ok(ClientMessage::Ping(ping)) => {
                     hand_over = true;
+                    // A ping that overtook the join is answered after the welcome, which the tick driver sends
+                    // through the same outbox at its next tick.
+                    await_welcome(ctl, out, limits).await;
                     let pong = ServerMessage::Pong(Pong { client_time: ping.client_time, server_tick: hub.tick.load(Ordering::Relaxed) });
                     if let Err(end) = bounded(limits, ws.send(Message::Binary(encode_server(&pong)))).await {
                         return end;
@@ -308,6 +312,14 @@ async fn pump(
                 }
             }
         }
+    }
+}
+
+/// Waits until the tick driver has sent the welcome (at most `too_slow_after`; a refused resume closes instead).
+async fn await_welcome(ctl: &SessionCtl, out: &Outbox, limits: &Limits) {
+    let deadline = tokio::time::Instant::now() + limits.too_slow_after;
+    while !ctl.welcomed() && !out.is_closing() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
 }
 

@@ -253,6 +253,7 @@ impl TickDriver {
         // A fresh outbox always takes it; if it does not, the session is already gone.
         join.ctl.set_player(you);
         if join.out.offer_message(&welcome).accepted() {
+            join.ctl.set_welcomed();
             self.hub.counters.joins.fetch_add(1, Ordering::Relaxed);
             debug!(client = join.key, entity = you, "joined");
             self.links.insert(
