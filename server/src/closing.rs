@@ -27,7 +27,7 @@ pub(crate) fn read_error_reason(e: WsError) -> Option<CloseReason> {
         WsError::Protocol(e) => Some(reason(close::PROTOCOL_ERROR, &e.to_string())),
         WsError::Utf8(_) => Some(reason(
             close::INVALID_PAYLOAD,
-            "invalid UTF-8 in a text frame",
+            "invalid UTF-8 in a text message or a close reason",
         )),
         // The connection is gone (reset, closed, I/O error): nobody to tell.
         _ => None,
