@@ -135,3 +135,21 @@ async fn a_pong_longer_than_a_control_frame_may_be_is_closed_with_1002_on_either
         assert_eq!(code, 1002, "{who}: {reason}");
     }
 }
+
+#[tokio::test]
+async fn with_the_read_pass_off_sessions_read_their_own_inputs() {
+    let server = TestServer::start_with(|c| c.limits.read_pass = false).await;
+    let hub: Arc<Hub> = server.server().hub().clone();
+    let mut ann = server.join("ann").await;
+    for _ in 0..5 {
+        acked(&mut ann).await;
+    }
+    ann.ping(2.5).await.expect("ping");
+    ann.recv_until(
+        WAIT,
+        |_, m| matches!(m, ServerMessage::Pong(p) if p.client_time == 2.5),
+    )
+    .await
+    .expect("a pong");
+    assert!(hub.readers.is_empty(), "nobody is handed to the pass");
+}

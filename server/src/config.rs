@@ -74,6 +74,11 @@ pub struct Cli {
     /// to start without SCHED_FIFO; `normal` leaves every thread as the OS started it (default auto).
     #[arg(long, value_enum, value_name = "MODE")]
     pub scheduling: Option<Scheduling>,
+    /// How joined clients' inputs are read: `on` reads every plain-TCP client's socket once per tick just before
+    /// the tick, without waking anything per input (about a quarter less server CPU per client, inputs wait up
+    /// to a few ms longer); `off` reads each input as it arrives (default on).
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub read_pass: Option<Switch>,
     /// Seed of the simulation's random numbers (default: from the clock). Recorded with --record.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -95,6 +100,16 @@ pub struct Cli {
     /// Also speak the Source RCON protocol on this TCP address (off by default; the admin token is the password).
     #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
     pub rcon_bind: Option<SocketAddr>,
+}
+
+/// On or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Switch {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
 }
 
 /// How logs are written to stderr.
@@ -130,6 +145,7 @@ struct FileConfig {
     #[serde(default, with = "duration_text")]
     resume_grace: Option<Duration>,
     scheduling: Option<Scheduling>,
+    read_pass: Option<Switch>,
     seed: Option<u64>,
     record: Option<PathBuf>,
     admin_token: Option<String>,
@@ -191,6 +207,8 @@ pub struct Limits {
     pub conformance_echo: bool,
     /// Decoded inputs waiting for the tick, across all clients; beyond that inputs are dropped and counted.
     pub input_queue: usize,
+    /// Joined plain-TCP clients are read by the read pass (`crate::reader`) rather than by their sessions.
+    pub read_pass: bool,
 }
 
 impl Default for Limits {
@@ -210,6 +228,7 @@ impl Default for Limits {
             allowed_origins: std::sync::Arc::from(Vec::new()),
             conformance_echo: false,
             input_queue: 16_384,
+            read_pass: true,
         }
     }
 }
@@ -341,6 +360,9 @@ impl ServerConfig {
             cfg.limits.resume_grace = d;
         }
         cfg.limits.conformance_echo = cli.conformance_echo;
+        if let Some(switch) = cli.read_pass.or(file.read_pass) {
+            cfg.limits.read_pass = switch == Switch::On;
+        }
         cfg.tls = match (cli.tls_cert.or(file.tls_cert), cli.tls_key.or(file.tls_key)) {
             (Some(cert), Some(key)) => Some((cert, key)),
             (None, None) => None,
@@ -564,6 +586,14 @@ mod tests {
             cfg.admin.token.expect("the flag's token").matches(b"short") && cfg.admin.weak_token,
             "the flag wins over the file, and a short token is flagged as weak"
         );
+        std::fs::write(&path, "read_pass = \"off\"\n").expect("write config");
+        assert!(
+            parse(&[]).expect("defaults").limits.read_pass,
+            "on by default"
+        );
+        assert!(!parse(&["--config", p]).expect("valid").limits.read_pass);
+        let cfg = parse(&["--config", p, "--read-pass", "on"]).expect("valid");
+        assert!(cfg.limits.read_pass, "the flag wins over the file");
         std::fs::write(&path, "tick_rat = 20\n").expect("write config");
         let err = parse(&["--config", p]).expect_err("unknown key");
         assert!(err.to_string().contains("tick_rat"), "message was: {err}");

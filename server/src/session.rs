@@ -151,7 +151,7 @@ async fn serve(
         return End::close(going_away());
     }
     // From now on the read pass may read this client (when the session hands reading over, in `pump`).
-    if inlet.readable_by_pass() {
+    if limits.read_pass && inlet.readable_by_pass() {
         hub.readers.add(key, inlet.clone(), out.clone());
     }
     let end = pump(
@@ -244,7 +244,8 @@ async fn pump(
     loop {
         // Only between frames (tungstenite then holds nothing the pass would miss), and only once the welcome is
         // out: the pass answers pings at once, and a pong must not overtake the welcome.
-        if hand_over && !fast && ws.get_ref().between_frames() && ctl.welcomed() {
+        if limits.read_pass && hand_over && !fast && ws.get_ref().between_frames() && ctl.welcomed()
+        {
             fast = inlet.go_fast();
         }
         if !named && let Some(id) = ctl.player() {
