@@ -238,8 +238,8 @@ async fn pump(
     tokio::pin!(woken);
     let stop = crate::hub::shutdown_signalled(shutdown);
     tokio::pin!(stop);
-    // Reading is handed to the tick's pass at the start, and again after each message this session read
-    // itself — not right after the pass handed it back: that was for something only the session handles.
+    // Reading is handed to the read pass once the client is welcomed, and again after each message this session
+    // read itself — not right after the pass handed it back: that was for something only the session handles.
     let (mut fast, mut hand_over) = (false, true);
     loop {
         // Only between frames (tungstenite then holds nothing the pass would miss), and only once the welcome is
