@@ -59,15 +59,6 @@ impl Readers {
         self.clients.len()
     }
 
-    /// How many of them the pass is reading now (their sessions handed reading over; the others' sessions are
-    /// reading something only they handle, such as a close, or wait for a client that went quiet).
-    pub fn reading(&self) -> usize {
-        self.clients
-            .iter()
-            .filter(|e| e.value().0.is_fast())
-            .count()
-    }
-
     /// Whether the pass is reading this client now.
     pub fn is_reading(&self, key: ClientKey) -> bool {
         self.clients
