@@ -27,8 +27,9 @@ use tickwire_shared::{ClientMessage, close, decode_client};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
-/// Tokens the bucket must hold again for a flood to be over (see [`Bucket::admit`]).
-const FLOOD_OVER_TOKENS: f64 = 4.0;
+/// A flood is over once no message has been dropped for this long (see [`Bucket::admit`]): several read passes
+/// at 20 Hz, so that a flood read in one batch per tick stays one flood.
+const FLOOD_QUIET: Duration = Duration::from_millis(250);
 
 /// How long a client may keep exceeding its message rate before it is closed with 1008.
 pub const FLOOD_TOLERANCE: Duration = Duration::from_secs(1);
@@ -73,6 +74,7 @@ pub(crate) struct Bucket {
     burst: f64,
     refilled: Instant,
     flooding_since: Option<Instant>,
+    last_drop: Option<Instant>,
 }
 
 impl Bucket {
@@ -84,6 +86,7 @@ impl Bucket {
             burst: 2.0 * rate,
             refilled: now,
             flooding_since: None,
+            last_drop: None,
         }
     }
 
@@ -93,11 +96,16 @@ impl Bucket {
         let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
         self.refilled = now;
         self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
-        // A flood ends once the client sends slower than the rate: the bucket then gains tokens between its
-        // messages. A client that keeps sending at or above the rate keeps the bucket near empty, however many
-        // get through. (Waiting for the bucket to refill halfway, as before, closed a client that sent one burst
-        // and then played normally: at 30 inputs a second it refills 120 tokens in 1.3 s, past the tolerance.)
-        if self.tokens >= FLOOD_OVER_TOKENS.min(self.burst / 2.0) {
+        // A flood lasts while messages keep being dropped: a client that keeps sending above the rate loses some
+        // every few messages, however many get through. One that sent a burst and then plays normally stops
+        // losing any, and its flood is over after FLOOD_QUIET. (Waiting for the bucket to refill halfway, as
+        // before, closed such a client: at 30 inputs a second it refills 120 tokens in 1.3 s, past the
+        // tolerance. A token threshold fails the other way: read in one batch per tick, a flood finds a few
+        // tokens refilled at the start of every batch.)
+        if self
+            .last_drop
+            .is_some_and(|at| now.saturating_duration_since(at) > FLOOD_QUIET)
+        {
             self.flooding_since = None;
         }
         let admitted = self.tokens >= 1.0;
@@ -105,6 +113,7 @@ impl Bucket {
             self.tokens -= 1.0;
         } else {
             self.flooding_since.get_or_insert(now);
+            self.last_drop = Some(now);
         }
         if self
             .flooding_since
@@ -546,5 +555,25 @@ mod tests {
             .find(|&ms| bucket.admit(at(ms)).is_err());
         let ms = closed_at.expect("a client above the rate is closed");
         assert!((1000.0..1100.0).contains(&ms), "closed after {ms} ms");
+    }
+
+    #[test]
+    fn a_flood_read_in_one_batch_per_tick_is_still_one_flood() {
+        // The read pass reads a flooding client once per tick: hundreds of messages at one instant, with the
+        // bucket refilled a little since the last batch.
+        let t0 = Instant::now();
+        let mut bucket = Bucket::new(120, t0);
+        let mut closed_at = None;
+        'passes: for pass in 0..90u32 {
+            let now = t0 + Duration::from_millis(u64::from(pass) * 33);
+            for _ in 0..500 {
+                if bucket.admit(now).is_err() {
+                    closed_at = Some(pass * 33);
+                    break 'passes;
+                }
+            }
+        }
+        let ms = closed_at.expect("the flood is closed");
+        assert!((1000..1100).contains(&ms), "closed after {ms} ms");
     }
 }
