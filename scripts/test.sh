@@ -22,9 +22,13 @@ step "cargo test (unit, simulation harness, protocol fixtures, end-to-end over r
 cargo test --workspace
 
 step "load scenario script: benches/scenario.sh crowd, 4 bots, 2 s window (a well-formed line; timing not asserted)"
-# Debug binaries (already built by the tests), a 1 s settle, and --force: a loaded CI box may saturate the bots,
-# which must not fail the build; only the line's shape is checked.
-line=$(PROFILE=debug SETTLE=1 benches/scenario.sh --force crowd 4 2)
+# The debug binaries `cargo test` built (building them again with `cargo build -p ...` would compile the crates a
+# second time: without the dev-dependencies, features unify differently), a 1 s settle, and --force: a loaded CI
+# box may saturate the bots, which must not fail the build; only the line's shape is checked.
+for bin in tickwire-server tickwire-bots tickwire-console; do
+    [ -x "target/debug/$bin" ] || { echo "target/debug/$bin is missing after cargo test" >&2; exit 1; }
+done
+line=$(PROFILE=debug NO_BUILD=1 SETTLE=1 benches/scenario.sh --force crowd 4 2)
 echo "$line"
 echo "$line" | grep -Eq '^clients=4 tick_hz=30 server_cpu_us_per_client_tick=[0-9.]+ server_cpu_pct=[0-9.]+ bytes_per_client_s=[0-9]+ wire_bytes_per_client_s=[0-9]+ patches_per_client_s=[0-9.]+ min_client_patches_s=[0-9.]+ bots_cpu_pct=[0-9.]+ server_rss_mb=[0-9.]+ server_rss_idle_mb=[0-9.]+ rss_kb_per_client=-?[0-9.]+( forced=[a-z_,]+)?$' \
     || { echo "benches/scenario.sh printed a malformed line" >&2; exit 1; }
@@ -33,7 +37,6 @@ step "client-web unit tests"
 (cd client-web && npm test)
 
 step "browser end-to-end (Playwright + Chromium, then puppeteer + Firefox ESR, against the real server)"
-cargo build -p tickwire-server
 (cd client-web && TICKWIRE_SERVER_BIN="$PWD/../target/debug/tickwire-server" npm run e2e)
 
 step "WebSocket conformance: Autobahn|Testsuite cases 1-10 against the server's transport (/echo)"
