@@ -700,3 +700,61 @@ async fn a_websocket_ping_flood_is_closed_with_1008() {
     );
     honest.finish().await.assert_unharmed(TICK_RATE);
 }
+
+/// A client that sends a message over the limit in one frame, header first and the payload after it in several
+/// writes (as a browser sends a large message), must still get the close frame with 1009: the server closes
+/// while the rest of the message is on its way, and a socket closed with unread bytes answers with a reset,
+/// which makes the client's next write fail before it ever reads the close frame (Autobahn 9.1.3 saw it once).
+#[tokio::test]
+async fn an_oversized_message_still_arriving_gets_1009_not_a_reset() {
+    let server = TestServer::start().await;
+    let honest = Honest::join(&server).await;
+    let mut tcp = tokio::net::TcpStream::connect(server.addr())
+        .await
+        .expect("connect");
+    tcp.write_all(
+        b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .await
+    .expect("request");
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        tcp.read_exact(&mut byte).await.expect("response head");
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "upgrade refused");
+
+    // A masked binary frame of 1 MiB: the header now, the payload in 16 writes 20 ms apart.
+    let len: u64 = 1 << 20;
+    let mut header = vec![0x82, 0x80 | 127];
+    header.extend_from_slice(&len.to_be_bytes());
+    header.extend_from_slice(&[1, 2, 3, 4]);
+    tcp.write_all(&header).await.expect("frame header");
+    let chunk = vec![0u8; 64 * 1024];
+    for i in 0..16 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        tcp.write_all(&chunk).await.unwrap_or_else(|e| {
+            panic!(
+                "the server reset the connection while the message was arriving (write {i}: {e})"
+            )
+        });
+    }
+    let mut frame = [0u8; 2];
+    tcp.read_exact(&mut frame)
+        .await
+        .expect("close frame header");
+    assert_eq!(frame[0], 0x88, "a close frame");
+    let mut payload = vec![0u8; usize::from(frame[1] & 0x7f)];
+    tcp.read_exact(&mut payload)
+        .await
+        .expect("close frame payload");
+    assert_eq!(
+        u16::from_be_bytes([payload[0], payload[1]]),
+        close::MESSAGE_TOO_BIG,
+        "reason: {}",
+        String::from_utf8_lossy(&payload[2..])
+    );
+    honest.finish().await.assert_unharmed(TICK_RATE);
+}

@@ -2,6 +2,7 @@
 //! RFC's 123 bytes, and a close handshake bounded in time so a dead peer cannot hold a task.
 
 use crate::hub::CloseReason;
+use crate::outbox::WsIo;
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tickwire_shared::close;
@@ -56,11 +57,9 @@ fn truncate_reason(text: &str) -> String {
     text[..end].to_string()
 }
 
-/// Sends a close frame (bounded in time) and waits briefly for the peer's reply.
-pub(crate) async fn close_with<S>(ws: &mut WebSocketStream<S>, why: &CloseReason)
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+/// Sends a close frame, waits for the peer's reply, then ends the stream and discards what the peer still sends
+/// until it ends its side too (see [`WsIo::linger`]); all of it bounded in time.
+pub(crate) async fn close_with(ws: &mut WebSocketStream<WsIo>, why: &CloseReason) {
     let frame = CloseFrame {
         code: CloseCode::from(why.code),
         reason: why.reason.clone().into(),
@@ -69,6 +68,7 @@ where
         if ws.close(Some(frame)).await.is_ok() {
             // Drain until the peer's close reply (or the end of the stream).
             while let Some(Ok(_)) = ws.next().await {}
+            ws.get_mut().linger().await;
         }
     })
     .await;

@@ -426,6 +426,38 @@ impl WsIo {
         }
     }
 
+    /// The end of a close the server started (a lingering close): once its close frame is out, ends the stream
+    /// and reads and discards whatever the client still sends until the client ends it too. A socket closed
+    /// with unread bytes answers with a reset, and a client still writing (the rest of an oversized message,
+    /// say) then fails its write before it reads the close frame, and sees 1006 instead of the code it was
+    /// sent. The caller bounds the time this takes.
+    pub async fn linger(&mut self) {
+        if std::future::poll_fn(|cx| Pin::new(&mut *self).poll_shutdown(cx))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let mut scratch = [0u8; 4096];
+        match &mut self.io {
+            Io::Plain(tcp) => loop {
+                if tcp.readable().await.is_err() {
+                    return;
+                }
+                match tcp.try_read(&mut scratch) {
+                    Ok(0) => return,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(_) => return,
+                }
+            },
+            Io::Tls(tls) => {
+                use tokio::io::AsyncReadExt;
+                while let Ok(1..) = tls.read(&mut scratch).await {}
+            }
+        }
+    }
+
     /// Whether everything read so far has been handed to tungstenite in whole frames.
     pub fn between_frames(&self) -> bool {
         self.rest_of_frame == 0
