@@ -308,10 +308,10 @@ async fn upgrade(
         player = tracing::field::Empty,
         name = tracing::field::Empty
     );
-    session::run(ws, outbox, inlet, key, peer, hub.clone(), limits)
-        .instrument(span)
-        .await;
-    hub.open.fetch_sub(1, Ordering::AcqRel);
+    // The session is a task of its own (it gives the connection's place back when it ends): the handshake's
+    // state (the request, this function's locals, the connection task around it) is freed now instead of being
+    // held for the session's whole life, about 2 KB per connection.
+    tokio::spawn(session::run(ws, outbox, inlet, key, peer, hub, limits).instrument(span));
 }
 
 /// tungstenite's limits for game sessions: small buffers, small messages (its defaults are 64 MiB messages and a

@@ -438,12 +438,14 @@ impl WsIo {
         {
             return;
         }
-        let mut scratch = [0u8; 4096];
+        // The scratch space lives between awaits only on TLS (on the heap there): a buffer held across an await
+        // would be part of every session's future, lingering or not.
         match &mut self.io {
             Io::Plain(tcp) => loop {
                 if tcp.readable().await.is_err() {
                     return;
                 }
+                let mut scratch = [0u8; 4096];
                 match tcp.try_read(&mut scratch) {
                     Ok(0) => return,
                     Ok(_) => {}
@@ -453,6 +455,7 @@ impl WsIo {
             },
             Io::Tls(tls) => {
                 use tokio::io::AsyncReadExt;
+                let mut scratch = vec![0u8; 4096];
                 while let Ok(1..) = tls.read(&mut scratch).await {}
             }
         }

@@ -61,8 +61,11 @@ impl End {
 /// The session's WebSocket: tungstenite over the connection, every write going through the client's outbox.
 pub type Ws = WebSocketStream<WsIo>;
 
-/// Runs a session to its end. The WebSocket handshake is already done; `out` is the connection's outbox.
-pub async fn run(
+/// Runs a session to its end. The WebSocket handshake is already done, and the connection counted in `hub.open`;
+/// `out` is the connection's outbox.
+// Not an async fn on purpose (see the comment inside).
+#[allow(clippy::manual_async_fn)]
+pub fn run(
     mut ws: Ws,
     out: Arc<Outbox>,
     inlet: Arc<Inlet>,
@@ -70,34 +73,40 @@ pub async fn run(
     peer: SocketAddr,
     hub: Arc<Hub>,
     limits: Limits,
-) {
-    hub.sessions.insert(
-        key,
-        SessionInfo {
-            peer,
-            connected_at: Instant::now(),
-            name: None,
-            rtt: None,
-        },
-    );
-    let end = serve(&mut ws, &out, &inlet, key, &hub, &limits).await;
-    match &end.reason {
-        Some(reason) => close_with(&mut ws, reason).await,
-        // The client closed: tungstenite queued the reply close frame (RFC 6455 5.5.1); write it.
-        None => answer_close(&mut ws).await,
+) -> impl std::future::Future<Output = ()> + Send {
+    // An async block rather than an async fn: it keeps its arguments where they were captured, where an async
+    // fn would also hold a moved copy of each for the session's whole life (about 0.5 KB).
+    async move {
+        hub.sessions.insert(
+            key,
+            SessionInfo {
+                peer,
+                connected_at: Instant::now(),
+                name: None,
+                rtt: None,
+            },
+        );
+        let end = serve(&mut ws, &out, &inlet, key, &hub, &limits).await;
+        match &end.reason {
+            Some(reason) => close_with(&mut ws, reason).await,
+            // The client closed: tungstenite queued the reply close frame (RFC 6455 5.5.1); write it.
+            None => answer_close(&mut ws).await,
+        }
+        hub.sessions.remove(&key);
+        hub.metrics.disconnect(end.reason.as_ref().map(|r| r.code));
+        info!(
+            code = end.reason.as_ref().map(|r| r.code),
+            reason = end
+                .reason
+                .as_ref()
+                .map(|r| r.reason.as_str())
+                .unwrap_or("peer closed"),
+            held_for_resume = end.hold,
+            "session ended"
+        );
+        // The upgrade counted the connection against `--max-clients`.
+        hub.open.fetch_sub(1, Ordering::AcqRel);
     }
-    hub.sessions.remove(&key);
-    hub.metrics.disconnect(end.reason.as_ref().map(|r| r.code));
-    info!(
-        code = end.reason.as_ref().map(|r| r.code),
-        reason = end
-            .reason
-            .as_ref()
-            .map(|r| r.reason.as_str())
-            .unwrap_or("peer closed"),
-        held_for_resume = end.hold,
-        "session ended"
-    );
 }
 
 /// The session's life.
