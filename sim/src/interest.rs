@@ -22,6 +22,7 @@
 use crate::replication::TickChanges;
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use tickwire_shared::entity::position_to_wire;
 use tickwire_shared::{EntityId, EntityState, Move};
 
@@ -202,7 +203,7 @@ impl Interest {
     pub fn members(&self, grid: &Grid, view: View, out: &mut Vec<EntityId>) {
         out.clear();
         match view {
-            View::All => out.extend(grid.of.keys().copied()),
+            View::All => out.extend(grid.cells.values().flat_map(|ids| ids.iter().copied())),
             View::Around((cx, cy)) => {
                 for x in cx - self.radius..=cx + self.radius {
                     for y in cy - self.radius..=cy + self.radius {
@@ -286,11 +287,16 @@ struct CellPart {
 }
 
 /// Which cell every replicated entity is in, after one tick.
+///
+/// The fan-out keeps a grid for every tick of its catch-up history (64 by default), so a grid shares what did
+/// not change: each cell's member list is shared with the previous grid while its members stay the same, and a
+/// grid kept only to answer "who was in these cells" drops its per-entity index ([`Grid::cells_only`]).
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Grid {
+    /// The cell of each entity; empty in a grid made by [`Grid::cells_only`].
     of: HashMap<EntityId, Cell>,
     /// The ids in each occupied cell, ascending.
-    cells: HashMap<Cell, Vec<EntityId>>,
+    cells: HashMap<Cell, Arc<[EntityId]>>,
 }
 
 impl Grid {
@@ -300,19 +306,40 @@ impl Grid {
         previous: &Grid,
         entities: impl IntoIterator<Item = (EntityId, i32, i32)>,
     ) -> Grid {
-        let mut grid = Grid {
-            of: HashMap::with_capacity_and_hasher(previous.of.len(), Default::default()),
-            cells: HashMap::with_capacity_and_hasher(previous.cells.len(), Default::default()),
-        };
+        let mut of = HashMap::with_capacity_and_hasher(previous.of.len(), Default::default());
+        let mut members: HashMap<Cell, Vec<EntityId>> =
+            HashMap::with_capacity_and_hasher(previous.cells.len(), Default::default());
         for (id, x, y) in entities {
             let cell = interest.sticky(previous.of.get(&id).copied(), x, y);
-            grid.of.insert(id, cell);
-            grid.cells.entry(cell).or_default().push(id);
+            of.insert(id, cell);
+            members.entry(cell).or_default().push(id);
         }
-        for ids in grid.cells.values_mut() {
-            ids.sort_unstable();
+        let cells = members
+            .into_iter()
+            .map(|(cell, mut ids)| {
+                ids.sort_unstable();
+                let ids = match previous.cells.get(&cell) {
+                    Some(same) if **same == *ids => same.clone(),
+                    _ => Arc::from(ids),
+                };
+                (cell, ids)
+            })
+            .collect();
+        Grid { of, cells }
+    }
+
+    /// The same cells without the per-entity index: all that [`Interest::members`] and [`Interest::delta`] read
+    /// of a grid older than the previous tick. Cheap: the member lists are shared.
+    pub fn cells_only(&self) -> Grid {
+        Grid {
+            of: HashMap::default(),
+            cells: self.cells.clone(),
         }
-        grid
+    }
+
+    /// Whether this grid has a per-entity index to drop (see [`Grid::cells_only`]).
+    pub fn is_indexed(&self) -> bool {
+        !self.of.is_empty()
     }
 
     /// The cell `id` is in, if it is a replicated entity.

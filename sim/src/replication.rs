@@ -179,6 +179,17 @@ impl History {
             self.ticks.pop_front();
         }
         self.ticks.push_back((tick, changes, grid));
+        // Of the grids of older ticks only the cells are read (the fan-out compares a client's cells at its
+        // baseline with its cells now); the per-entity index is needed for the newest two alone.
+        if let Some((_, _, Some(grid))) = self
+            .ticks
+            .len()
+            .checked_sub(3)
+            .and_then(|i| self.ticks.get_mut(i))
+            && grid.is_indexed()
+        {
+            *grid = Arc::new(grid.cells_only());
+        }
     }
 
     /// The newest tick recorded.
