@@ -315,11 +315,12 @@ async fn upgrade(
 }
 
 /// tungstenite's limits for game sessions: small buffers, small messages (its defaults are 64 MiB messages and a
-/// 128 KiB read buffer per connection). Client messages are tens of bytes, so a 1 KiB read buffer holds dozens;
-/// a larger message (up to the limit) grows it for that message only.
+/// 128 KiB read buffer per connection). The inlet in front of tungstenite ([`crate::outbox::WsIo`]) hands it one
+/// frame at a time, and client messages are tens of bytes, so 256 bytes hold any usual one; a larger message (up
+/// to the limit) grows the buffer for that message.
 pub fn ws_config(limits: &Limits) -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(1024)
+        .read_buffer_size(256)
         .write_buffer_size(0)
         .max_write_buffer_size(1 << 20)
         .max_message_size(Some(limits.max_message_bytes))
