@@ -263,13 +263,15 @@ async fn pump(
             named = true;
         }
         // In this order: a close from the tick driver first, then messages, and the ping timer only when nothing
-        // else is ready (it is not polled at all on the hot path, one input per tick).
+        // else is ready (it is not polled at all on the hot path, one input per tick). What an arm awaits is boxed:
+        // those futures exist only while their arm runs (a full socket, a ping, shutdown), and kept inline they
+        // would make every session's future larger for its whole life.
         tokio::select! {
             biased;
             // The writer left bytes a full socket could not take, or the tick driver dropped us.
             () = &mut woken => {
                 woken.set(out.woken());
-                if let Err(end) = drain_while_reading(ws, out, limits).await {
+                if let Err(end) = Box::pin(drain_while_reading(ws, out, limits)).await {
                     return end;
                 }
                 if out.is_closing() {
@@ -290,9 +292,9 @@ async fn pump(
                     hand_over = true;
                     // A ping that overtook the join is answered after the welcome, which the tick driver sends
                     // through the same outbox at its next tick.
-                    await_welcome(ctl, out, limits).await;
+                    Box::pin(await_welcome(ctl, out, limits)).await;
                     let pong = ServerMessage::Pong(Pong { client_time: ping.client_time, server_tick: hub.tick.load(Ordering::Relaxed) });
-                    if let Err(end) = bounded(limits, ws.send(Message::Binary(encode_server(&pong)))).await {
+                    if let Err(end) = Box::pin(bounded(limits, ws.send(Message::Binary(encode_server(&pong))))).await {
                         return end;
                     }
                 }
@@ -309,7 +311,7 @@ async fn pump(
                     }
                     drain(ws).await
                 };
-                let _ = bounded(limits, flush).await;
+                let _ = Box::pin(bounded(limits, flush)).await;
                 return End::close(going_away());
             }
             // Keepalive and round-trip probe (see `crate::rtt`); a client silent for too long is gone.
@@ -317,7 +319,7 @@ async fn pump(
                 if inlet.silent_for() > limits.idle_timeout {
                     return End { reason: Some(reason(close::IDLE_TIMEOUT, "no answer to pings")), hold: true };
                 }
-                if let Err(end) = bounded(limits, ws.send(Message::Ping(crate::rtt::ping_payload()))).await {
+                if let Err(end) = Box::pin(bounded(limits, ws.send(Message::Ping(crate::rtt::ping_payload())))).await {
                     return end;
                 }
             }
