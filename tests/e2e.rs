@@ -213,6 +213,28 @@ async fn http_routes_and_refused_upgrades() {
         index.starts_with("HTTP/1.1 200") && index.contains("text/html"),
         "{index}"
     );
+    // HEAD: the head a GET gets, its Content-Length included, and no body (RFC 9110 §9.3.2).
+    for path in ["/", "/healthz", "/nope"] {
+        let get = raw_http(
+            addr,
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+        )
+        .await;
+        let head = raw_http(
+            addr,
+            format!("HEAD {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+        )
+        .await;
+        let (get_head, get_body) = get.split_once("\r\n\r\n").expect("a GET answer");
+        let (head_head, head_body) = head.split_once("\r\n\r\n").expect("a HEAD answer");
+        assert!(!get_body.is_empty(), "GET {path}: {get}");
+        assert_eq!(head_head, get_head, "HEAD {path} answers with GET's head");
+        assert!(
+            get_head.contains(&format!("Content-Length: {}\r\n", get_body.len())),
+            "GET {path}: {get_head}"
+        );
+        assert_eq!(head_body, "", "HEAD {path} has no body");
+    }
     let echo = raw_http(addr, b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert!(
         echo.starts_with("HTTP/1.1 404"),

@@ -87,6 +87,7 @@ pub async fn serve_connection(mut stream: Conn, peer: SocketAddr, hub: Arc<Hub>,
         }
     };
     let leftover = head[head_len..].to_vec();
+    let head_only = request.method == "HEAD";
     match (request.method.as_str(), request.path.as_str()) {
         ("GET", tickwire_shared::GAME_PATH) => {
             upgrade(stream, peer, request, leftover, hub, limits).await
@@ -95,7 +96,16 @@ pub async fn serve_connection(mut stream: Conn, peer: SocketAddr, hub: Arc<Hub>,
             crate::echo::serve(stream, request, leftover, limits).await
         }
         ("GET" | "HEAD", "/healthz") => {
-            let _ = respond(&mut stream, 200, "OK", "text/plain", b"ok\n", &[]).await;
+            let _ = answer(
+                &mut stream,
+                head_only,
+                200,
+                "OK",
+                "text/plain",
+                b"ok\n",
+                &[],
+            )
+            .await;
         }
         ("GET", "/metrics") => crate::metrics::serve(&mut stream, &hub).await,
         ("GET", tickwire_shared::admin::ADMIN_PATH) if hub.admin.admin_addr.is_none() => {
@@ -103,13 +113,9 @@ pub async fn serve_connection(mut stream: Conn, peer: SocketAddr, hub: Arc<Hub>,
         }
         ("GET" | "HEAD", path) => match crate::web::find(path) {
             Some((content_type, body)) => {
-                let body = if request.method == "HEAD" {
-                    &[][..]
-                } else {
-                    body
-                };
-                let _ = respond(
+                let _ = answer(
                     &mut stream,
+                    head_only,
                     200,
                     "OK",
                     content_type,
@@ -119,8 +125,9 @@ pub async fn serve_connection(mut stream: Conn, peer: SocketAddr, hub: Arc<Hub>,
                 .await;
             }
             None => {
-                let _ = respond(
+                let _ = answer(
                     &mut stream,
+                    head_only,
                     404,
                     "Not Found",
                     "text/plain",
@@ -404,8 +411,23 @@ pub(crate) fn valid_ws_key(key: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
+/// Answers the request with `status` and `body`, then closes the connection.
 pub(crate) async fn respond(
     stream: &mut Conn,
+    status: u16,
+    reason: &str,
+    content_type: &str,
+    body: &[u8],
+    extra: &[(&str, &str)],
+) -> std::io::Result<()> {
+    answer(stream, false, status, reason, content_type, body, extra).await
+}
+
+/// [`respond`], for a `HEAD` request when `head_only`: the same head, `Content-Length` the length of the body a
+/// `GET` would get, and no body (RFC 9110 §9.3.2).
+pub(crate) async fn answer(
+    stream: &mut Conn,
+    head_only: bool,
     status: u16,
     reason: &str,
     content_type: &str,
@@ -421,7 +443,9 @@ pub(crate) async fn respond(
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body).await?;
+    if !head_only {
+        stream.write_all(body).await?;
+    }
     stream.flush().await?;
     let _ = stream.shutdown().await;
     Ok(())
