@@ -194,3 +194,33 @@ async fn a_missing_certificate_is_a_clear_start_error() {
         "the error names the file: {err}"
     );
 }
+
+#[tokio::test]
+async fn a_wrong_or_missing_private_key_is_a_clear_start_error() {
+    let (a, b) = (certs("mismatch-a"), certs("mismatch-b"));
+    let start_with = |cert: std::path::PathBuf, key: std::path::PathBuf| {
+        tickwire_server::start(tickwire_server::config::ServerConfig {
+            bind: "127.0.0.1:0".parse().expect("addr"),
+            tls: Some((cert, key)),
+            ..Default::default()
+        })
+    };
+    let err = start_with(a.dir.join("cert.pem"), b.dir.join("key.pem"))
+        .await
+        .expect_err("another certificate's key");
+    assert!(
+        err.to_string()
+            .contains("the private key does not belong to the certificate"),
+        "{err}"
+    );
+    let err = start_with(a.dir.join("cert.pem"), a.dir.join("cert.pem"))
+        .await
+        .expect_err("a key file holding no key");
+    assert!(
+        err.to_string()
+            .contains("cert.pem: no private key found in the file"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&a.dir);
+    let _ = std::fs::remove_dir_all(&b.dir);
+}

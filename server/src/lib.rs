@@ -53,7 +53,8 @@ use tracing::{error, info, warn};
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// The listen address could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    // The OS error is the source (printed after this by error reports), not repeated in the message.
+    #[error("cannot listen on {addr}")]
     Bind {
         /// The address.
         addr: SocketAddr,

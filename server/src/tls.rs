@@ -4,8 +4,9 @@
 use std::path::Path;
 use std::sync::Arc;
 use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::Error as RustlsError;
 use tokio_rustls::rustls::ServerConfig;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::pem::{Error as PemError, PemObject};
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// Why TLS could not be set up.
@@ -54,7 +55,12 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
     let key_file = key.display().to_string();
     let key = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::Key {
         file: key_file,
-        message: e.to_string(),
+        message: match e {
+            PemError::NoItemsFound => {
+                "no private key found in the file (PEM: PKCS#8, PKCS#1 or SEC1)".into()
+            }
+            e => e.to_string(),
+        },
     })?;
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
     let config = ServerConfig::builder_with_provider(provider)
@@ -62,6 +68,14 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
         .map_err(|e| TlsError::Config(e.to_string()))?
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| TlsError::Config(e.to_string()))?;
+        .map_err(|e| {
+            TlsError::Config(match e {
+                RustlsError::InconsistentKeys(_) => {
+                    "the private key does not belong to the certificate (the first one in its file)"
+                        .into()
+                }
+                e => e.to_string(),
+            })
+        })?;
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
