@@ -224,3 +224,53 @@ async fn a_wrong_or_missing_private_key_is_a_clear_start_error() {
     let _ = std::fs::remove_dir_all(&a.dir);
     let _ = std::fs::remove_dir_all(&b.dir);
 }
+
+/// `tickwire-bots` against a `wss://` server whose certificate no public CA signed: refused with the public roots
+/// alone, played with `--ca-cert` (the library's `tls::trusting`) and with `--insecure` (`without_verification`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bots_play_a_tls_server_with_a_private_certificate() {
+    use tickwire_bots::{Config, Progress};
+    let certs = certs("bots");
+    let server = tls_server(&certs).await;
+    let port = server.addr().port();
+    let run = |tls: Option<tickwire_client::tls::TlsClientConfig>, host: &str| {
+        let mut config = Config::new(format!("wss://{host}:{port}/ws"), 3);
+        config.duration = Duration::from_secs(1);
+        config.tls = tls;
+        tickwire_bots::run(config, Progress::Off)
+    };
+    let public_roots = run(None, "localhost").await.expect("the run completes");
+    assert_eq!(public_roots.connections.established, 0);
+    assert_eq!(public_roots.connections.failed, 3);
+    assert!(
+        public_roots.connections.failed_reasons.keys().all(|r| r
+            .starts_with("TLS: the server's certificate is not trusted")
+            && r.contains("--ca-cert")),
+        "{:?}",
+        public_roots.connections.failed_reasons
+    );
+
+    let trusted = tickwire_client::tls::trusting(&certs.dir.join("cert.pem")).expect("CA file");
+    let with_ca = run(Some(trusted), "localhost")
+        .await
+        .expect("the run completes");
+    assert_eq!(
+        with_ca.connections.established, 3,
+        "{:?}",
+        with_ca.connections.failed_reasons
+    );
+    assert_eq!(with_ca.protocol_errors.total, 0);
+
+    let insecure = run(
+        Some(tickwire_client::tls::without_verification()),
+        "127.0.0.1",
+    )
+    .await
+    .expect("the run completes");
+    assert_eq!(
+        insecure.connections.established, 3,
+        "{:?}",
+        insecure.connections.failed_reasons
+    );
+    let _ = std::fs::remove_dir_all(&certs.dir);
+}

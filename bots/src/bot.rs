@@ -27,6 +27,11 @@ pub(crate) fn describe(e: &ClientError) -> String {
             std::io::ErrorKind::ConnectionRefused => "connection refused".into(),
             std::io::ErrorKind::ConnectionReset => "connection reset".into(),
             std::io::ErrorKind::TimedOut => "timeout".into(),
+            // rustls's refusal, through tokio-rustls's I/O error.
+            _ if io.to_string().starts_with("invalid peer certificate") => format!(
+                "TLS: the server's certificate is not trusted ({io}); for a private CA use --ca-cert FILE, \
+                 for a self-signed test certificate --insecure"
+            ),
             _ => format!("i/o error: {io}"),
         },
         ClientError::Closed { code, reason } => format!("closed {code} {reason}"),
@@ -102,7 +107,13 @@ impl Bot {
             .map_err(|_| "run stopped".to_string())?;
         let t0 = Instant::now();
         let deadline = t0 + ctx.config.connect_timeout;
-        let mut client = timeout_at(deadline, LeanClient::connect(&ctx.config.url))
+        let connect = async {
+            match &ctx.config.tls {
+                Some(tls) => LeanClient::connect_tls(&ctx.config.url, tls.clone()).await,
+                None => LeanClient::connect(&ctx.config.url).await,
+            }
+        };
+        let mut client = timeout_at(deadline, connect)
             .await
             .map_err(|_| "timeout (handshake)".to_string())?
             .map_err(|e| describe(&e))?;

@@ -54,6 +54,8 @@ pub struct Config {
     /// How often each shard wakes to send what is due and read what arrived: the resolution of the bots' input
     /// and ping timers. Coarser costs less CPU per bot (fewer wake-ups); arrival times stay exact either way.
     pub look_every: Duration,
+    /// For `wss://`: trust these roots (a private CA, or no verification); `None` = the public roots.
+    pub tls: Option<tickwire_client::tls::TlsClientConfig>,
 }
 
 /// The default [`Config::look_every`].
@@ -107,6 +109,7 @@ impl Config {
             name_prefix: "bot-".into(),
             thresholds: Thresholds::default(),
             look_every: DEFAULT_LOOK_EVERY,
+            tls: None,
         }
     }
 

@@ -78,6 +78,14 @@ struct Cli {
     /// per look.
     #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = humantime::parse_duration)]
     look_every: Duration,
+    /// For a wss:// URL: also trust the CA certificate(s) in this PEM file (a server whose certificate a private
+    /// CA signed, or a self-signed one).
+    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
+    ca_cert: Option<PathBuf>,
+    /// For a wss:// URL: accept any server certificate (a test server with a self-signed certificate on a machine
+    /// you control).
+    #[arg(long)]
+    insecure: bool,
     /// Worker threads of the bots' runtime (default: the CPUs this process may use).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -133,6 +141,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             max_drop_rate: cli.max_drop_rate,
         },
         look_every: cli.look_every,
+        tls: match (&cli.ca_cert, cli.insecure) {
+            (Some(file), _) => Some(tickwire_client::tls::trusting(file)?),
+            (None, true) => Some(tickwire_client::tls::without_verification()),
+            (None, false) => None,
+        },
     };
     config.validate()?;
     // Open the report file before the run, so that a path that cannot be written fails at once, not after it.

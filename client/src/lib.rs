@@ -25,6 +25,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub mod lean;
+pub mod tls;
 pub use lean::LeanClient;
 
 pub use tokio_tungstenite::tungstenite::Error as WsError;
