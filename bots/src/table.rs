@@ -36,16 +36,25 @@ pub fn render(r: &Report) -> String {
     let run = &r.run;
     let _ = writeln!(
         out,
-        "tickwire-bots: {} clients ({}) against {}\n  ramp {:.1} s, warm-up {:.1} s, window {:.1} s; server {} Hz; \
-         inputs {} Hz; look every {} ms; decoding: {} ({} of {} bots keep a full mirror)",
+        "tickwire-bots: {} {} ({}) against {}\n  ramp {:.1} s, warm-up {:.1} s, window {:.1} s; server {} Hz; \
+         inputs {}; look every {} ms; decoding: {} ({} of {} bots keep a full mirror)",
         run.clients,
+        if run.clients == 1 {
+            "client"
+        } else {
+            "clients"
+        },
         run.behaviour.name(),
         run.url,
         run.ramp_s,
         run.warmup_s,
         run.duration_s,
         run.tick_rate_hz.map_or("?".into(), |t| t.to_string()),
-        num(run.input_rate_hz, 1),
+        if run.behaviour != crate::Behaviour::Idle {
+            format!("{} Hz", num(run.input_rate_hz, 1))
+        } else {
+            "none".to_string()
+        },
         run.look_every_ms,
         run.decode_mode,
         run.decoders,
