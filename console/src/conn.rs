@@ -3,6 +3,7 @@
 use anyhow::{Context, anyhow, bail};
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
+use tickwire_client::tls::TlsClientConfig;
 use tickwire_shared::admin::{
     AdminRequest, AdminResponse, decode_admin_response, encode_admin_request,
 };
@@ -57,13 +58,14 @@ impl AdminConnection {
         url: &str,
         token: &str,
         timeout: Duration,
+        tls: Option<TlsClientConfig>,
     ) -> Result<AdminConnection, ConnectError> {
         if !(url.starts_with("ws://") || url.starts_with("wss://")) {
             return Err(ConnectError(anyhow!(
                 "--url must start with ws:// or wss://, e.g. ws://127.0.0.1:8080/admin (got `{url}`)"
             )));
         }
-        match tokio::time::timeout(timeout, Self::open(url, token, timeout)).await {
+        match tokio::time::timeout(timeout, Self::open(url, token, timeout, tls)).await {
             Ok(result) => result,
             Err(_) => Err(ConnectError(anyhow!(
                 "no answer from {url} within {timeout:?}: is the server running (and not stopped or overloaded)?"
@@ -75,6 +77,7 @@ impl AdminConnection {
         url: &str,
         token: &str,
         timeout: Duration,
+        tls: Option<TlsClientConfig>,
     ) -> Result<AdminConnection, ConnectError> {
         let mut request = url
             .into_client_request()
@@ -87,7 +90,10 @@ impl AdminConnection {
         })?;
         request.headers_mut().insert("Authorization", header);
         // `true`: TCP_NODELAY, so a command goes out at once even while an earlier reply is unacknowledged.
-        match tokio_tungstenite::connect_async_with_config(request, None, true).await {
+        // `None` for `tls`: the public roots (tokio-tungstenite's default for wss://).
+        let connector = tls.map(tokio_tungstenite::Connector::Rustls);
+        match tokio_tungstenite::connect_async_tls_with_config(request, None, true, connector).await
+        {
             Ok((ws, _)) => Ok(AdminConnection {
                 ws,
                 next_id: 1,
@@ -120,6 +126,13 @@ impl AdminConnection {
                 Err(ConnectError(anyhow!(
                     "cannot connect to {url}: connection refused (is the server running, and is --url its \
                      address?)"
+                )))
+            }
+            // rustls's refusal, through the TLS stream's I/O error.
+            Err(WsError::Io(e)) if e.to_string().starts_with("invalid peer certificate") => {
+                Err(ConnectError(anyhow!(
+                    "cannot connect to {url}: the server's certificate is not trusted ({e}); for a private CA \
+                     use --ca-cert FILE, for a self-signed certificate --insecure"
                 )))
             }
             Err(e) => Err(ConnectError(anyhow!("cannot connect to {url}: {e}"))),

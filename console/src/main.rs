@@ -42,6 +42,13 @@ struct Cli {
         value_name = "TOKEN"
     )]
     token: Option<String>,
+    /// For a wss:// URL: also trust the CA certificate(s) in this PEM file (a private CA, or a self-signed
+    /// certificate that is not marked as a CA).
+    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
+    ca_cert: Option<std::path::PathBuf>,
+    /// For a wss:// URL: accept any server certificate (a self-signed one on a machine you control).
+    #[arg(long)]
+    insecure: bool,
     /// A command to run once (e.g. `status`, `kick 3 spamming`); none: interactive console.
     #[arg(
         value_name = "COMMAND",
@@ -67,7 +74,19 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let conn = match runtime.block_on(AdminConnection::connect(&cli.url, &token, cli.timeout)) {
+    let tls = match (&cli.ca_cert, cli.insecure) {
+        (Some(file), _) => match tickwire_client::tls::trusting(file) {
+            Ok(tls) => Some(tls),
+            Err(e) => {
+                eprintln!("tickwire-console: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        (None, true) => Some(tickwire_client::tls::without_verification()),
+        (None, false) => None,
+    };
+    let conn = match runtime.block_on(AdminConnection::connect(&cli.url, &token, cli.timeout, tls))
+    {
         Ok(c) => c,
         Err(ConnectError(e)) => {
             eprintln!("tickwire-console: {e:#}");

@@ -184,3 +184,36 @@ async fn a_closed_stdout_ends_the_console_quietly() {
     assert_eq!(status.0, Some(141), "{status:?}");
     assert!(!status.1.contains("panicked"), "{status:?}");
 }
+
+/// Over `wss://` with a certificate no public CA signed: refused with the public roots alone (exit 2, a message
+/// naming the certificate), answered with `--ca-cert` and with `--insecure`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_admin_endpoint_with_a_private_certificate() {
+    let key = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
+        .expect("generate certificate");
+    let dir = std::env::temp_dir().join(format!("tickwire-console-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (cert, key_file) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, key.cert.pem()).expect("write cert");
+    std::fs::write(&key_file, key.signing_key.serialize_pem()).expect("write key");
+    let tls = (cert.clone(), key_file);
+    let server = TestServer::start_admin(move |c| c.tls = Some(tls)).await;
+    let url = format!("wss://localhost:{}/admin", server.addr().port());
+
+    let (code, err) = console_err(&url, Some(TEST_TOKEN), &["status"]).await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("the server's certificate is not trusted") && err.contains("--ca-cert"),
+        "{err}"
+    );
+
+    let ca = cert.display().to_string();
+    let out = console(&url, Some(TEST_TOKEN), &["--ca-cert", &ca, "status"]).await;
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("tick rate"),
+        "{out:?}"
+    );
+    let out = console(&url, Some(TEST_TOKEN), &["--insecure", "status"]).await;
+    assert!(out.status.success(), "{out:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
