@@ -205,22 +205,24 @@ async fn a_wrong_or_missing_private_key_is_a_clear_start_error() {
             ..Default::default()
         })
     };
-    let err = start_with(a.dir.join("cert.pem"), b.dir.join("key.pem"))
-        .await
-        .expect_err("another certificate's key");
-    assert!(
-        err.to_string()
-            .contains("the private key does not belong to the certificate"),
-        "{err}"
-    );
-    let err = start_with(a.dir.join("cert.pem"), a.dir.join("cert.pem"))
-        .await
-        .expect_err("a key file holding no key");
-    assert!(
-        err.to_string()
-            .contains("cert.pem: no private key found in the file"),
-        "{err}"
-    );
+    let cases = [
+        // Another certificate's key.
+        (
+            b.dir.join("key.pem"),
+            "the private key does not belong to the certificate",
+        ),
+        // A key file holding no key.
+        (
+            a.dir.join("cert.pem"),
+            "cert.pem: no private key found in the file",
+        ),
+    ];
+    for (key, says) in cases {
+        let err = start_with(a.dir.join("cert.pem"), key)
+            .await
+            .expect_err("the key cannot be used");
+        assert!(err.to_string().contains(says), "{err}");
+    }
     let _ = std::fs::remove_dir_all(&a.dir);
     let _ = std::fs::remove_dir_all(&b.dir);
 }
@@ -251,26 +253,15 @@ async fn bots_play_a_tls_server_with_a_private_certificate() {
     );
 
     let trusted = tickwire_client::tls::trusting(&certs.dir.join("cert.pem")).expect("CA file");
-    let with_ca = run(Some(trusted), "localhost")
-        .await
-        .expect("the run completes");
-    assert_eq!(
-        with_ca.connections.established, 3,
-        "{:?}",
-        with_ca.connections.failed_reasons
-    );
-    assert_eq!(with_ca.protocol_errors.total, 0);
-
-    let insecure = run(
-        Some(tickwire_client::tls::without_verification()),
-        "127.0.0.1",
-    )
-    .await
-    .expect("the run completes");
-    assert_eq!(
-        insecure.connections.established, 3,
-        "{:?}",
-        insecure.connections.failed_reasons
-    );
+    let insecure = tickwire_client::tls::without_verification();
+    for (tls, host) in [(trusted, "localhost"), (insecure, "127.0.0.1")] {
+        let report = run(Some(tls), host).await.expect("the run completes");
+        assert_eq!(
+            report.connections.established, 3,
+            "{host}: {:?}",
+            report.connections.failed_reasons
+        );
+        assert_eq!(report.protocol_errors.total, 0);
+    }
     let _ = std::fs::remove_dir_all(&certs.dir);
 }
