@@ -14,11 +14,15 @@
 //! - [`codec`]: encode/decode entry points and the decode error type.
 //! - [`mirror`]: the client-side copy of the world, built by applying snapshots and deltas.
 //! - [`admin`]: the operator console's messages (command, reply), spoken only on `/admin`.
+//!
+//! Besides the wire, [`duration`] holds the one duration syntax (`500ms`, `1m30s`, `3`) that the server, the bots,
+//! the console and the server's config file all accept.
 
 pub mod admin;
 pub mod client;
 pub mod close;
 pub mod codec;
+pub mod duration;
 pub mod entity;
 pub mod mirror;
 mod read;
@@ -29,6 +33,7 @@ pub use codec::{
     DecodeError, FrameHeader, decode_client, decode_server, encode_client, encode_client_into,
     encode_server, peek_header,
 };
+pub use duration::{DurationError, parse_duration};
 pub use entity::{EntityFields, EntityId, EntityState};
 pub use mirror::{Mirror, MirrorError};
 pub use server::{
