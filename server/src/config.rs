@@ -16,6 +16,9 @@ use tickwire_sim::{MapAsset, RulesAsset, Scenario, TICK_RATE_RANGE};
     version,
     about = "tickwire game server: an authoritative fixed-tick world over WebSocket, with the browser client at /",
     after_help = "Open http://ADDR/ in a browser to play. Game clients connect to ws://ADDR/ws.\n\
+                  Durations (DUR): a number of seconds (3, 2.5), a number with a unit us, ms, s, m or h \
+                  (500ms, 2m), or a sequence of those (1m30s); the config file takes the same strings or a \
+                  number of seconds.\n\
                   Log filtering follows RUST_LOG (e.g. RUST_LOG=debug or RUST_LOG=tickwire_server=trace)."
 )]
 pub struct Cli {
@@ -52,13 +55,13 @@ pub struct Cli {
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub allowed_origins: Option<Vec<String>>,
     /// Time a new connection has to complete TLS and its HTTP request head (default 5s).
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse_positive_duration)]
     pub handshake_timeout: Option<Duration>,
     /// Time a client may stay silent (no message, no pong) before it is closed (default 20s).
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse_positive_duration)]
     pub idle_timeout: Option<Duration>,
     /// Time a dropped player is held for its resume token (default 15s).
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse_positive_duration)]
     pub resume_grace: Option<Duration>,
     /// Serve the WebSocket conformance echo endpoint /echo (for the Autobahn test suite; never in production).
     #[arg(long, hide = true)]
@@ -138,11 +141,11 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     allowed_origins: Option<Vec<String>>,
-    #[serde(default, with = "duration_text")]
+    #[serde(default, with = "duration_value")]
     handshake_timeout: Option<Duration>,
-    #[serde(default, with = "duration_text")]
+    #[serde(default, with = "duration_value")]
     idle_timeout: Option<Duration>,
-    #[serde(default, with = "duration_text")]
+    #[serde(default, with = "duration_value")]
     resume_grace: Option<Duration>,
     scheduling: Option<Scheduling>,
     read_pass: Option<Switch>,
@@ -393,31 +396,13 @@ impl ServerConfig {
     }
 }
 
-/// Parses a duration such as `500ms`, `5s`, `2m` or a plain number of seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let (number, unit) = t
-        .find(|c: char| c.is_ascii_alphabetic())
-        .map_or((t, "s"), |i| (&t[..i], &t[i..]));
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (e.g. 500ms, 5s, 2m)"))?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "s" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => {
-            return Err(format!(
-                "`{text}`: unknown unit `{unit}` (use ms, s, m or h)"
-            ));
-        }
-    };
-    if !(seconds.is_finite() && seconds > 0.0) {
-        return Err(format!("`{text}`: a duration must be positive"));
+/// A duration that must be longer than zero (the timeouts and the resume grace cannot be turned off): any form
+/// [`tickwire_shared::parse_duration`] accepts, such as `500ms`, `2m`, `1m30s` or `3` (seconds).
+pub fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+    match tickwire_shared::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err(format!("`{text}`: must be longer than zero")),
+        other => other.map_err(|e| e.to_string()),
     }
-    Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}`: too long a duration"))
 }
 
 /// A listen address from the command line: `IP:PORT`, or `HOST:PORT` resolved (`localhost:8080`; an IPv4 address
@@ -439,15 +424,50 @@ pub fn parse_addr(text: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| format!("`{text}` resolves to no address"))
 }
 
-/// Durations in the config file are written like on the command line (`"5s"`).
-mod duration_text {
-    use serde::{Deserialize, Deserializer};
+/// Durations in the config file: a string written like on the command line (`"5s"`, `"1m30s"`) or a number of
+/// seconds (`5`, `2.5`).
+mod duration_value {
+    use serde::Deserializer;
+    use serde::de::{Error, Visitor};
+    use std::fmt;
     use std::time::Duration;
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-        let text: Option<String> = Option::deserialize(d)?;
-        text.map(|t| super::parse_duration(&t).map_err(serde::de::Error::custom))
-            .transpose()
+        d.deserialize_any(DurationVisitor).map(Some)
+    }
+
+    struct DurationVisitor;
+
+    impl DurationVisitor {
+        /// Numbers go through the same parser as text (Rust writes floats without an exponent), so that they get
+        /// the same checks and messages: `-1` and `nan` are not durations, `0` is refused.
+        fn parse<E: Error>(text: &str) -> Result<Duration, E> {
+            super::parse_positive_duration(text).map_err(E::custom)
+        }
+    }
+
+    impl Visitor<'_> for DurationVisitor {
+        type Value = Duration;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a duration: a string such as \"500ms\", \"30s\" or \"1m30s\", or a number of seconds")
+        }
+
+        fn visit_str<E: Error>(self, v: &str) -> Result<Duration, E> {
+            Self::parse(v)
+        }
+
+        fn visit_i64<E: Error>(self, v: i64) -> Result<Duration, E> {
+            Self::parse(&v.to_string())
+        }
+
+        fn visit_u64<E: Error>(self, v: u64) -> Result<Duration, E> {
+            Self::parse(&v.to_string())
+        }
+
+        fn visit_f64<E: Error>(self, v: f64) -> Result<Duration, E> {
+            Self::parse(&v.to_string())
+        }
     }
 }
 
@@ -522,24 +542,52 @@ mod tests {
         );
         assert_eq!(parse_addr("[::1]:9"), Ok("[::1]:9".parse().expect("addr")));
         assert!(parse_addr("localhost").is_err_and(|e| e.contains("HOST:PORT")));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(
+            parse_positive_duration("500ms"),
+            Ok(Duration::from_millis(500))
+        );
+        assert_eq!(parse_positive_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_positive_duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(
+            parse_positive_duration("2.5"),
+            Ok(Duration::from_millis(2500))
+        );
+        assert_eq!(
+            parse_positive_duration("1m 30s"),
+            Ok(Duration::from_secs(90))
+        );
+        assert!(parse_positive_duration("soon").is_err_and(|e| e.contains("not a duration")));
+        assert!(parse_positive_duration("5y").is_err_and(|e| e.contains("unknown unit `y`")));
+        for zero in ["0s", "0", "0ms 0s"] {
+            assert_eq!(
+                parse_positive_duration(zero),
+                Err(format!("`{zero}`: must be longer than zero"))
+            );
+        }
         assert!(
-            parse_duration("soon").is_err()
-                && parse_duration("5y").is_err()
-                && parse_duration("0s").is_err()
-                && parse_duration("100000000000000000000000s")
-                    .is_err_and(|e| e.contains("too long"))
+            parse_positive_duration("100000000000000000000000s")
+                .is_err_and(|e| e.contains("too long"))
         );
         let cfg = parse(&[
             "--idle-timeout",
             "7s",
+            "--resume-grace",
+            "1m30s",
+            "--handshake-timeout",
+            "2.5",
             "--allowed-origins",
             "https://a.example, https://b.example",
         ])
         .expect("valid");
         assert_eq!(cfg.limits.idle_timeout, Duration::from_secs(7));
+        assert_eq!(cfg.limits.resume_grace, Duration::from_secs(90));
+        assert_eq!(cfg.limits.handshake_timeout, Duration::from_millis(2500));
+        let err = parse(&["--idle-timeout", "0"]).expect_err("zero");
+        assert!(
+            err.to_string().contains("--idle-timeout")
+                && err.to_string().contains("longer than zero"),
+            "{err}"
+        );
         assert_eq!(
             &*cfg.limits.allowed_origins,
             [
@@ -597,5 +645,55 @@ mod tests {
         std::fs::write(&path, "tick_rat = 20\n").expect("write config");
         let err = parse(&["--config", p]).expect_err("unknown key");
         assert!(err.to_string().contains("tick_rat"), "message was: {err}");
+    }
+
+    #[test]
+    fn durations_in_the_config_file_are_strings_or_numbers_of_seconds() {
+        let dir = std::env::temp_dir().join(format!("tickwire-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("durations.toml");
+        let p = path.to_str().expect("utf-8 path");
+        std::fs::write(
+            &path,
+            "idle_timeout = 7\nresume_grace = 2.5\nhandshake_timeout = \"1m30s\"\n",
+        )
+        .expect("write config");
+        let limits = parse(&["--config", p]).expect("valid file").limits;
+        assert_eq!(limits.idle_timeout, Duration::from_secs(7), "an integer");
+        assert_eq!(limits.resume_grace, Duration::from_millis(2500), "a float");
+        assert_eq!(
+            limits.handshake_timeout,
+            Duration::from_secs(90),
+            "a string"
+        );
+        let cfg = parse(&["--config", p, "--idle-timeout", "3s"]).expect("valid");
+        assert_eq!(
+            cfg.limits.idle_timeout,
+            Duration::from_secs(3),
+            "the flag wins"
+        );
+        for (value, message) in [
+            ("\"7\"", ""),
+            ("\"500ms\"", ""),
+            ("0", "`0`: must be longer than zero"),
+            ("0.0", "`0`: must be longer than zero"),
+            ("\"0s\"", "`0s`: must be longer than zero"),
+            ("-1", "`-1`: not a duration"),
+            ("\"5y\"", "`5y`: unknown unit `y`"),
+            ("nan", "`NaN`: not a duration"),
+            ("true", "or a number of seconds"),
+        ] {
+            std::fs::write(&path, format!("idle_timeout = {value}\n")).expect("write config");
+            let result = parse(&["--config", p]);
+            if message.is_empty() {
+                assert!(result.is_ok(), "{value}: {result:?}");
+            } else {
+                let err = result.expect_err(value).to_string();
+                assert!(
+                    err.contains(message) && err.contains("idle_timeout"),
+                    "{value}: {err}"
+                );
+            }
+        }
     }
 }
