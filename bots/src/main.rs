@@ -5,6 +5,7 @@ use clap::Parser;
 use std::path::PathBuf;
 use std::time::Duration;
 use tickwire_bots::{Behaviour, Config, Progress, Thresholds};
+use tickwire_shared::parse_duration;
 use tracing_subscriber::EnvFilter;
 
 /// Command-line interface.
@@ -17,7 +18,8 @@ use tracing_subscriber::EnvFilter;
         Each bot is a real client: WebSocket handshake, hello with a name, inputs with sequence numbers, and it \
         follows every tick the server sends. Bots connect evenly over --ramp, play through --warmup, and are \
         measured over --duration; then a summary table is printed (and --json writes the same figures).",
-    after_help = "Durations accept units: 500ms, 5s, 2m, 1h.\n\n\
+    after_help = "Durations: a number of seconds (30, 2.5), a number with a unit us, ms, s, m or h (250us, 500ms, \
+        2m), or a sequence of those (1m30s, 1m 30s).\n\n\
         Exit status: 0 = every bot joined, no protocol error, no threshold crossed; \
         1 = a --max-* threshold was crossed or a protocol error occurred; \
         2 = bad usage, or bots could not connect/join (the load asked for was not applied).\n\n\
@@ -33,13 +35,13 @@ struct Cli {
     #[arg(long, value_name = "N", default_value_t = 100)]
     clients: usize,
     /// Spread connection starts evenly over this long (bot k of N starts at k/N × ramp).
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     ramp: Duration,
     /// Wait this long after the ramp before measuring (lets the server and the bots settle).
-    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
     warmup: Duration,
     /// Length of the measurement window, after ramp and warm-up; then every bot closes with 1000.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     duration: Duration,
     /// What bots do: wander (random walk, new direction every second), chase (the nearest player; needs a
     /// mirror, so non-decoding bots wander), idle (no inputs, a ping a second), fire (wander holding fire),
@@ -60,7 +62,7 @@ struct Cli {
     #[arg(long, value_name = "N", default_value_t = 100)]
     connect_concurrency: usize,
     /// Time a bot gets from starting to connect to holding its first snapshot.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     connect_timeout: Duration,
     /// Write the report as JSON to this file ("-" for stdout, which then gets no table).
     #[arg(long, value_name = "FILE")]
@@ -76,7 +78,7 @@ struct Cli {
     /// the resolution of the bots' timers. Coarser costs less CPU per bot; latencies and jitter are measured from
     /// the kernel's arrival timestamps either way. Keep it below the input period: a bot sends at most one input
     /// per look.
-    #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = parse_duration)]
     look_every: Duration,
     /// For a wss:// URL: also trust the CA certificate(s) in this PEM file (a server whose certificate a private
     /// CA signed, or a self-signed one).

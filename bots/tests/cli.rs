@@ -29,3 +29,66 @@ fn a_report_path_that_cannot_be_written_fails_before_the_run() {
     assert!(out.stdout.is_empty(), "no report was printed: {out:?}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
+
+/// Runs the bots with a report path that cannot be written: a command line that parses and validates stops right
+/// there (status 2, the `--json` message) without connecting anywhere. Returns the status and stderr.
+fn bots_until_the_report_path(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tickwire-bots"))
+        .args(["--url", "ws://127.0.0.1:1/ws", "--clients", "1", "-q"])
+        .args(["--json", "/nonexistent-dir/report.json"])
+        .args(args)
+        .output()
+        .expect("tickwire-bots runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn duration_flags_take_a_number_of_seconds_and_sequences() {
+    const PARSED: &str = "--json /nonexistent-dir/report.json: cannot write the report there";
+    // --look-every names the value it refuses: a bare number is seconds, a sequence adds up.
+    for (value, shown) in [
+        ("90", "90s"),
+        ("2.5", "2.5s"),
+        ("1m30s", "90s"),
+        ("1m 30s", "90s"),
+    ] {
+        let (code, err) = bots_until_the_report_path(&["--look-every", value]);
+        assert_eq!(code, Some(2), "{value}: {err}");
+        assert!(
+            err.contains(&format!(
+                "--look-every must be between 100us and 20ms, got {shown}"
+            )),
+            "{value}: {err}"
+        );
+    }
+    // Every duration flag takes both forms (and zero where zero means "none").
+    for (flag, values) in [
+        ("--ramp", ["3", "1m30s", "0"]),
+        ("--warmup", ["3", "1m30s", "0s"]),
+        ("--duration", ["3", "1m30s", "1m 30s"]),
+        ("--connect-timeout", ["3", "1m30s", "0.5"]),
+        ("--look-every", ["0.002", "1ms 500us", "250us"]),
+    ] {
+        for value in values {
+            let (code, err) = bots_until_the_report_path(&[flag, value]);
+            assert!(
+                code == Some(2) && err.contains(PARSED),
+                "{flag} {value}: {code:?} {err}"
+            );
+        }
+    }
+    let (code, err) = bots_until_the_report_path(&["--ramp", "5y"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("invalid value '5y' for '--ramp <DURATION>'")
+            && err.contains("unknown unit `y`")
+            && !err.contains(PARSED),
+        "{err}"
+    );
+    let (code, err) = bots_until_the_report_path(&["--duration", "0"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--duration must be longer than 0 s"), "{err}");
+}
