@@ -31,8 +31,9 @@ struct Cli {
     /// The server's admin WebSocket URL.
     #[arg(long, default_value = "ws://127.0.0.1:8080/admin", value_name = "URL")]
     url: String,
-    /// Longest wait for the connection and for each answer (`500ms`, `10s`, `1m`).
-    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    /// Longest wait for the connection and for each answer: a number of seconds (`10`, `2.5`), or with a unit
+    /// us, ms, s, m or h (`500ms`, `1m`), or a sequence of those (`1m30s`).
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_timeout)]
     timeout: std::time::Duration,
     /// The admin token (prefer the environment variable: a flag shows in the process list).
     #[arg(
@@ -56,6 +57,14 @@ struct Cli {
         allow_hyphen_values = true
     )]
     command: Vec<String>,
+}
+
+/// `--timeout`: any duration [`tickwire_shared::parse_duration`] accepts but zero (no answer could ever come).
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    match tickwire_shared::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err(format!("`{text}`: must be longer than zero")),
+        other => other.map_err(|e| e.to_string()),
+    }
 }
 
 fn main() -> ExitCode {

@@ -159,6 +159,45 @@ async fn a_server_that_does_not_answer_times_out() {
     drop(listener);
 }
 
+/// `--timeout` takes the durations every tickwire binary takes: a bare number is seconds, a sequence adds up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timeout_takes_a_number_of_seconds_and_sequences() {
+    let server = TestServer::start_admin(|_| {}).await;
+    let url = server.admin_url();
+    for timeout in ["90", "1m30s", "1m 30s", "2.5"] {
+        let out = console(&url, Some(TEST_TOKEN), &["--timeout", timeout, "status"]).await;
+        assert!(out.status.success(), "--timeout {timeout}: {out:?}");
+    }
+    // The value, from the message of a listener that never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let silent = format!("ws://{}/admin", listener.local_addr().expect("addr"));
+    for timeout in ["0.5", "0.25s 250ms"] {
+        let (code, err) =
+            console_err(&silent, Some(TEST_TOKEN), &["--timeout", timeout, "status"]).await;
+        assert_eq!(code, Some(2), "{err}");
+        assert!(
+            err.contains("no answer") && err.contains("within 500ms"),
+            "--timeout {timeout}: {err}"
+        );
+    }
+    drop(listener);
+    for (timeout, message) in [
+        ("5y", "unknown unit `y`"),
+        ("1m30", "`30` needs a unit"),
+        ("0", "`0`: must be longer than zero"),
+    ] {
+        let (code, err) =
+            console_err(&url, Some(TEST_TOKEN), &["--timeout", timeout, "status"]).await;
+        assert_eq!(code, Some(2), "{err}");
+        assert!(
+            err.contains(&format!(
+                "invalid value '{timeout}' for '--timeout <DURATION>'"
+            )) && err.contains(message),
+            "{err}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_stdout_ends_the_console_quietly() {
     let server = TestServer::start_admin(|_| {}).await;
