@@ -3,8 +3,8 @@
 //!
 //! The path is the server's: the tick driver's [`Fanout`] chooses every client's frame and puts it in the
 //! tick's [`Batch`] (as `TickDriver::hand_off` does), and the fan-out [`Writer`] thread offers each frame to the
-//! client's [`Outbox`], which writes it to a real loopback socket (one `writev` of header and shared body). The
-//! reading ends are drained between ticks, outside the count. `cap` counts bytes, not calls: a figure close to
+//! client's [`Outbox`], which writes it to a real loopback socket (one `send` of header and shared body, which
+//! the writer stages contiguously once per tick). The reading ends are drained between ticks, outside the count. `cap` counts bytes, not calls: a figure close to
 //! the frame size means one allocation of the frame per client per tick; zero means none. Run with
 //! `cargo bench --bench alloc`; prints one line per scenario.
 
@@ -155,7 +155,7 @@ fn main() {
         let per = |bytes: usize| bytes as f64 / (f64::from(TICKS) * CLIENTS as f64);
         println!(
             "alloc/{}: {CLIENTS} clients, {TICKS} ticks: {:.0} B/client/tick on the wire; heap bytes allocated per \
-             client per tick: hand-off (fanout + batch) {:.1}, writer (offer + writev) {:.1}; sim step {:.0} B/tick; \
+             client per tick: hand-off (fanout + batch) {:.1}, writer (stage + offer + send) {:.1}; sim step {:.0} B/tick; \
              frames left queued for a full socket: {}",
             if moving { "moving" } else { "idle" },
             per(t.frame_bytes),

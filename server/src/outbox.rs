@@ -3,8 +3,8 @@
 //! Every byte a client is sent passes through its [`Outbox`], in order: the tick's frames (handed over by the
 //! fan-out writer thread, see [`crate::writer`]) and the session's own frames (pongs, pings, the close frame,
 //! written by tungstenite through [`WsIo`]). For a plain TCP connection the writer puts a frame straight on the
-//! socket with one non-blocking vectored write — the per-client header and the body every client shares, never
-//! copied — and nobody else is woken. Only when the kernel's send buffer is full are the unsent bytes kept in
+//! socket with one non-blocking `send` — the per-client header written into the room the writer keeps before its
+//! one copy of the body every client shares — and nobody else is woken. Only when the kernel's send buffer is full are the unsent bytes kept in
 //! the outbox's `pending` buffer and the session woken to finish the write when the socket drains. Over TLS the
 //! bytes must be encrypted by the session's TLS stream, so every frame goes to `pending` and wakes the session.
 //!
@@ -255,12 +255,34 @@ impl Outbox {
 
 /// Writes as much of `parts` as the socket takes now; returns the bytes written (fewer when it would block).
 fn write_now(tcp: &TcpStream, parts: &[&[u8]]) -> io::Result<usize> {
+    if let [frame] = parts {
+        return send_now(tcp, frame);
+    }
     let total: usize = parts.iter().map(|p| p.len()).sum();
     let mut done = 0;
     while done < total {
         let mut slices = [IoSlice::new(&[]); 4];
         let n = slices_from(parts, done, &mut slices);
         match tcp.try_write_vectored(&slices[..n]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// Writes as much of `buf` as the socket takes now with `send` on the socket itself, not through tokio (the
+/// fan-out writer's path: no readiness to consult, and `send` of one buffer is the cheapest write the kernel
+/// has). tokio's readiness is left as it was, which is safe: a session draining what did not fit learns from its
+/// own write that the socket is full, and waits for it to drain.
+fn send_now(tcp: &TcpStream, buf: &[u8]) -> io::Result<usize> {
+    let sock = socket2::SockRef::from(tcp);
+    let mut done = 0;
+    while done < buf.len() {
+        match sock.send(&buf[done..]) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => done += n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
