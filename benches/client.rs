@@ -66,6 +66,20 @@ fn bench_client(c: &mut Criterion) {
                 BatchSize::SmallInput,
             )
         });
+        // A load-test process keeps one mirror per bot: each delta lands on a mirror the cache has not held since
+        // that bot's previous delta. 200 mirrors in turn (their tick set back after each apply, so the same delta
+        // applies again; the positions drift by one move each time).
+        let mut mirrors = vec![base.clone(); 200];
+        let mut next = 0;
+        group.bench_function("apply, 200 mirrors in turn", |b| {
+            b.iter(|| {
+                let m = &mut mirrors[next];
+                next = (next + 1) % 200;
+                let ok = m.apply(&decoded).is_ok();
+                m.tick = base.tick;
+                black_box(ok)
+            })
+        });
         group.bench_function("decode+apply", |b| {
             b.iter_batched(
                 || base.clone(),

@@ -153,7 +153,7 @@ async fn a_recorded_match_replays_to_the_same_final_scoreboard() {
         "the replay ends at the live match's last tick"
     );
     // The whole final state, scoreboard included, is identical: every entity and every field.
-    let replayed_state: std::collections::BTreeMap<_, _> = replayed
+    let replayed_state: tickwire_shared::mirror::EntityMap = replayed
         .snapshot()
         .into_iter()
         .map(|e| (e.id, e.fields))

@@ -207,7 +207,6 @@ fn delta_body(batch: &mut Batch, c: &TickChanges) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
     use tickwire_shared::entity::position_to_wire;
     use tickwire_shared::{Input, Mirror, decode_server};
     use tickwire_sim::assets::Point;
@@ -340,7 +339,7 @@ mod tests {
                         view: to,
                     };
                     interest.members(&grid, to, &mut members);
-                    let truth: BTreeMap<_, _> = sim
+                    let truth: tickwire_shared::mirror::EntityMap = sim
                         .states(&members)
                         .into_iter()
                         .map(|e| (e.id, e.fields))

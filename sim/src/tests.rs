@@ -254,7 +254,7 @@ fn the_snapshot_equals_the_sum_of_deltas() {
             moves: c.moves,
         };
         mirror.apply_delta(&delta).expect("every delta applies");
-        let truth: std::collections::BTreeMap<_, _> =
+        let truth: tickwire_shared::mirror::EntityMap =
             s.snapshot().into_iter().map(|e| (e.id, e.fields)).collect();
         assert_eq!(
             mirror.entities,

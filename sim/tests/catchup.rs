@@ -3,11 +3,10 @@
 //! delta's moves must be exactly where each entity is now minus where the client held it (no more, no fewer).
 
 use proptest::prelude::*;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use tickwire_shared::{
-    Delta, EntityFields, EntityId, Input, Mirror, Move, ServerMessage, Snapshot, decode_server,
-    encode_server,
+    Delta, Input, Mirror, Move, ServerMessage, Snapshot, decode_server, encode_server,
+    mirror::EntityMap,
 };
 use tickwire_sim::assets::Point;
 use tickwire_sim::replication::{Catchup, History};
@@ -174,7 +173,7 @@ fn check(mirror: &mut Mirror, msg: &ServerMessage, sim: &mut Sim) -> Result<(), 
     mirror
         .apply(msg)
         .map_err(|e| TestCaseError::fail(format!("tick {tick}: {e}")))?;
-    let truth: BTreeMap<_, _> = sim
+    let truth: EntityMap = sim
         .snapshot()
         .into_iter()
         .map(|e| (e.id, e.fields))
@@ -210,10 +209,7 @@ fn check(mirror: &mut Mirror, msg: &ServerMessage, sim: &mut Sim) -> Result<(), 
 }
 
 /// Every entity held at `base` and at `now` whose position differs, with the difference, by ascending id.
-fn moves_between(
-    base: &BTreeMap<EntityId, EntityFields>,
-    now: &BTreeMap<EntityId, EntityFields>,
-) -> Vec<Move> {
+fn moves_between(base: &EntityMap, now: &EntityMap) -> Vec<Move> {
     now.iter()
         .filter_map(|(&id, n)| {
             let b = base.get(&id)?;
