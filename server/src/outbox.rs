@@ -378,7 +378,7 @@ enum Io {
     Tls(Box<TlsStream<TcpStream>>),
 }
 
-/// What [`WsIo::new`] gives a session.
+/// What [`WsIo::upgrade`] gives a session.
 #[derive(Debug)]
 pub struct Upgraded {
     /// The byte stream for tungstenite.

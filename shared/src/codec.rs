@@ -7,7 +7,7 @@
 //!
 //! Encoding a delta for many clients is split in two: [`encode_delta_body`] writes the part every client shares
 //! (spawns, changes, despawns, events, moves) once per tick; [`delta_frame`] prefixes one client's header (tick,
-//! base, ack). The concatenation is byte-for-byte what [`encode_server`] produces for the same [`Delta`].
+//! base, ack). The concatenation is byte-for-byte what [`encode_server`] produces for the same [`Delta`](crate::server::Delta).
 
 use crate::client::ClientMessage;
 use crate::entity::{EntityId, EntityState};

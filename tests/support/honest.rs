@@ -109,7 +109,7 @@ impl Honest {
         }
     }
 
-    /// Stops watching (after at least [`MIN_WATCH`], so every report covers many ticks) and returns the report.
+    /// Stops watching (after at least `MIN_WATCH`, so every report covers many ticks) and returns the report.
     pub async fn finish(self) -> HonestReport {
         tokio::time::sleep_until(tokio::time::Instant::from_std(self.started + MIN_WATCH)).await;
         let _ = self.stop.send(true);
