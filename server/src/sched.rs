@@ -15,6 +15,10 @@
 //!   time whatever else the core is doing. It sleeps between ticks; the kernel's real-time throttling (95 % of
 //!   each second by default) still bounds it. Without permission it keeps the normal policy, and says so.
 //!
+//! `auto` never raises a priority the operator lowered: started with a positive nice value (`nice -n 19
+//! tickwire-server`), the I/O threads keep that nice (or [`IO_NICE`] if higher) and no thread gets real time.
+//! `realtime` is the operator insisting, and tries anyway.
+//!
 //! Both are Linux scheduling policies; elsewhere every thread keeps its default.
 
 use std::fmt;
@@ -85,11 +89,16 @@ impl Scheduling {
     /// Applies the I/O policy to the calling thread (the writer, a network worker). Failure only logs: the
     /// thread then runs as before.
     pub fn io_thread(self) {
+        self.io_thread_from(inherited_nice());
+    }
+
+    fn io_thread_from(self, inherited: i32) {
         if self == Scheduling::Normal {
             return;
         }
-        if let Err(why) = os::batch(IO_NICE) {
-            tracing::warn!(%why, "could not move an I/O thread to SCHED_BATCH");
+        let nice = io_nice(inherited);
+        if let Err(why) = os::batch(nice) {
+            tracing::warn!(%why, nice, "could not move an I/O thread to SCHED_BATCH");
         }
     }
 
@@ -97,18 +106,28 @@ impl Scheduling {
     /// priority below the tick thread when permitted (it starts on time, and the tick preempts it), else the
     /// I/O policy.
     pub fn reader_thread(self) {
+        let inherited = inherited_nice();
         if self == Scheduling::Normal {
             return;
         }
-        if os::fifo(TICK_RT_PRIORITY - 1).is_err() {
-            self.io_thread();
+        if !raises_allowed(self, inherited) || os::fifo(TICK_RT_PRIORITY - 1).is_err() {
+            self.io_thread_from(inherited);
         }
     }
 
     /// Applies the tick policy to the calling thread (the tick thread).
     pub fn tick_thread(self) -> Result<TickPolicy, RealtimeRefused> {
+        self.tick_thread_from(inherited_nice())
+    }
+
+    fn tick_thread_from(self, inherited: i32) -> Result<TickPolicy, RealtimeRefused> {
         match self {
             Scheduling::Normal => Ok(TickPolicy::Untouched),
+            Scheduling::Auto if !raises_allowed(self, inherited) => {
+                Ok(TickPolicy::Refused(format!(
+                    "the server was started at nice {inherited}, and auto does not raise a priority the operator                  lowered (--scheduling realtime insists)"
+                )))
+            }
             Scheduling::Auto => Ok(match os::fifo(TICK_RT_PRIORITY) {
                 Ok(()) => TickPolicy::Realtime,
                 Err(why) => TickPolicy::Refused(why),
@@ -117,6 +136,29 @@ impl Scheduling {
                 .map(|()| TickPolicy::Realtime)
                 .map_err(RealtimeRefused),
         }
+    }
+}
+
+/// The nice value the server was started with: read once, by the first thread that applies a policy, before
+/// any thread's priority changed.
+fn inherited_nice() -> i32 {
+    static INHERITED: std::sync::OnceLock<i32> = std::sync::OnceLock::new();
+    *INHERITED.get_or_init(os::nice)
+}
+
+/// The I/O threads' nice value: [`IO_NICE`], or the nice the server was started with when that is higher (an
+/// operator who started the server with `nice -n 19` gets no thread above 19).
+fn io_nice(inherited: i32) -> i32 {
+    IO_NICE.max(inherited)
+}
+
+/// Whether `mode` may give a thread real time: `auto` does not when the operator started the server at a
+/// positive nice value (it asked for the server to yield to other work); `realtime` always tries.
+fn raises_allowed(mode: Scheduling, inherited: i32) -> bool {
+    match mode {
+        Scheduling::Normal => false,
+        Scheduling::Auto => inherited <= 0,
+        Scheduling::Realtime => true,
     }
 }
 
@@ -237,33 +279,76 @@ mod tests {
 
     #[test]
     fn normal_touches_nothing() {
-        let (tick, io) = on_thread(|| {
+        let (before, tick, io) = on_thread(|| {
+            let before = current_nice();
             let tick = Scheduling::Normal
                 .tick_thread()
                 .map(|p| (p, current_policy()));
             Scheduling::Normal.io_thread();
-            (tick, (current_policy(), current_nice()))
+            (before, tick, (current_policy(), current_nice()))
         });
         assert_eq!(
             tick.expect("normal never refuses"),
             (TickPolicy::Untouched, "SCHED_OTHER".to_string())
         );
-        assert_eq!(io, ("SCHED_OTHER".to_string(), 0));
+        assert_eq!(io, ("SCHED_OTHER".to_string(), before));
     }
 
     #[test]
-    fn io_threads_batch_at_io_nice() {
-        let got = on_thread(|| {
-            Scheduling::Auto.io_thread();
-            (current_policy(), current_nice())
+    fn io_threads_batch_at_io_nice_or_the_inherited_one() {
+        let (before, got) = on_thread(|| {
+            let before = current_nice();
+            Scheduling::Auto.io_thread_from(before);
+            (before, (current_policy(), current_nice()))
         });
-        assert_eq!(got, ("SCHED_BATCH".to_string(), IO_NICE));
+        assert_eq!(got, ("SCHED_BATCH".to_string(), IO_NICE.max(before)));
+    }
+
+    #[test]
+    fn auto_never_raises_what_the_operator_lowered() {
+        assert_eq!((io_nice(0), io_nice(15), io_nice(19)), (IO_NICE, 15, 19));
+        assert!(raises_allowed(Scheduling::Auto, 0) && raises_allowed(Scheduling::Auto, -5));
+        assert!(!raises_allowed(Scheduling::Auto, 1) && !raises_allowed(Scheduling::Normal, 0));
+        assert!(raises_allowed(Scheduling::Realtime, 19));
+        // On a thread the operator lowered to nice 15 (anyone may raise their own nice value): the I/O policy
+        // keeps 15 (asking for 10 would need privileges, and would undo the operator's choice), and the tick
+        // thread stays off real time, saying why.
+        let (io, tick) = on_thread(|| {
+            rustix::process::setpriority_process(None, 15).expect("raising one's nice is allowed");
+            let inherited = current_nice();
+            Scheduling::Auto.io_thread_from(inherited);
+            let io = (current_policy(), current_nice());
+            let tick = Scheduling::Auto.tick_thread_from(inherited);
+            (io, (tick, current_policy()))
+        });
+        assert_eq!(io, ("SCHED_BATCH".to_string(), 15.max(IO_NICE)));
+        match tick {
+            (Ok(TickPolicy::Refused(why)), policy) => {
+                assert!(why.contains("nice 15"), "{why}");
+                assert_ne!(policy, "SCHED_FIFO");
+            }
+            other => panic!("auto must not take real time at nice 15: {other:?}"),
+        }
     }
 
     #[test]
     fn auto_and_realtime_agree_on_what_the_os_permits() {
-        let auto = on_thread(|| (Scheduling::Auto.tick_thread(), current_policy()));
+        let inherited = on_thread(current_nice);
+        let auto = on_thread(move || {
+            (
+                Scheduling::Auto.tick_thread_from(inherited),
+                current_policy(),
+            )
+        });
         let realtime = on_thread(|| (Scheduling::Realtime.tick_thread(), current_policy()));
+        if inherited > 0 {
+            // Started niced (e.g. `nice -n 19 cargo test`): auto does not try; nothing to compare.
+            assert!(
+                matches!(auto, (Ok(TickPolicy::Refused(_)), ref p) if p != "SCHED_FIFO"),
+                "{auto:?}"
+            );
+            return;
+        }
         match auto {
             (Ok(TickPolicy::Realtime), policy) => {
                 assert_eq!(policy, "SCHED_FIFO");

@@ -218,6 +218,36 @@ struct Thread {
     nice: i32,
 }
 
+/// The server's threads once the tick, read pass and fan-out threads exist and every I/O thread has applied its
+/// policy (each does as it starts; on a busy machine a thread may start a moment after the startup log), or as
+/// they are after 2 s.
+fn settled_threads(pid: u32) -> Vec<Thread> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        let threads = threads(pid);
+        let started = ["tickwire-tick", "tickwire-reader", "tickwire-fanout"]
+            .iter()
+            .all(|name| threads.iter().any(|t| t.name == *name));
+        let settled = started
+            && threads
+                .iter()
+                .filter(|t| {
+                    ["tickwire-net", "tickwire-fanout", "tickwire-reader"]
+                        .contains(&t.name.as_str())
+                })
+                .all(|t| t.policy != 0);
+        if settled || std::time::Instant::now() > deadline {
+            return threads;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// This test process's nice value (a server it starts inherits it): 0 usually, 19 under `nice -n 19 cargo test`.
+fn own_nice() -> i32 {
+    threads(std::process::id()).first().map_or(0, |t| t.nice)
+}
+
 fn threads(pid: u32) -> Vec<Thread> {
     let mut out = Vec::new();
     for task in std::fs::read_dir(format!("/proc/{pid}/task")).expect("/proc lists the threads") {
@@ -243,7 +273,7 @@ fn threads(pid: u32) -> Vec<Thread> {
 fn by_default_the_tick_thread_runs_first_and_the_io_threads_batch() {
     let server = Server::start();
     let log = server.startup.join("\n");
-    let threads = threads(server.child.id());
+    let threads = settled_threads(server.child.id());
     let named = |name: &str| {
         threads
             .iter()
@@ -254,6 +284,8 @@ fn by_default_the_tick_thread_runs_first_and_the_io_threads_batch() {
     assert_eq!(tick.len(), 1, "{threads:?}");
     let reader = named("tickwire-reader");
     assert_eq!(reader.len(), 1, "{threads:?}");
+    // Started niced, the server keeps that nice value for its I/O threads (see the test below).
+    let io_nice = own_nice().max(10);
     if log.contains("SCHED_FIFO priority 10") {
         assert_eq!(tick[0].policy, 1, "the log says SCHED_FIFO: {threads:?}");
         assert_eq!(
@@ -264,7 +296,11 @@ fn by_default_the_tick_thread_runs_first_and_the_io_threads_batch() {
         // Not permitted here (no root, CAP_SYS_NICE or RLIMIT_RTPRIO): the server says so and goes on.
         assert!(log.contains("SCHED_FIFO refused"), "{log}");
         assert_eq!(tick[0].policy, 0, "{threads:?}");
-        assert_eq!((reader[0].policy, reader[0].nice), (3, 10), "{threads:?}");
+        assert_eq!(
+            (reader[0].policy, reader[0].nice),
+            (3, io_nice),
+            "{threads:?}"
+        );
     }
     let io: Vec<_> = threads
         .iter()
@@ -275,7 +311,43 @@ fn by_default_the_tick_thread_runs_first_and_the_io_threads_batch() {
         "{threads:?}"
     );
     for t in io {
-        assert_eq!((t.policy, t.nice), (3, 10), "SCHED_BATCH at nice 10: {t:?}");
+        assert_eq!(
+            (t.policy, t.nice),
+            (3, io_nice),
+            "SCHED_BATCH at nice 10: {t:?}"
+        );
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn auto_never_raises_a_priority_the_operator_lowered() {
+    // `nice -n 15 tickwire-server`: anyone may start a program at a higher nice value, and `nice` execs it.
+    let base = own_nice().max(15);
+    let mut command = Command::new("nice");
+    command.args(["-n", &(base - own_nice()).to_string()]);
+    command.arg(env!("CARGO_BIN_EXE_tickwire-server"));
+    let server = Server::start_as(command, &[]);
+    let log = server.startup.join("\n");
+    let threads = settled_threads(server.child.id());
+    assert!(log.contains(&format!("started at nice {base}")), "{log}");
+    assert!(!log.contains("could not move"), "{log}");
+    assert!(
+        threads.iter().any(|t| t.name == "tickwire-tick"),
+        "{threads:?}"
+    );
+    for t in &threads {
+        assert!(
+            t.nice >= base && t.policy != 1,
+            "no thread above nice {base}: {t:?}"
+        );
+        if ["tickwire-net", "tickwire-fanout", "tickwire-reader"].contains(&t.name.as_str()) {
+            assert_eq!(
+                (t.policy, t.nice),
+                (3, base),
+                "SCHED_BATCH at the inherited nice: {t:?}"
+            );
+        }
     }
 }
 
@@ -288,8 +360,9 @@ fn scheduling_normal_leaves_every_thread_alone() {
         threads.iter().any(|t| t.name == "tickwire-tick"),
         "{threads:?}"
     );
+    let base = own_nice();
     for t in &threads {
-        assert_eq!((t.policy, t.nice), (0, 0), "{t:?}");
+        assert_eq!((t.policy, t.nice), (0, base), "{t:?}");
     }
 }
 
@@ -339,17 +412,18 @@ fn without_privileges_auto_still_batches_the_io_threads_and_says_the_tick_is_not
     let server = Server::start_as(command, &[]);
     let log = server.startup.join("\n");
     // The server's process id is setpriv's: setpriv execs the program.
-    let threads = threads(server.child.id());
+    let threads = settled_threads(server.child.id());
     let _ = std::fs::remove_dir_all(&dir);
     assert!(log.contains("SCHED_FIFO refused"), "{log}");
     assert!(
         !log.contains("could not move"),
         "the I/O threads need no privilege:\n{log}"
     );
+    let base = own_nice();
     for t in &threads {
         let expected = match t.name.as_str() {
-            "tickwire-net" | "tickwire-fanout" | "tickwire-reader" => (3, 10),
-            _ => (0, 0),
+            "tickwire-net" | "tickwire-fanout" | "tickwire-reader" => (3, base.max(10)),
+            _ => (0, base),
         };
         assert_eq!((t.policy, t.nice), expected, "{t:?}");
     }
