@@ -73,6 +73,14 @@ pub enum StartError {
     /// `--scheduling realtime` was asked for and the OS refused it.
     #[error(transparent)]
     Scheduling(#[from] sched::RealtimeRefused),
+    /// The recording file (`--record`) cannot be written.
+    #[error("cannot write the recording to {}", path.display())]
+    Record {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
 }
 
 /// A started server.
@@ -98,6 +106,18 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         seed: config.seed,
         scenario: config.scenario,
     })?;
+    if let Some(path) = &config.record {
+        // Written at shutdown: a path that cannot be written must stop the start, not lose the match at the end.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|source| StartError::Record {
+                path: path.clone(),
+                source,
+            })?;
+    }
     let listener = TcpListener::bind(config.bind)
         .await
         .map_err(|source| StartError::Bind {

@@ -428,3 +428,33 @@ fn without_privileges_auto_still_batches_the_io_threads_and_says_the_tick_is_not
         assert_eq!((t.policy, t.nice), expected, "{t:?}");
     }
 }
+
+#[test]
+fn a_recording_path_that_cannot_be_written_stops_the_start() {
+    let dir = std::env::temp_dir().join(format!("tickwire-no-such-dir-{}", std::process::id()));
+    let path = dir.join("match.rec");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tickwire-server"))
+        .args(["--bind", "127.0.0.1:0", "--record"])
+        .arg(&path)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server binary runs");
+    // A server that starts anyway would run until stopped: give it 10 s to refuse, then stop it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while child.try_wait().expect("wait").is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("the output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "it must not start: {stderr}");
+    assert!(
+        stderr.contains(&format!("cannot write the recording to {}", path.display()))
+            && stderr.contains("No such file or directory"),
+        "{stderr}"
+    );
+}
