@@ -130,6 +130,7 @@ pub enum LogFormat {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
+    #[serde(default, with = "addr_value")]
     bind: Option<SocketAddr>,
     tick_rate: Option<u16>,
     scenario: Option<Scenario>,
@@ -140,6 +141,7 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    #[serde(default, with = "list_value")]
     allowed_origins: Option<Vec<String>>,
     #[serde(default, with = "duration_value")]
     handshake_timeout: Option<Duration>,
@@ -148,11 +150,14 @@ struct FileConfig {
     #[serde(default, with = "duration_value")]
     resume_grace: Option<Duration>,
     scheduling: Option<Scheduling>,
+    #[serde(default, with = "switch_value")]
     read_pass: Option<Switch>,
     seed: Option<u64>,
     record: Option<PathBuf>,
     admin_token: Option<String>,
+    #[serde(default, with = "addr_value")]
     admin_bind: Option<SocketAddr>,
+    #[serde(default, with = "addr_value")]
     rcon_bind: Option<SocketAddr>,
 }
 
@@ -424,6 +429,92 @@ pub fn parse_addr(text: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| format!("`{text}` resolves to no address"))
 }
 
+/// Addresses in the config file: written as on the command line (`"0.0.0.0:8080"`, `"localhost:8080"`).
+mod addr_value {
+    use serde::{Deserialize, Deserializer};
+    use std::net::SocketAddr;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
+        let text = String::deserialize(d)?;
+        super::parse_addr(&text)
+            .map(Some)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// On/off keys in the config file: `"on"`/`"off"` as on the command line, or `true`/`false`.
+mod switch_value {
+    use super::Switch;
+    use serde::Deserializer;
+    use serde::de::{Error, Visitor};
+    use std::fmt;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Switch>, D::Error> {
+        d.deserialize_any(SwitchVisitor).map(Some)
+    }
+
+    struct SwitchVisitor;
+
+    impl Visitor<'_> for SwitchVisitor {
+        type Value = Switch;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("\"on\", \"off\", true or false")
+        }
+
+        fn visit_bool<E: Error>(self, v: bool) -> Result<Switch, E> {
+            Ok(if v { Switch::On } else { Switch::Off })
+        }
+
+        fn visit_str<E: Error>(self, v: &str) -> Result<Switch, E> {
+            match v {
+                "on" => Ok(Switch::On),
+                "off" => Ok(Switch::Off),
+                _ => Err(E::custom(format!(
+                    "`{v}`: expected \"on\", \"off\", true or false"
+                ))),
+            }
+        }
+    }
+}
+
+/// Lists in the config file: an array of strings, or one string with commas as on the command line.
+mod list_value {
+    use serde::Deserializer;
+    use serde::de::{Error, SeqAccess, Visitor};
+    use std::fmt;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+        d.deserialize_any(ListVisitor).map(Some)
+    }
+
+    struct ListVisitor;
+
+    impl<'de> Visitor<'de> for ListVisitor {
+        type Value = Vec<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array of strings, or one string with commas between the items")
+        }
+
+        fn visit_str<E: Error>(self, v: &str) -> Result<Vec<String>, E> {
+            Ok(v.split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(String::from)
+                .collect())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element::<String>()? {
+                items.push(item);
+            }
+            Ok(items)
+        }
+    }
+}
+
 /// Durations in the config file: a string written like on the command line (`"5s"`, `"1m30s"`) or a number of
 /// seconds (`5`, `2.5`).
 mod duration_value {
@@ -645,6 +736,60 @@ mod tests {
         std::fs::write(&path, "tick_rat = 20\n").expect("write config");
         let err = parse(&["--config", p]).expect_err("unknown key");
         assert!(err.to_string().contains("tick_rat"), "message was: {err}");
+    }
+
+    #[test]
+    fn file_keys_take_what_their_flags_take() {
+        let dir = std::env::temp_dir().join(format!("tickwire-cfg-keys-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("keys.toml");
+        let p = path.to_str().expect("utf-8 path");
+        std::fs::write(
+            &path,
+            "bind = \"localhost:18084\"\nadmin_bind = \"localhost:18085\"\nrcon_bind = \"127.0.0.1:18086\"\n\
+             admin_token = \"from-the-file-0123456789\"\nread_pass = false\n\
+             allowed_origins = \"https://a.example, https://b.example\"\n",
+        )
+        .expect("write config");
+        let cfg = parse(&["--config", p]).expect("HOST:PORT, a bool and a comma-separated list");
+        assert_eq!(cfg.bind, "127.0.0.1:18084".parse().expect("addr"));
+        assert_eq!(
+            cfg.admin.bind,
+            Some("127.0.0.1:18085".parse().expect("addr"))
+        );
+        assert_eq!(
+            cfg.admin.rcon_bind,
+            Some("127.0.0.1:18086".parse().expect("addr"))
+        );
+        assert!(!cfg.limits.read_pass);
+        assert_eq!(
+            &*cfg.limits.allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        std::fs::write(
+            &path,
+            "read_pass = true\nallowed_origins = [\"https://c.example\"]\n",
+        )
+        .expect("write config");
+        let cfg = parse(&["--config", p]).expect("a bool and an array");
+        assert!(cfg.limits.read_pass);
+        assert_eq!(&*cfg.limits.allowed_origins, ["https://c.example"]);
+        for (text, message) in [
+            (
+                "bind = \"nowhere\"",
+                "`nowhere`: expected IP:PORT or HOST:PORT",
+            ),
+            (
+                "read_pass = \"maybe\"",
+                "`maybe`: expected \"on\", \"off\", true or false",
+            ),
+            ("read_pass = 1", "\"on\", \"off\", true or false"),
+        ] {
+            std::fs::write(&path, format!("{text}\n")).expect("write config");
+            let err = parse(&["--config", p]).expect_err(text).to_string();
+            assert!(err.contains(message), "{text}: {err}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
