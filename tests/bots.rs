@@ -82,7 +82,10 @@ async fn a_full_server_shows_http_503_and_a_latency_threshold_fails_the_run() {
         .expect("the run completes");
     assert_eq!(report.connections.established, 2);
     assert_eq!(
-        report.connections.failed_reasons.get("HTTP 503"),
+        report
+            .connections
+            .failed_reasons
+            .get("HTTP 503 (the server is full: its --max-clients)"),
         Some(&1),
         "{:?}",
         report.connections.failed_reasons

@@ -265,3 +265,39 @@ async fn bots_play_a_tls_server_with_a_private_certificate() {
     }
     let _ = std::fs::remove_dir_all(&certs.dir);
 }
+
+/// A certificate marked as a CA (openssl's default for `req -x509`) cannot be a server's own: rustls refuses it even
+/// when it is the CA trusted, and the bots say what to do about it instead of rustls's debug text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_certificate_marked_as_a_ca_is_explained() {
+    use tickwire_bots::{Config, Progress};
+    let mut params =
+        rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("certificate params");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("self-signed");
+    let dir = std::env::temp_dir().join(format!("tickwire-tls-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("cert.pem"), cert.pem()).expect("write cert");
+    std::fs::write(dir.join("key.pem"), key.serialize_pem()).expect("write key");
+    let (c, k) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let server = TestServer::start_with(move |cfg| cfg.tls = Some((c, k))).await;
+    let mut config = Config::new(format!("wss://localhost:{}/ws", server.addr().port()), 2);
+    config.duration = Duration::from_secs(1);
+    config.tls = Some(tickwire_client::tls::trusting(&dir.join("cert.pem")).expect("CA file"));
+    let report = tickwire_bots::run(config, Progress::Off)
+        .await
+        .expect("the run completes");
+    assert_eq!(report.connections.established, 0);
+    assert!(
+        report
+            .connections
+            .failed_reasons
+            .keys()
+            .all(|r| r.contains("is a CA certificate")
+                && r.contains("basicConstraints=critical,CA:FALSE")),
+        "{:?}",
+        report.connections.failed_reasons
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -22,18 +22,31 @@ const MAX_PENDING_INPUTS: usize = 256;
 /// A short, groupable description of why a connection failed or ended.
 pub(crate) fn describe(e: &ClientError) -> String {
     match e {
-        ClientError::Ws(WsError::Http(resp)) => format!("HTTP {}", resp.status().as_u16()),
+        ClientError::Ws(WsError::Http(resp)) => {
+            let status = resp.status().as_u16();
+            match status {
+                503 => "HTTP 503 (the server is full: its --max-clients)".into(),
+                404 => "HTTP 404 (no such path: the game's is /ws)".into(),
+                401 | 403 => {
+                    format!("HTTP {status} (refused: is --url an admin path? the game's is /ws)")
+                }
+                200..=299 => {
+                    format!("HTTP {status} (a page, not a WebSocket: the game's path is /ws)")
+                }
+                _ => format!("HTTP {status}"),
+            }
+        }
         ClientError::Ws(WsError::Io(io)) => match io.kind() {
             std::io::ErrorKind::ConnectionRefused => "connection refused".into(),
             std::io::ErrorKind::ConnectionReset => "connection reset".into(),
             std::io::ErrorKind::TimedOut => "timeout".into(),
             // rustls's refusal, through tokio-rustls's I/O error.
-            _ if io.to_string().starts_with("invalid peer certificate") => format!(
-                "TLS: the server's certificate is not trusted ({io}); for a private CA use --ca-cert FILE, \
-                 for a self-signed test certificate --insecure"
-            ),
-            _ => format!("i/o error: {io}"),
+            _ => tickwire_client::tls::explain_refusal(&io.to_string())
+                .unwrap_or_else(|| format!("i/o error: {io}")),
         },
+        ClientError::Ws(e @ WsError::Protocol(_)) if e.to_string().contains("httparse") => {
+            format!("{e} (the server's answer is not HTTP: if it serves TLS, use a wss:// URL)")
+        }
         ClientError::Closed { code, reason } => format!("closed {code} {reason}"),
         other => other.to_string(),
     }

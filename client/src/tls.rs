@@ -26,6 +26,30 @@ pub enum TlsSetupError {
     },
 }
 
+/// Why a server's certificate was refused, in words an operator can act on (the flags named are those of
+/// `tickwire-bots` and `tickwire-console`), or `None` when `error` is not a certificate refusal. `error` is the
+/// text of the I/O error the TLS stream reported (rustls's "invalid peer certificate: ...").
+pub fn explain_refusal(error: &str) -> Option<String> {
+    let detail = error.strip_prefix("invalid peer certificate")?;
+    let why = if detail.contains("CaUsedAsEndEntity") {
+        "the server's certificate is a CA certificate (basicConstraints CA:TRUE, which openssl gives a \
+         self-signed certificate by default), and a CA certificate cannot be a server's own: make it with \
+         `-addext basicConstraints=critical,CA:FALSE` (docs/OPERATIONS.md, TLS), or use --insecure for a test"
+    } else if detail.contains("UnknownIssuer") {
+        "the server's certificate is not trusted: no trusted CA signed it; for a private CA use --ca-cert FILE, \
+         for a self-signed test certificate --ca-cert with the certificate itself or --insecure"
+    } else if detail.contains("NotValidForName") {
+        "the server's certificate is not valid for the host in --url: its subjectAltName must name that host \
+         (an IP address needs an IP entry)"
+    } else if detail.contains("Expired") || detail.contains("NotValidYet") {
+        "the server's certificate has expired or is not valid yet (check its dates and this machine's clock)"
+    } else {
+        "the server's certificate is not trusted; for a private CA use --ca-cert FILE, for a self-signed test \
+         certificate --insecure"
+    };
+    Some(format!("TLS: {why} ({})", error.trim()))
+}
+
 /// Trusts the public (webpki) roots and the PEM certificates in `ca_file`: a server whose certificate a private
 /// CA signed, or a self-signed certificate that is not itself marked as a CA.
 pub fn trusting(ca_file: &Path) -> Result<TlsClientConfig, TlsSetupError> {
@@ -112,5 +136,34 @@ impl ServerCertVerifier for AnyCertificate {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::explain_refusal;
+
+    #[test]
+    fn each_refusal_says_what_to_do() {
+        for (error, wanted) in [
+            (
+                "invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))",
+                "basicConstraints=critical,CA:FALSE",
+            ),
+            ("invalid peer certificate: UnknownIssuer", "--ca-cert FILE"),
+            (
+                "invalid peer certificate: NotValidForName",
+                "subjectAltName",
+            ),
+            ("invalid peer certificate: Expired", "expired"),
+            ("invalid peer certificate: BadSignature", "--insecure"),
+        ] {
+            let text = explain_refusal(error).expect("a refusal");
+            assert!(
+                text.starts_with("TLS: ") && text.contains(wanted),
+                "{error}: {text}"
+            );
+        }
+        assert_eq!(explain_refusal("connection reset by peer"), None);
     }
 }

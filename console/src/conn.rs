@@ -114,7 +114,7 @@ impl AdminConnection {
                         "no admin endpoint at this URL (is it on a separate --admin-bind listener?)"
                             .to_string()
                     }
-                    _ if body.starts_with('<') => format!(
+                    _ if body.starts_with('<') || status.is_success() => format!(
                         "the server answered {status} with a web page: {url} is not a WebSocket endpoint{}",
                         path_hint(url)
                     ),
@@ -129,10 +129,15 @@ impl AdminConnection {
                 )))
             }
             // rustls's refusal, through the TLS stream's I/O error.
-            Err(WsError::Io(e)) if e.to_string().starts_with("invalid peer certificate") => {
+            Err(WsError::Io(e))
+                if tickwire_client::tls::explain_refusal(&e.to_string()).is_some() =>
+            {
+                let why = tickwire_client::tls::explain_refusal(&e.to_string()).unwrap_or_default();
+                Err(ConnectError(anyhow!("cannot connect to {url}: {why}")))
+            }
+            Err(e @ WsError::Protocol(_)) if e.to_string().contains("httparse") => {
                 Err(ConnectError(anyhow!(
-                    "cannot connect to {url}: the server's certificate is not trusted ({e}); for a private CA \
-                     use --ca-cert FILE, for a self-signed certificate --insecure"
+                    "cannot connect to {url}: {e} (the server's answer is not HTTP: if it serves TLS, use a wss:// URL)"
                 )))
             }
             Err(e) => Err(ConnectError(anyhow!("cannot connect to {url}: {e}"))),

@@ -95,6 +95,14 @@ async fn wrong_addresses_and_tokens_say_what_to_fix() {
         "the page: {err}"
     );
 
+    // No path at all (the page's head may arrive without its body): still named as a page, with the path to use.
+    let (code, err) = console_err(&format!("ws://{addr}"), Some(TEST_TOKEN), &["status"]).await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("not a WebSocket endpoint") && err.contains("ends in /admin"),
+        "no path: {err}"
+    );
+
     let (code, err) = console_err(
         &format!("http://{addr}/admin"),
         Some(TEST_TOKEN),
