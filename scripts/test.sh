@@ -37,7 +37,8 @@ step "client-web unit tests"
 (cd client-web && npm test)
 
 step "browser end-to-end (Playwright + Chromium, then puppeteer + Firefox ESR, against the real server)"
-(cd client-web && TICKWIRE_SERVER_BIN="$PWD/../target/debug/tickwire-server" npm run e2e)
+(cd client-web && TICKWIRE_SERVER_BIN="$PWD/../target/debug/tickwire-server" \
+    TICKWIRE_BOTS_BIN="$PWD/../target/debug/tickwire-bots" npm run e2e)
 
 step "WebSocket conformance: Autobahn|Testsuite cases 1-10 against the server's transport (/echo)"
 TICKWIRE_SERVER_BIN="$PWD/target/debug/tickwire-server" bash tests/autobahn/run.sh

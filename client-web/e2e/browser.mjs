@@ -21,9 +21,9 @@ export function launch() {
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true, timeout: 30_000 });
 }
 
-/** Opens the client in a fresh context, records console errors, joins with `name`. */
-export async function joinGame(browser, url, name, errors) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+/** Opens the client in a fresh context (`viewport`: CSS pixels), records console errors, joins with `name`. */
+export async function joinGame(browser, url, name, errors, viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(`[${name}] console error: ${m.text()}`);

@@ -77,3 +77,44 @@ export async function startServer({ timeoutMs = 30_000, args = [] } = {}) {
     exited,
   };
 }
+
+/** The bots binary: $TICKWIRE_BOTS_BIN, or tickwire-bots next to the server binary. */
+export function botsBinary() {
+  return process.env.TICKWIRE_BOTS_BIN
+    ? resolve(CLIENT_WEB, process.env.TICKWIRE_BOTS_BIN)
+    : resolve(dirname(serverBinary()), 'tickwire-bots');
+}
+
+/**
+ * Starts `tickwire-bots` against `server` (`args` after `--url`): they play until `stop()` (or their `--duration`).
+ * @returns {{ child: import('node:child_process').ChildProcess, log: () => string, stop: () => Promise<void> }}
+ */
+export function startBots(server, args = []) {
+  const bin = botsBinary();
+  if (!existsSync(bin)) {
+    throw new Error(
+      `bots binary not found at ${bin}: build it with \`cargo build -p tickwire-bots\` (from the repository ` +
+        `root) or set TICKWIRE_BOTS_BIN`,
+    );
+  }
+  const child = spawn(bin, ['--url', `ws://${server.host}:${server.port}/ws`, '--quiet', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (output += d));
+  child.stderr.setEncoding('utf8').on('data', (d) => (output += d));
+  child.once('error', (e) => (output += `could not start ${bin}: ${e.message}\n`));
+  const exited = new Promise((resolveExit) => child.once('close', resolveExit));
+  return {
+    child,
+    log: () => `--- bots output ---\n${output}`,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

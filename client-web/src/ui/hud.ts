@@ -1,11 +1,19 @@
 // The HUD (ping, tick rate, inbound bytes/s, frame rate), the scoreboard, the kill feed and operator messages.
 // Plain DOM, refreshed a few times a second (text layout is the browser's job, not the canvas').
 
-import { KIND_PLAYER } from '../protocol/types';
 import type { Session } from '../game/session';
 import { cssColour } from '../render/renderer';
+import { compactBoard, fittingRows, rankPlayers } from './scoreboard';
 
 const REFRESH_MS = 250;
+/** A scoreboard row's height in CSS pixels (style.css: 12 px text, line height 1.4, 1 px padding above and below). */
+const SCOREBOARD_ROW_PX = 19;
+/**
+ * What the window holds besides the scoreboard's top rows (style.css): the right-hand column's margins (8 + 12 px)
+ * and the gap (8) between the board and the kill feed under it, the kill feed (6 lines of about 24 px, 3 px
+ * apart), and the board's caption, header, gap and own rows and padding. Short windows show fewer top rows.
+ */
+const SCOREBOARD_RESERVED_PX = 8 + 12 + 8 + 6 * 27 + 4 * SCOREBOARD_ROW_PX + 12;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -56,28 +64,38 @@ export class Hud {
   }
 
   private renderScoreboard(session: Session): void {
-    const players = [...session.world.entities.entries()]
-      .filter(([, f]) => f.kind === KIND_PLAYER)
-      .sort(([ia, a], [ib, b]) => (b.score ?? 0) - (a.score ?? 0) || (b.kills ?? 0) - (a.kills ?? 0) || ia - ib);
+    const ranked = rankPlayers(session.world.entities);
+    const top = fittingRows(window.innerHeight, SCOREBOARD_RESERVED_PX, SCOREBOARD_ROW_PX);
+    const board = compactBoard(ranked, session.you, top);
     const table = el('table');
+    table.append(el('caption', undefined, board.total === 1 ? '1 player' : `${board.total} players`));
     const head = el('tr');
-    for (const h of ['', 'player', 'K', 'D', 'score']) head.append(el('th', undefined, h));
+    for (const h of ['#', '', 'player', 'K', 'D', 'score']) head.append(el('th', undefined, h));
     table.append(head);
-    for (const [id, f] of players) {
-      const row = el('tr', id === session.you ? 'me' : undefined);
+    board.rows.forEach((p, i) => {
+      if (board.skipped > 0 && i === board.rows.length - 1) {
+        const gap = el('tr', 'gap');
+        const cell = el('td', undefined, '⋯');
+        cell.colSpan = 6;
+        gap.append(cell);
+        table.append(gap);
+      }
+      const f = p.fields;
+      const row = el('tr', p.id === session.you ? 'me' : undefined);
       const swatch = el('td');
       const dot = el('span', 'dot');
       dot.style.background = cssColour(f.colour);
       swatch.append(dot);
       row.append(
+        el('td', 'num rank', String(p.rank)),
         swatch,
-        el('td', 'name', f.name ?? `#${id}`),
+        el('td', 'name', f.name ?? `#${p.id}`),
         el('td', 'num', String(f.kills ?? 0)),
         el('td', 'num', String(f.deaths ?? 0)),
         el('td', 'num', String(f.score ?? 0)),
       );
       table.append(row);
-    }
+    });
     this.scoreboard.replaceChildren(table);
   }
 
