@@ -76,6 +76,9 @@ pub enum ConfigError {
     /// A zero-length window.
     #[error("--duration must be longer than 0 s")]
     NoDuration,
+    /// A connect timeout too short for any handshake.
+    #[error("--connect-timeout must be at least 100ms, got {0:?}")]
+    ConnectTimeout(std::time::Duration),
     /// An input rate out of range.
     #[error("--input-rate must be between 0.1 and 1000 Hz, got {0}")]
     InputRate(f64),
@@ -123,6 +126,9 @@ impl Config {
         }
         if self.duration.is_zero() {
             return Err(ConfigError::NoDuration);
+        }
+        if self.connect_timeout < std::time::Duration::from_millis(100) {
+            return Err(ConfigError::ConnectTimeout(self.connect_timeout));
         }
         if let Some(hz) = self.input_rate
             && !(0.1..=1000.0).contains(&hz)
@@ -200,6 +206,12 @@ mod tests {
             c.validate()
                 .is_err_and(|e| e.to_string().contains("--look-every"))
         );
+        let mut c = base.clone();
+        c.connect_timeout = Duration::ZERO;
+        assert!(c.validate().is_err_and(|e| {
+            e.to_string()
+                .contains("--connect-timeout must be at least 100ms")
+        }));
         let mut c = base;
         c.thresholds.max_drop_rate = Some(2.0);
         assert!(

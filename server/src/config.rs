@@ -359,10 +359,11 @@ impl ServerConfig {
                 .collect();
         }
         if let Some(d) = cli.handshake_timeout.or(file.handshake_timeout) {
-            cfg.limits.handshake_timeout = d;
+            cfg.limits.handshake_timeout =
+                at_least(d, MIN_HANDSHAKE_TIMEOUT, "--handshake-timeout")?;
         }
         if let Some(d) = cli.idle_timeout.or(file.idle_timeout) {
-            cfg.limits.idle_timeout = d;
+            cfg.limits.idle_timeout = at_least(d, MIN_IDLE_TIMEOUT, "--idle-timeout")?;
         }
         if let Some(d) = cli.resume_grace.or(file.resume_grace) {
             cfg.limits.resume_grace = d;
@@ -408,6 +409,22 @@ pub fn parse_positive_duration(text: &str) -> Result<Duration, String> {
         Ok(d) if d.is_zero() => Err(format!("`{text}`: must be longer than zero")),
         other => other.map_err(|e| e.to_string()),
     }
+}
+
+/// The shortest `--idle-timeout`: the server pings a third of it before, and a client must have time to answer.
+pub const MIN_IDLE_TIMEOUT: Duration = Duration::from_secs(1);
+/// The shortest `--handshake-timeout`: below it no client completes a handshake, even on loopback with TLS.
+pub const MIN_HANDSHAKE_TIMEOUT: Duration = Duration::from_millis(100);
+
+/// `value`, unless it is below `min` (a setting that would close every client).
+fn at_least(value: Duration, min: Duration, flag: &str) -> Result<Duration, ConfigError> {
+    if value < min {
+        return Err(ConfigError::Invalid(format!(
+            "{flag} (config key {}): at least {min:?}, got {value:?} (every client would be closed)",
+            flag.trim_start_matches("--").replace('-', "_")
+        )));
+    }
+    Ok(value)
 }
 
 /// A listen address from the command line: `IP:PORT`, or `HOST:PORT` resolved (`localhost:8080`; an IPv4 address
@@ -739,6 +756,24 @@ mod tests {
     }
 
     #[test]
+    fn timeouts_too_short_for_any_client_are_refused() {
+        for (args, message) in [
+            (
+                ["--idle-timeout", "1us"],
+                "--idle-timeout (config key idle_timeout): at least 1s",
+            ),
+            (
+                ["--handshake-timeout", "10ms"],
+                "--handshake-timeout (config key handshake_timeout): at least 100ms",
+            ),
+        ] {
+            let err = parse(&args).expect_err(args[1]).to_string();
+            assert!(err.contains(message), "{args:?}: {err}");
+        }
+        assert!(parse(&["--idle-timeout", "1s", "--handshake-timeout", "100ms"]).is_ok());
+    }
+
+    #[test]
     fn file_keys_take_what_their_flags_take() {
         let dir = std::env::temp_dir().join(format!("tickwire-cfg-keys-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
@@ -819,7 +854,7 @@ mod tests {
         );
         for (value, message) in [
             ("\"7\"", ""),
-            ("\"500ms\"", ""),
+            ("\"1500ms\"", ""),
             ("0", "`0`: must be longer than zero"),
             ("0.0", "`0`: must be longer than zero"),
             ("\"0s\"", "`0s`: must be longer than zero"),
