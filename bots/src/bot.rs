@@ -12,6 +12,7 @@ use crate::stats::{BotOutcome, Dropped, Histograms, Live, MAX_ERROR_EXAMPLES};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
+use tickwire_client::ProtocolError;
 use tickwire_client::{ClientError, LeanClient, WsError};
 use tickwire_shared::{ClientMessage, Hello, Mirror, PROTOCOL_VERSION, Welcome};
 use tokio::time::{Instant, sleep_until, timeout_at};
@@ -44,6 +45,10 @@ pub(crate) fn describe(e: &ClientError) -> String {
             _ => tickwire_client::tls::explain_refusal(&io.to_string())
                 .unwrap_or_else(|| format!("i/o error: {io}")),
         },
+        // The server's side ended without a close frame (a reset is the `ConnectionReset` above).
+        ClientError::Ws(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => {
+            "connection ended".into()
+        }
         ClientError::Ws(e @ WsError::Protocol(_)) if e.to_string().contains("httparse") => {
             format!("{e} (the server's answer is not HTTP: if it serves TLS, use a wss:// URL)")
         }

@@ -29,6 +29,7 @@ pub mod tls;
 pub use lean::LeanClient;
 
 pub use tokio_tungstenite::tungstenite::Error as WsError;
+pub use tokio_tungstenite::tungstenite::error::ProtocolError;
 pub use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// The WebSocket type the client uses.
