@@ -78,8 +78,9 @@ pub struct Cli {
     #[arg(long, value_enum, value_name = "MODE")]
     pub scheduling: Option<Scheduling>,
     /// How joined clients' inputs are read: `on` reads every plain-TCP client's socket once per tick just before
-    /// the tick, without waking anything per input (about a quarter less server CPU per client, inputs wait up
-    /// to a few ms longer); `off` reads each input as it arrives (default on).
+    /// the tick, without waking anything per input (about a quarter less server CPU per client; inputs wait up
+    /// to a few ms longer, and pings up to a tick, which shows in round trips); `off` reads each message as it
+    /// arrives (default on).
     #[arg(long, value_enum, value_name = "MODE")]
     pub read_pass: Option<Switch>,
     /// Seed of the simulation's random numbers (default: from the clock). Recorded with --record.

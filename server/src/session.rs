@@ -237,9 +237,13 @@ async fn pump(
     inbound: &mut Inbound,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
 ) -> End {
-    // Ping often enough that a live client always answers well within the idle timeout.
-    let mut ping_every =
-        tokio::time::interval(crate::rtt::PING_INTERVAL.min(limits.idle_timeout / 3));
+    // Ping often enough that a live client always answers well within the idle timeout (never every 0 s, which
+    // tokio refuses: the binary's minimum idle timeout is 1 s, but embedders set `Limits` themselves).
+    let mut ping_every = tokio::time::interval(
+        crate::rtt::PING_INTERVAL
+            .min(limits.idle_timeout / 3)
+            .max(std::time::Duration::from_millis(1)),
+    );
     let mut named = false;
     // Futures that live across iterations (re-created only once they fire): registering and dropping a waiter
     // on every input would cost two lock round-trips per message.

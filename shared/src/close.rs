@@ -19,7 +19,8 @@ pub const POLICY_VIOLATION: u16 = 1008;
 pub const MESSAGE_TOO_BIG: u16 = 1009;
 /// The server hit an unexpected internal error.
 pub const INTERNAL_ERROR: u16 = 1011;
-/// The server is full or overloaded: try again later.
+/// Try again later (RFC 6455 registry). tickwire never sends it: a full server answers the upgrade with HTTP 503
+/// and `Retry-After` (docs/PROTOCOL.md §7); the name is here for clients that meet other servers.
 pub const TRY_AGAIN_LATER: u16 = 1013;
 
 /// The client's protocol version differs from the server's ([`crate::PROTOCOL_VERSION`]).

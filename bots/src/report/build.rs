@@ -27,7 +27,8 @@ pub struct Report {
     pub jitter_ms: Dist,
     /// Input sent → first delta acknowledging it, ms.
     pub input_latency_ms: Dist,
-    /// Ping → pong, ms (the server answers pings from its tick, so this includes up to one tick period).
+    /// Ping → pong, ms (with the server's read pass on, a ping waits in the socket for the next pass, so this
+    /// includes up to one tick period).
     pub rtt_ms: Dist,
     /// How late the bots' own timers fired, ms: the load generator's scheduling delay (up to one look period,
     /// `--look-every`, when it keeps up). When it is large the bots were short of CPU and sent their inputs late; the
