@@ -321,7 +321,7 @@ impl ServerConfig {
             .unwrap_or(cfg.scenario.default_tick_rate());
         if !TICK_RATE_RANGE.contains(&cfg.tick_rate) {
             return Err(ConfigError::Invalid(format!(
-                "tick rate {} Hz is not supported: use a value from 20 to 60 (--tick-rate)",
+                "tick rate {} Hz is not supported: use a value from 20 to 60 (--tick-rate, config key tick_rate)",
                 cfg.tick_rate
             )));
         }

@@ -7,7 +7,19 @@ use tickwire_server::config::{Cli, LogFormat, ServerConfig};
 use tickwire_server::shutdown::DEFAULT_GRACE;
 use tracing_subscriber::EnvFilter;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    // Errors are printed with their causes and without a backtrace (RUST_BACKTRACE is for panics, and a bad flag
+    // or a busy port is not one).
+    match start() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn start() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = ServerConfig::from_cli(cli).context("invalid configuration")?;
     init_logging(config.log_format);

@@ -255,7 +255,7 @@ impl TickDriver {
         if join.out.offer_message(&welcome).accepted() {
             join.ctl.set_welcomed();
             self.hub.counters.joins.fetch_add(1, Ordering::Relaxed);
-            debug!(client = join.key, entity = you, "joined");
+            info!(client = join.key, player = you, name = %join.name, "player joined");
             self.links.insert(
                 join.key,
                 Link {

@@ -54,17 +54,24 @@ impl TickDriver {
     }
 }
 
-/// Finds a player by entity id, else by name (case-insensitive); refuses an ambiguous name.
+/// Finds a player by entity id, else by name: the one player with exactly that name, else the one whose name
+/// matches ignoring case (names are unique only as written: `ann` and `Ann` may both play); refuses an ambiguous
+/// name.
 pub fn find_player<'a>(roster: &'a [RosterEntry], target: &str) -> Result<&'a RosterEntry, String> {
     if let Ok(id) = target.parse::<u32>()
         && let Some(row) = roster.iter().find(|r| r.id == id)
     {
         return Ok(row);
     }
-    let named: Vec<&RosterEntry> = roster
-        .iter()
-        .filter(|r| r.name.eq_ignore_ascii_case(target))
-        .collect();
+    let exact: Vec<&RosterEntry> = roster.iter().filter(|r| r.name == target).collect();
+    let named: Vec<&RosterEntry> = if exact.is_empty() {
+        roster
+            .iter()
+            .filter(|r| r.name.eq_ignore_ascii_case(target))
+            .collect()
+    } else {
+        exact
+    };
     match named.as_slice() {
         [one] => Ok(one),
         [] => Err(format!("no player with id or name `{target}`")),
@@ -102,7 +109,13 @@ mod tests {
             Ok(4),
             "a numeric name"
         );
-        let err = find_player(&roster, "bob").expect_err("two bobs");
+        assert_eq!(
+            find_player(&roster, "bob").map(|r| r.id),
+            Ok(3),
+            "the exact name first"
+        );
+        assert_eq!(find_player(&roster, "Bob").map(|r| r.id), Ok(2));
+        let err = find_player(&roster, "BOB").expect_err("two bobs, neither exactly");
         assert!(err.contains("2, 3"), "{err}");
         assert!(find_player(&roster, "zed").is_err());
     }
