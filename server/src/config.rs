@@ -22,7 +22,8 @@ use tickwire_sim::{MapAsset, RulesAsset, Scenario, TICK_RATE_RANGE};
                   Log filtering follows RUST_LOG (e.g. RUST_LOG=debug or RUST_LOG=tickwire_server=trace)."
 )]
 pub struct Cli {
-    /// Address to listen on (HTTP, browser client and WebSocket on one port). Port 0 picks a free port.
+    /// Address to listen on (HTTP, browser client and WebSocket on one port), IP:PORT or HOST:PORT (default
+    /// 127.0.0.1:8080; 0.0.0.0:8080 for every interface). Port 0 picks a free port.
     #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
     pub bind: Option<SocketAddr>,
     /// Simulation ticks per second, 20–60 (default 30; 60 for the gaffer scenario).
@@ -47,7 +48,7 @@ pub struct Cli {
     /// Largest WebSocket message or frame a client may send, in bytes; larger closes it with 1009 (default 4096).
     #[arg(long, value_name = "BYTES")]
     pub max_message_bytes: Option<usize>,
-    /// Log output format.
+    /// Log output format (default text).
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
     /// Browser origins (comma-separated, exact, e.g. `https://game.example`) allowed to open game WebSockets
