@@ -106,8 +106,9 @@ export async function startProxy(host, port) {
         pair.held.length = 0;
         // The end of the connection follows a moment later, as it did from the server (which waited for the
         // page's reply to its close frame): arriving together with the close frame, it sometimes made Chromium
-        // fail the connection (1006) instead of completing the close.
-        if (pair.upstreamEnded || pair.upstreamClosed) setTimeout(() => client.end(), 250);
+        // fail the connection (1006) instead of completing the close. 250 ms was not always enough on a machine
+        // busy with a build (CI saw 1006 once); a second is, and Chromium completes the close as soon as it ends.
+        if (pair.upstreamEnded || pair.upstreamClosed) setTimeout(() => client.end(), 1000);
         client.resume();
       }
     },
