@@ -117,7 +117,14 @@ async fn ask_tick(hub: &Hub, op: TickOp) -> Result<TickAnswer, String> {
 
 fn status(hub: &Hub) -> String {
     let s = hub.stats.read();
-    let ms = |us: u32| f64::from(us) / 1000.0;
+    // Before the first figures are published (the first second of uptime) there is nothing to show: `-`, not 0.
+    let ms = |us: u32| {
+        if s.samples == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.3} ms", f64::from(us) / 1000.0)
+        }
+    };
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -132,7 +139,7 @@ fn status(hub: &Hub) -> String {
     );
     let _ = writeln!(
         out,
-        "tick time   p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms  (last minute, {} ticks)",
+        "tick time   p50 {}  p99 {}  max {}  (last minute, {} ticks)",
         ms(s.p50_us),
         ms(s.p99_us),
         ms(s.max_us),
@@ -140,19 +147,19 @@ fn status(hub: &Hub) -> String {
     );
     let _ = writeln!(
         out,
-        "tick start  late p99 {:.3} ms  max {:.3} ms  (jitter against the schedule)",
+        "tick start  late p99 {}  max {}  (jitter against the schedule)",
         ms(s.late_p99_us),
         ms(s.late_max_us)
     );
     let _ = writeln!(
         out,
-        "fan-out     write p99 {:.3} ms  max {:.3} ms  (one tick to every socket, writer thread)",
+        "fan-out     write p99 {}  max {}  (one tick to every socket, writer thread)",
         ms(s.write_p99_us),
         ms(s.write_max_us)
     );
     let _ = writeln!(
         out,
-        "read pass   p99 {:.3} ms  max {:.3} ms  (every joined socket read once, reader thread, before the tick)",
+        "read pass   p99 {}  max {}  (every joined socket read once, reader thread, before the tick)",
         ms(s.read_p99_us),
         ms(s.read_max_us)
     );
@@ -249,5 +256,27 @@ mod tests {
         assert_eq!(human_bytes(512), "512 B");
         assert_eq!(human_bytes(1536), "1.5 KiB");
         assert_eq!(truncate("héllo", 2), "h");
+    }
+
+    #[test]
+    fn status_before_the_first_figures_shows_dashes_not_zeros() {
+        let (hub, _receivers) = Hub::new(
+            16,
+            16,
+            30,
+            crate::admin::AdminSettings {
+                token: None,
+                admin_addr: None,
+                rcon_addr: None,
+                failures: tokio::sync::Mutex::new(()),
+            },
+        );
+        let text = status(&hub);
+        assert!(
+            text.contains("tick time   p50 -  p99 -  max -  (last minute, 0 ticks)"),
+            "{text}"
+        );
+        assert!(text.contains("read pass   p99 -  max -"), "{text}");
+        assert!(!text.contains("0.000 ms"), "{text}");
     }
 }
