@@ -128,11 +128,10 @@ impl AdminConnection {
                      address?)"
                 )))
             }
-            // rustls's refusal, through the TLS stream's I/O error.
-            Err(WsError::Io(e))
-                if tickwire_client::tls::explain_refusal(&e.to_string()).is_some() =>
-            {
-                let why = tickwire_client::tls::explain_refusal(&e.to_string()).unwrap_or_default();
+            // rustls's refusal comes through the TLS stream's I/O error: explained; other I/O errors as they are.
+            Err(WsError::Io(e)) => {
+                let why = tickwire_client::tls::explain_refusal(&e.to_string())
+                    .unwrap_or_else(|| WsError::Io(e).to_string());
                 Err(ConnectError(anyhow!("cannot connect to {url}: {why}")))
             }
             Err(e @ WsError::Protocol(_)) if e.to_string().contains("httparse") => {

@@ -516,12 +516,9 @@ mod list_value {
             f.write_str("an array of strings, or one string with commas between the items")
         }
 
+        /// Split at the commas only: items are trimmed and empty ones dropped with the flag's (`from_cli`).
         fn visit_str<E: Error>(self, v: &str) -> Result<Vec<String>, E> {
-            Ok(v.split(',')
-                .map(str::trim)
-                .filter(|item| !item.is_empty())
-                .map(String::from)
-                .collect())
+            Ok(v.split(',').map(String::from).collect())
         }
 
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {

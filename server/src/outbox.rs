@@ -255,34 +255,31 @@ impl Outbox {
 
 /// Writes as much of `parts` as the socket takes now; returns the bytes written (fewer when it would block).
 fn write_now(tcp: &TcpStream, parts: &[&[u8]]) -> io::Result<usize> {
-    if let [frame] = parts {
-        return send_now(tcp, frame);
-    }
     let total: usize = parts.iter().map(|p| p.len()).sum();
-    let mut done = 0;
-    while done < total {
+    if let [frame] = parts {
+        // One buffer (the fan-out writer's frames): `send` on the socket itself, not through tokio. No readiness
+        // to consult, and `send` of one buffer is the cheapest write the kernel has. tokio's readiness is left as
+        // it was, which is safe: a session draining what did not fit learns from its own write that the socket is
+        // full, and waits for it to drain.
+        let sock = socket2::SockRef::from(tcp);
+        return write_while_taken(total, |done| sock.send(&frame[done..]));
+    }
+    write_while_taken(total, |done| {
         let mut slices = [IoSlice::new(&[]); 4];
         let n = slices_from(parts, done, &mut slices);
-        match tcp.try_write_vectored(&slices[..n]) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(done)
+        tcp.try_write_vectored(&slices[..n])
+    })
 }
 
-/// Writes as much of `buf` as the socket takes now with `send` on the socket itself, not through tokio (the
-/// fan-out writer's path: no readiness to consult, and `send` of one buffer is the cheapest write the kernel
-/// has). tokio's readiness is left as it was, which is safe: a session draining what did not fit learns from its
-/// own write that the socket is full, and waits for it to drain.
-fn send_now(tcp: &TcpStream, buf: &[u8]) -> io::Result<usize> {
-    let sock = socket2::SockRef::from(tcp);
+/// Calls `write(bytes written so far)` until `total` bytes are written or the socket would block; returns the
+/// bytes written.
+fn write_while_taken(
+    total: usize,
+    mut write: impl FnMut(usize) -> io::Result<usize>,
+) -> io::Result<usize> {
     let mut done = 0;
-    while done < buf.len() {
-        match sock.send(&buf[done..]) {
+    while done < total {
+        match write(done) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => done += n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
