@@ -306,6 +306,19 @@ impl Inlet {
         self.tcp.is_some()
     }
 
+    /// Starts loading this client's state into the cache ahead of its turn in the read pass
+    /// ([`crate::sys::prefetch`]).
+    pub fn prefetch(&self) {
+        crate::sys::prefetch(self);
+    }
+
+    /// Likewise the socket's user-space half (where its descriptor is), once this inlet itself is in the cache.
+    pub fn prefetch_socket(&self) {
+        if let Some(tcp) = &self.tcp {
+            crate::sys::prefetch(&**tcp);
+        }
+    }
+
     /// Whether the read pass is reading.
     pub fn is_fast(&self) -> bool {
         self.fast.load(Ordering::Acquire)

@@ -94,6 +94,18 @@ impl Outbox {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Starts loading this outbox into the cache ahead of its turn in the fan-out ([`crate::sys::prefetch`]).
+    pub fn prefetch(&self) {
+        crate::sys::prefetch(self);
+    }
+
+    /// Likewise the socket's user-space half (where its descriptor is), once the outbox itself is in the cache.
+    pub fn prefetch_socket(&self) {
+        if let Some(tcp) = &self.direct {
+            crate::sys::prefetch(&**tcp);
+        }
+    }
+
     /// Offers one frame made of `parts` (written in order, never interleaved with another frame). Never blocks.
     pub fn offer(&self, parts: &[&[u8]]) -> Offer {
         let total: usize = parts.iter().map(|p| p.len()).sum();

@@ -13,6 +13,7 @@
 
 use crate::hub::{ClientKey, Hub};
 use crate::outbox::{Offer, Outbox, WsHeader};
+use crate::reader::PREFETCH_AHEAD;
 use crate::sched::Scheduling;
 use bytes::Bytes;
 use std::sync::Arc;
@@ -105,7 +106,15 @@ impl Batch {
             self.staged.extend_from_slice(body);
         }
         let mut bytes = 0;
-        for send in &mut self.sends {
+        for i in 0..self.sends.len() {
+            // Each client's outbox is cold by now: ask for the next ones' early (as the read pass does).
+            if let Some(ahead) = self.sends.get(i + PREFETCH_AHEAD) {
+                ahead.outbox.prefetch();
+            }
+            if let Some(ahead) = self.sends.get(i + PREFETCH_AHEAD / 2) {
+                ahead.outbox.prefetch_socket();
+            }
+            let send = &mut self.sends[i];
             let head_len = usize::from(send.head_len);
             let (start, len) = self
                 .spans
