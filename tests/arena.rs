@@ -130,8 +130,18 @@ async fn a_recorded_match_replays_to_the_same_final_scoreboard() {
         }
         tokio::time::sleep(Duration::from_millis(33)).await;
     }
+    // The recording goes to disk as the match runs (flushed at least once a second): two seconds in, the file
+    // already reads as a recording of the match so far.
+    let so_far = Recording::from_bytes(&std::fs::read(&path).expect("recording file"))
+        .expect("the file reads while the match runs");
+    assert!(so_far.end_tick > 0, "no tick on disk after two seconds");
+    assert!(
+        so_far.entries.len() > 30,
+        "{} entries on disk after two seconds",
+        so_far.entries.len()
+    );
     // Stop the server: it finishes its tick, every client gets the last frames and a close, and the recording
-    // is written after the last tick.
+    // ends with the last tick.
     let shutdown = tokio::spawn(server.shutdown(Duration::from_secs(5)));
     for bot in &mut bots {
         let _ = bot.expect_close(Duration::from_secs(5)).await;

@@ -87,9 +87,13 @@ pub struct Cli {
     /// Seed of the simulation's random numbers (default: from the clock). Recorded with --record.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
-    /// Record every join, leave and input, and write the recording to FILE at shutdown (for replays).
+    /// Record every join, leave and input to FILE as the match runs (flushed every second), for --replay.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// Replay a recording made with --record and print how the match went (its ticks, who played, the final
+    /// scoreboard), then exit: no server starts.
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
     /// Token for remote administration (`/admin`, RCON). Prefer the environment variable or the config file: a
     /// flag is visible to other local users in the process list. Without a token remote admin is off.
     #[arg(
@@ -264,7 +268,7 @@ pub struct ServerConfig {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Seed of the simulation's random numbers.
     pub seed: u64,
-    /// Where to write the match recording at shutdown, if recording.
+    /// Where to write the match recording, if recording.
     pub record: Option<PathBuf>,
     /// How the server's threads are scheduled (`Normal` here; the binary's flag defaults to `Auto`).
     pub scheduling: Scheduling,

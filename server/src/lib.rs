@@ -28,6 +28,8 @@ pub mod inlet;
 pub mod metrics;
 pub mod outbox;
 pub mod reader;
+pub mod recorder;
+pub mod replay;
 pub mod rtt;
 pub mod sched;
 pub mod session;
@@ -106,18 +108,18 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         seed: config.seed,
         scenario: config.scenario,
     })?;
-    if let Some(path) = &config.record {
-        // Written at shutdown: a path that cannot be written must stop the start, not lose the match at the end.
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|source| StartError::Record {
-                path: path.clone(),
-                source,
-            })?;
-    }
+    // A path that cannot be written stops the start, rather than losing the match.
+    let recorder = match &config.record {
+        Some(path) => {
+            Some(
+                recorder::Recorder::open(path).map_err(|source| StartError::Record {
+                    path: path.clone(),
+                    source,
+                })?,
+            )
+        }
+        None => None,
+    };
     let listener = TcpListener::bind(config.bind)
         .await
         .map_err(|source| StartError::Bind {
@@ -147,15 +149,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     );
 
     let scheduling = config.scheduling;
-    let driver = tick::TickDriver::new(
-        sim,
-        hub.clone(),
-        receivers,
-        &limits,
-        config.record.clone(),
-        scheduling,
-    )
-    .map_err(StartError::Thread)?;
+    let driver = tick::TickDriver::new(sim, hub.clone(), receivers, &limits, recorder, scheduling)
+        .map_err(StartError::Thread)?;
     let (policy_tx, policy_rx) = tokio::sync::oneshot::channel();
     let tick_thread = std::thread::Builder::new()
         .name("tickwire-tick".into())

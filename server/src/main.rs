@@ -21,6 +21,11 @@ fn main() -> std::process::ExitCode {
 
 fn start() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Some(path) = &cli.replay {
+        let replayed = tickwire_server::replay::replay(path)?;
+        print!("{replayed}");
+        return Ok(());
+    }
     let config = ServerConfig::from_cli(cli).context("invalid configuration")?;
     init_logging(config.log_format);
     let scheduling = config.scheduling;

@@ -14,10 +14,10 @@ use crate::hub::Hub;
 use crate::hub::{ClientKey, Control, HubReceivers, Join, SessionCtl};
 use crate::outbox::{Offer, Outbox};
 use crate::reader::Reader;
+use crate::recorder::Recorder;
 use crate::sched::Scheduling;
 use crate::writer::Writer;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -70,7 +70,8 @@ pub struct TickDriver {
     /// The writer's time for the batch that came back this tick, for the tick timer.
     last_write: Option<std::time::Duration>,
     resume: resume::Resume,
-    record: Option<PathBuf>,
+    /// The match recording (`--record`) and its file's header, written when the loop starts.
+    record: Option<(Recorder, Vec<u8>)>,
 }
 
 impl TickDriver {
@@ -80,12 +81,10 @@ impl TickDriver {
         hub: Arc<Hub>,
         rx: HubReceivers,
         limits: &Limits,
-        record: Option<PathBuf>,
+        record: Option<Recorder>,
         scheduling: Scheduling,
     ) -> std::io::Result<Self> {
-        if record.is_some() {
-            sim.start_recording();
-        }
+        let record = record.map(|r| (r, sim.start_recording()));
         let writer = Writer::spawn(hub.clone(), scheduling)?;
         let reader = Reader::spawn(hub.clone(), scheduling)?;
         let interest = sim.interest();
@@ -109,6 +108,9 @@ impl TickDriver {
         let mut period = period_of(self.sim.tick_rate());
         let mut next = Instant::now() + period;
         let mut timer = crate::stats::TickTimer::new(Instant::now());
+        if let Some((recorder, header)) = &mut self.record {
+            recorder.begin(header);
+        }
         info!(tick_rate = self.sim.tick_rate(), "tick loop started");
         loop {
             self.reader.next_tick(next);
@@ -163,13 +165,8 @@ impl TickDriver {
             self.hub.counters.leaves.fetch_add(1, Ordering::Relaxed);
         }
         info!(tick = self.sim.tick(), "tick loop stopped");
-        if let (Some(path), Some(recording)) = (&self.record, self.sim.take_recording()) {
-            match std::fs::write(path, recording.to_bytes()) {
-                Ok(()) => {
-                    info!(path = %path.display(), entries = recording.entries.len(), "recording written")
-                }
-                Err(e) => warn!(path = %path.display(), error = %e, "cannot write the recording"),
-            }
+        if let Some((mut recorder, _)) = self.record.take() {
+            recorder.finish(self.sim.take_chunk());
         }
     }
 
@@ -184,9 +181,24 @@ impl TickDriver {
         }
         self.drain_inputs();
         self.sim.step();
+        self.record();
         let tick = self.sim.tick();
         self.hub.tick.store(tick, Ordering::Relaxed);
         self.hand_off(tick);
+    }
+
+    /// Hands this tick's entries to the recorder (which never waits on the disk); stops recording for good if
+    /// the recorder stopped.
+    fn record(&mut self) {
+        let Some((recorder, _)) = &mut self.record else {
+            return;
+        };
+        if let Some(chunk) = self.sim.take_chunk()
+            && !recorder.push(chunk)
+        {
+            self.sim.take_recording();
+            self.record = None;
+        }
     }
 
     fn drain_control(&mut self) {

@@ -458,3 +458,65 @@ fn a_recording_path_that_cannot_be_written_stops_the_start() {
         "{stderr}"
     );
 }
+
+/// A match recorded with `--record`, killed with SIGKILL (no shutdown, no last write), replays with `--replay`: the
+/// file holds what was flushed (every second) and the replay names the players and the final scoreboard.
+#[tokio::test]
+async fn a_recorded_match_survives_kill_9_and_replays_from_the_command_line() {
+    let path = std::env::temp_dir().join(format!("tickwire-binary-{}.rec", std::process::id()));
+    let server = Server::start_with(&["--record", path.to_str().expect("utf-8 path")]);
+    let mut ada = Client::join(&server.ws_url(), "ada", WAIT)
+        .await
+        .expect("join");
+    // Two seconds of play: the recorder flushes at least once a second.
+    for i in 0..60u32 {
+        let a = i as f32 * 0.1;
+        ada.send_input(a.cos(), a.sin(), 0.0, 0)
+            .await
+            .expect("input");
+        tokio::time::sleep(Duration::from_millis(33)).await;
+    }
+    let status = Command::new("kill")
+        .args(["-KILL", &server.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let _ = server.wait_exit(WAIT);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_tickwire-server"))
+        .arg("--replay")
+        .arg(&path)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the replay runs");
+    let _ = std::fs::remove_file(&path);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 joins"), "{stdout}");
+    // At least the first second of inputs reached the disk before the kill.
+    let inputs: u32 = stdout
+        .split(" inputs")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("an input count");
+    assert!(inputs >= 20, "{inputs} inputs on disk:\n{stdout}");
+    assert!(
+        stdout.contains("final scoreboard (1 players)") && stdout.contains("ada"),
+        "{stdout}"
+    );
+
+    // Not a recording: a clear error and a failure status.
+    let out = Command::new(env!("CARGO_BIN_EXE_tickwire-server"))
+        .args(["--replay", "Cargo.toml"])
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("the replay runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("Error: Cargo.toml: not a tickwire recording"),
+        "{stderr}"
+    );
+}

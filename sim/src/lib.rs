@@ -38,7 +38,7 @@ use components::*;
 pub use components::{ClientKey, InputStats};
 use glam::Vec2;
 pub use movement::InputVerdict;
-pub use record::{Entry, Recording, RecordingError};
+pub use record::{Chunk, Entry, Recording, RecordingError};
 pub use replication::TickChanges;
 pub use scenario::Scenario;
 use std::hash::{Hash, Hasher};
@@ -202,9 +202,10 @@ impl Sim {
         })
     }
 
-    /// Starts recording everything that enters the simulation from now on (see [`record`]).
-    pub fn start_recording(&mut self) {
-        self.recording = Some(Recording {
+    /// Starts recording everything that enters the simulation from now on (see [`record`]); returns the header
+    /// of the recording's file, which [`Sim::take_chunk`]'s chunks follow.
+    pub fn start_recording(&mut self) -> Vec<u8> {
+        let recording = Recording {
             map: self.world.resource::<MapAsset>().clone(),
             rules: self.world.resource::<RulesAsset>().clone(),
             tick_rate: self.tick_rate,
@@ -212,10 +213,27 @@ impl Sim {
             scenario: self.scenario,
             entries: Vec::new(),
             end_tick: self.tick(),
-        });
+        };
+        let header = recording.header();
+        self.recording = Some(recording);
+        header
     }
 
-    /// Stops recording and returns what was recorded (valid only if recording started at tick 0).
+    /// While recording: the entries since the last call (or since recording started), as the next [`Chunk`] of a
+    /// recording file. A server calls it after every tick, so the recording goes to disk as the match runs.
+    pub fn take_chunk(&mut self) -> Option<Chunk> {
+        let through = self.tick();
+        self.recording.as_mut().map(|r| {
+            r.end_tick = through;
+            Chunk {
+                through,
+                entries: std::mem::take(&mut r.entries),
+            }
+        })
+    }
+
+    /// Stops recording and returns what was recorded (valid only if recording started at tick 0), without the
+    /// entries already taken by [`Sim::take_chunk`].
     pub fn take_recording(&mut self) -> Option<Recording> {
         let tick = self.tick();
         self.recording.take().map(|mut r| {

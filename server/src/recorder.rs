@@ -1,0 +1,328 @@
+//! The match recording (`--record FILE`), written to disk while the match runs.
+//!
+//! After every tick the tick driver takes the simulation's new entries as a [`Chunk`] and hands it to the recorder
+//! thread through a bounded queue, without waiting; the thread appends it to the file (the layout is in
+//! [`tickwire_sim::record`]) and flushes at least once a second. So the recording costs no memory that grows with
+//! the match, and a crash or `kill -9` loses at most the last second. If the disk falls behind by
+//! [`QUEUE_CHUNKS`] chunks, or a write fails, recording stops with a warning and the file keeps the match up to
+//! the last chunk written (it replays up to there); the tick never waits on the disk.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::time::{Duration, Instant};
+use tickwire_sim::Chunk;
+use tracing::{info, warn};
+
+/// Chunks that may wait for the disk: a little over 8 s at 30 Hz (a chunk per tick that had entries).
+pub const QUEUE_CHUNKS: usize = 256;
+
+/// How often the file is flushed, and how often a chunk goes out when no entries came (so the file's last tick
+/// keeps up with the match even when nobody plays).
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
+
+/// How long shutdown waits for the last writes of the recording.
+const FINISH_WAIT: Duration = Duration::from_secs(10);
+
+/// The recording of a match, from `--record FILE`.
+#[derive(Debug)]
+pub struct Recorder {
+    path: PathBuf,
+    state: State,
+    /// When a chunk last went to the thread.
+    sent_at: Instant,
+}
+
+#[derive(Debug)]
+enum State {
+    /// The file is open (checked at start); nothing written yet.
+    Ready(File),
+    /// The thread writes what the tick sends it, and says when it is done.
+    Writing {
+        chunks: SyncSender<Chunk>,
+        done: Receiver<()>,
+    },
+    /// Recording ended: finished, or stopped.
+    Stopped,
+}
+
+impl Recorder {
+    /// Opens (creating if need be) the file the recording will go to, so that a path that cannot be written stops
+    /// the server's start. Nothing in the file changes until [`Recorder::begin`].
+    pub fn open(path: &Path) -> io::Result<Recorder> {
+        let file = File::options()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        Ok(Recorder {
+            path: path.to_path_buf(),
+            state: State::Ready(file),
+            sent_at: Instant::now(),
+        })
+    }
+
+    /// Starts the recording: the file is emptied, gets the recording's `header`, and the thread that appends
+    /// chunks starts. On failure recording is off (with a warning) and the match goes on.
+    pub fn begin(&mut self, header: &[u8]) {
+        let State::Ready(mut file) = std::mem::replace(&mut self.state, State::Stopped) else {
+            return;
+        };
+        let started = file
+            .set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(header));
+        if let Err(error) = started {
+            warn!(path = %self.path.display(), %error, "cannot write the recording; not recording");
+            return;
+        }
+        let (chunks, rx) = sync_channel(QUEUE_CHUNKS);
+        let (done_tx, done) = sync_channel(1);
+        let path = self.path.clone();
+        let thread = std::thread::Builder::new()
+            .name("tickwire-recorder".into())
+            .spawn(move || {
+                report(&path, write_chunks(file, &rx));
+                let _ = done_tx.send(());
+            });
+        match thread {
+            Ok(_) => self.state = State::Writing { chunks, done },
+            Err(error) => {
+                warn!(path = %self.path.display(), %error, "cannot start the recorder thread; not recording");
+            }
+        }
+        self.sent_at = Instant::now();
+    }
+
+    /// Whether chunks are still being written.
+    pub fn is_recording(&self) -> bool {
+        matches!(self.state, State::Writing { .. })
+    }
+
+    /// Hands the entries of the tick just taken to the disk, without waiting. An empty chunk is kept back unless
+    /// a second has passed (the next one covers its tick). Returns `false` once recording has stopped: the disk
+    /// fell [`QUEUE_CHUNKS`] behind (logged here) or a write failed (logged by the thread).
+    pub fn push(&mut self, chunk: Chunk) -> bool {
+        let State::Writing { chunks, .. } = &self.state else {
+            return false;
+        };
+        if chunk.entries.is_empty() && self.sent_at.elapsed() < FLUSH_EVERY {
+            return true;
+        }
+        let through = chunk.through;
+        match chunks.try_send(chunk) {
+            Ok(()) => {
+                self.sent_at = Instant::now();
+                true
+            }
+            Err(TrySendError::Full(_)) => {
+                warn!(
+                    path = %self.path.display(),
+                    tick = through,
+                    "recording stopped: the disk fell {QUEUE_CHUNKS} ticks behind; the file keeps the match up to \
+                     the last tick written"
+                );
+                // Not waiting for the thread: it is stuck on the disk. It writes what it holds and ends.
+                self.state = State::Stopped;
+                false
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                self.state = State::Stopped;
+                false
+            }
+        }
+    }
+
+    /// Ends the recording with its last chunk and waits (up to [`FINISH_WAIT`]: the match is over) until the
+    /// file holds it.
+    pub fn finish(&mut self, last: Option<Chunk>) {
+        let State::Writing { chunks, done } = std::mem::replace(&mut self.state, State::Stopped)
+        else {
+            return;
+        };
+        if let Some(chunk) = last {
+            let _ = chunks.send(chunk);
+        }
+        drop(chunks);
+        if done.recv_timeout(FINISH_WAIT).is_err() {
+            warn!(
+                path = %self.path.display(),
+                "the recording's last writes did not complete within {FINISH_WAIT:?}"
+            );
+        }
+    }
+}
+
+/// What the recorder thread wrote.
+#[derive(Debug, Default, Clone, Copy)]
+struct Written {
+    through: u32,
+    entries: u64,
+}
+
+/// The recorder thread: appends each chunk to the file, flushing at least once a second and at the end.
+fn write_chunks(file: File, chunks: &Receiver<Chunk>) -> io::Result<Written> {
+    let mut out = BufWriter::with_capacity(64 * 1024, file);
+    let mut bytes = Vec::new();
+    let mut written = Written::default();
+    let mut flushed = Instant::now();
+    while let Ok(chunk) = chunks.recv() {
+        bytes.clear();
+        chunk.encode_into(&mut bytes);
+        out.write_all(&bytes)?;
+        written.through = chunk.through;
+        written.entries += chunk.entries.len() as u64;
+        if flushed.elapsed() >= FLUSH_EVERY {
+            out.flush()?;
+            flushed = Instant::now();
+        }
+    }
+    out.into_inner()
+        .map_err(io::IntoInnerError::into_error)?
+        .sync_data()?;
+    Ok(written)
+}
+
+/// How the recording ended, in the log.
+fn report(path: &Path, result: io::Result<Written>) {
+    let path = path.display();
+    match result {
+        Ok(written) => info!(
+            path = %path,
+            through_tick = written.through,
+            entries = written.entries,
+            "recording written"
+        ),
+        Err(error) => warn!(
+            path = %path,
+            %error,
+            "cannot write the recording; it stopped, and the file keeps the match up to the last tick written"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tickwire_sim::{Entry, Recording};
+
+    fn header() -> Vec<u8> {
+        Recording {
+            map: tickwire_sim::MapAsset::default_map(),
+            rules: tickwire_sim::RulesAsset::default_rules(),
+            tick_rate: 30,
+            seed: 1,
+            scenario: Default::default(),
+            entries: Vec::new(),
+            end_tick: 0,
+        }
+        .header()
+    }
+
+    fn chunk(through: u32, entries: usize) -> Chunk {
+        Chunk {
+            through,
+            entries: (0..entries)
+                .map(|i| (through - 1, Entry::Input(1, i as u32, 1.0, 0.0, 0.0, 0)))
+                .collect(),
+        }
+    }
+
+    fn temp(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("tickwire-recorder-{}-{name}", std::process::id()))
+    }
+
+    #[test]
+    fn chunks_reach_the_file_while_recording_and_the_end_is_whole() {
+        let path = temp("stream");
+        std::fs::write(
+            &path,
+            b"an older file, longer than the header and the chunks of this test: ......",
+        )
+        .expect("write");
+        let mut rec = Recorder::open(&path).expect("open");
+        rec.begin(&header());
+        for tick in 1..=3 {
+            assert!(rec.push(chunk(tick, 2)));
+        }
+        // Flushed within a second: the file reads as the match so far while the recording goes on.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            // An empty chunk after a second forces a write and a flush.
+            std::thread::sleep(Duration::from_millis(100));
+            assert!(rec.push(chunk(4, 0)));
+            let bytes = std::fs::read(&path).expect("read");
+            if let Ok(so_far) = Recording::from_bytes(&bytes)
+                && so_far.end_tick >= 3
+            {
+                assert_eq!(so_far.entries.len(), 6);
+                break;
+            }
+            assert!(Instant::now() < deadline, "nothing reached the file");
+        }
+        rec.finish(Some(chunk(9, 1)));
+        assert!(!rec.is_recording());
+        let whole = Recording::from_bytes(&std::fs::read(&path).expect("read")).expect("decodes");
+        assert_eq!(whole.end_tick, 9);
+        assert_eq!(whole.entries.len(), 7);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_failed_write_stops_recording_and_the_match_goes_on() {
+        // /dev/full takes the open and the header (buffered nowhere: written at once) only to fail it.
+        let Ok(mut rec) = Recorder::open(Path::new("/dev/full")) else {
+            return; // no /dev/full here
+        };
+        rec.begin(&header());
+        assert!(
+            !rec.is_recording(),
+            "the header's write failed: not recording"
+        );
+        assert!(!rec.push(chunk(1, 1)));
+        rec.finish(Some(chunk(2, 1)));
+    }
+
+    #[test]
+    fn a_disk_that_falls_behind_stops_recording_without_blocking_the_tick() {
+        // A FIFO nobody reads: the thread's first flush blocks, as a stalled disk would.
+        let path = temp("fifo");
+        let _ = std::fs::remove_file(&path);
+        let made = std::process::Command::new("mkfifo").arg(&path).status();
+        if !made.is_ok_and(|s| s.success()) {
+            return; // no mkfifo here
+        }
+        // Opening a FIFO for writing waits for a reader: open one that never reads.
+        let reader = {
+            let path = path.clone();
+            std::thread::spawn(move || File::open(path))
+        };
+        let mut rec = Recorder::open(&path).expect("open");
+        let _reader = reader
+            .join()
+            .expect("reader thread")
+            .expect("open the reading end");
+        // The header fits the pipe; then chunks of about 10 KB fill it and the thread blocks on its write.
+        rec.begin(&header());
+        let started = Instant::now();
+        let mut stopped_at = None;
+        for tick in 1..=(QUEUE_CHUNKS as u32 + 64) {
+            if !rec.push(chunk(tick, 512)) {
+                stopped_at = Some(tick);
+                break;
+            }
+        }
+        assert!(
+            stopped_at.is_some(),
+            "recording went on with a stalled disk"
+        );
+        assert!(!rec.is_recording());
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "pushing waited on the disk"
+        );
+        // The thread is still stuck on the pipe; dropping the reading end fails its write and ends it.
+        let _ = std::fs::remove_file(&path);
+    }
+}
