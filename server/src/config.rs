@@ -67,11 +67,12 @@ pub struct Cli {
     /// Serve the WebSocket conformance echo endpoint /echo (for the Autobahn test suite; never in production).
     #[arg(long, hide = true)]
     pub conformance_echo: bool,
-    /// PEM certificate chain: serve https:// and wss:// on the listener (needs --tls-key).
-    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    /// PEM certificate chain: serve https:// and wss:// on the listener (needs --tls-key; either may come from
+    /// the config file).
+    #[arg(long, value_name = "FILE")]
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for --tls-cert.
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    #[arg(long, value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
     /// Thread scheduling: `auto` runs the tick thread SCHED_FIFO when permitted (root, CAP_SYS_NICE or
     /// RLIMIT_RTPRIO) and the I/O threads SCHED_BATCH, so ticks start on time on a busy core; `realtime` refuses
@@ -383,7 +384,9 @@ impl ServerConfig {
             (None, None) => None,
             _ => {
                 return Err(ConfigError::Invalid(
-                    "TLS needs both a certificate and a key (--tls-cert, --tls-key)".into(),
+                    "TLS needs both a certificate and a key: --tls-cert FILE and --tls-key FILE (or tls_cert \
+                     and tls_key in the config file)"
+                        .into(),
                 ));
             }
         };
@@ -753,6 +756,23 @@ mod tests {
         assert!(!parse(&["--config", p]).expect("valid").limits.read_pass);
         let cfg = parse(&["--config", p, "--read-pass", "on"]).expect("valid");
         assert!(cfg.limits.read_pass, "the flag wins over the file");
+        // The certificate from the file, the key from a flag: they meet after the merge.
+        std::fs::write(&path, "tls_cert = \"cert.pem\"\n").expect("write config");
+        let cfg = parse(&["--config", p, "--tls-key", "key.pem"]).expect("valid");
+        assert_eq!(
+            cfg.tls,
+            Some((PathBuf::from("cert.pem"), PathBuf::from("key.pem")))
+        );
+        let err = parse(&["--config", p]).expect_err("a certificate without a key");
+        assert!(
+            err.to_string().contains("--tls-key FILE"),
+            "message was: {err}"
+        );
+        let err = parse(&["--tls-key", "key.pem"]).expect_err("a key without a certificate");
+        assert!(
+            err.to_string().contains("--tls-cert FILE"),
+            "message was: {err}"
+        );
         std::fs::write(&path, "tick_rat = 20\n").expect("write config");
         let err = parse(&["--config", p]).expect_err("unknown key");
         assert!(err.to_string().contains("tick_rat"), "message was: {err}");
