@@ -92,7 +92,7 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
     /// Replay a recording made with --record and print how the match went (its ticks, who played, the final
-    /// scoreboard), then exit: no server starts.
+    /// scoreboard), then exit: no server starts, so it takes no other flag.
     #[arg(long, value_name = "FILE")]
     pub replay: Option<PathBuf>,
     /// Token for remote administration (`/admin`, RCON). Prefer the environment variable or the config file: a

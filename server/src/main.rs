@@ -2,7 +2,8 @@
 //! stdin when it is a terminal.
 
 use anyhow::Context;
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
 use tickwire_server::config::{Cli, LogFormat, ServerConfig};
 use tickwire_server::shutdown::DEFAULT_GRACE;
 use tracing_subscriber::EnvFilter;
@@ -20,8 +21,28 @@ fn main() -> std::process::ExitCode {
 }
 
 fn start() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let command = Cli::command();
+    let flags: Vec<String> = command
+        .get_arguments()
+        .map(|a| a.get_id().to_string())
+        .collect();
+    let matches = command.get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     if let Some(path) = &cli.replay {
+        // Nothing else applies to a replay: a flag given with it is a mistake, not something to ignore. (Values
+        // from the environment, such as the admin token, are not flags given with it.)
+        let others: Vec<String> = matches
+            .ids()
+            .filter(|id| id.as_str() != "replay" && flags.iter().any(|f| f == id.as_str()))
+            .filter(|id| matches.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+            .map(|id| format!("--{}", id.as_str().replace('_', "-")))
+            .collect();
+        if !others.is_empty() {
+            anyhow::bail!(
+                "--replay runs alone (no server starts), without {}",
+                others.join(", ")
+            );
+        }
         let replayed = tickwire_server::replay::replay(path)?;
         print!("{replayed}");
         return Ok(());

@@ -69,6 +69,7 @@ impl Recorder {
         let State::Ready(mut file) = std::mem::replace(&mut self.state, State::Stopped) else {
             return;
         };
+        let replaced = file.metadata().map_or(0, |m| m.len());
         let started = file
             .set_len(0)
             .and_then(|()| file.rewind())
@@ -87,7 +88,14 @@ impl Recorder {
                 let _ = done_tx.send(());
             });
         match thread {
-            Ok(_) => self.state = State::Writing { chunks, done },
+            Ok(_) => {
+                if replaced > 0 {
+                    info!(path = %self.path.display(), replaced_bytes = replaced, "recording the match (the file's earlier content is replaced)");
+                } else {
+                    info!(path = %self.path.display(), "recording the match");
+                }
+                self.state = State::Writing { chunks, done };
+            }
             Err(error) => {
                 warn!(path = %self.path.display(), %error, "cannot start the recorder thread; not recording");
             }
@@ -141,7 +149,8 @@ impl Recorder {
         else {
             return;
         };
-        if let Some(chunk) = last {
+        if let Some(mut chunk) = last {
+            chunk.last = true;
             let _ = chunks.send(chunk);
         }
         drop(chunks);
@@ -226,6 +235,7 @@ mod tests {
             entries: (0..entries)
                 .map(|i| (through - 1, Entry::Input(1, i as u32, 1.0, 0.0, 0.0, 0)))
                 .collect(),
+            last: false,
         }
     }
 
@@ -263,7 +273,9 @@ mod tests {
         }
         rec.finish(Some(chunk(9, 1)));
         assert!(!rec.is_recording());
-        let whole = Recording::from_bytes(&std::fs::read(&path).expect("read")).expect("decodes");
+        let (whole, ending) =
+            Recording::read(&std::fs::read(&path).expect("read")).expect("decodes");
+        assert_eq!(ending, tickwire_sim::Ending::Finished);
         assert_eq!(whole.end_tick, 9);
         assert_eq!(whole.entries.len(), 7);
         let _ = std::fs::remove_file(&path);

@@ -2,9 +2,10 @@
 //! the machine goes, and tells how the match went. The simulation is deterministic, so this is the match as it
 //! was played: the same ticks, the same kills, the same final scoreboard.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use tickwire_sim::{Entry, Recording, RecordingError, ScoreRow, Sim, SimError};
+use tickwire_sim::{ClientKey, Ending, Entry, Recording, RecordingError, ScoreRow, Sim, SimError};
 
 /// Why a recording could not be replayed.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +31,19 @@ pub enum ReplayError {
     Sim(#[from] SimError),
 }
 
+/// One player's part in a replayed match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Life {
+    /// The name asked for at the join (the name played under is in `row`).
+    pub asked: String,
+    /// The tick of the join.
+    pub joined: u32,
+    /// The tick of the leave, if the player left before the end.
+    pub left: Option<u32>,
+    /// The player's scoreboard row when they left, or at the end (`None`: the connection never had a player).
+    pub row: Option<ScoreRow>,
+}
+
 /// A replayed match.
 #[derive(Debug)]
 pub struct Replayed {
@@ -37,30 +51,94 @@ pub struct Replayed {
     pub path: PathBuf,
     /// What it held.
     pub recording: Recording,
+    /// How the file ended.
+    pub ending: Ending,
     /// The simulation at the recording's last tick.
     pub sim: Sim,
-    /// The final scoreboard, best first.
-    pub scoreboard: Vec<ScoreRow>,
+    /// Everyone who joined, in order of joining.
+    pub players: Vec<Life>,
+    /// `(tick, hz)`: the tick rate at the start (tick 0) and after each change.
+    pub rates: Vec<(u32, u16)>,
+    /// How long the replay took.
+    pub took: std::time::Duration,
 }
 
-/// Reads and replays the recording at `path`.
+/// Reads and replays the recording at `path`, following every player from join to leave (or the end).
 pub fn replay(path: &Path) -> Result<Replayed, ReplayError> {
     let bytes = std::fs::read(path).map_err(|source| ReplayError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    let recording = Recording::from_bytes(&bytes).map_err(|source| ReplayError::Recording {
+    let (recording, ending) = Recording::read(&bytes).map_err(|source| ReplayError::Recording {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut sim = Sim::replay(&recording)?;
-    let scoreboard = sim.scoreboard();
+    let started = std::time::Instant::now();
+    let mut players: Vec<Life> = Vec::new();
+    let mut playing: HashMap<ClientKey, usize> = HashMap::new();
+    let mut rates = vec![(0, recording.tick_rate)];
+    let mut sim = Sim::replay_watching(&recording, |sim, entry| match entry {
+        Entry::Join(client, name) => {
+            playing.insert(*client, players.len());
+            players.push(Life {
+                asked: name.clone(),
+                joined: sim.tick(),
+                left: None,
+                row: None,
+            });
+        }
+        Entry::Leave(client) => {
+            if let Some(i) = playing.remove(client) {
+                players[i].left = Some(sim.tick());
+                players[i].row = sim.scoreboard().into_iter().find(|r| r.client == *client);
+            }
+        }
+        Entry::Rebind(old, new) => {
+            if let Some(i) = playing.remove(old) {
+                playing.insert(*new, i);
+            }
+        }
+        Entry::TickRate(hz) => rates.push((sim.tick(), *hz)),
+        Entry::Input(..) => {}
+    })?;
+    for row in sim.scoreboard() {
+        if let Some(&i) = playing.get(&row.client) {
+            players[i].row = Some(row);
+        }
+    }
     Ok(Replayed {
         path: path.to_path_buf(),
         recording,
+        ending,
         sim,
-        scoreboard,
+        players,
+        rates,
+        took: started.elapsed(),
     })
+}
+
+impl Replayed {
+    /// Seconds of play from the start to `tick`, following the tick rate's changes.
+    pub fn seconds_at(&self, tick: u32) -> f64 {
+        let mut seconds = 0.0;
+        for (i, &(from, hz)) in self.rates.iter().enumerate() {
+            if from >= tick {
+                break;
+            }
+            let until = self.rates.get(i + 1).map_or(tick, |&(t, _)| t.min(tick));
+            seconds += f64::from(until - from) / f64::from(hz.max(1));
+        }
+        seconds
+    }
+}
+
+/// `n word`, with an `s` unless `n` is 1.
+fn count(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 impl fmt::Display for Replayed {
@@ -75,45 +153,110 @@ impl fmt::Display for Replayed {
                 Entry::TickRate(_) | Entry::Rebind(..) => {}
             }
         }
-        writeln!(f, "recording {}", self.path.display())?;
+        let ending = match &self.ending {
+            Ending::Finished => "finished".to_string(),
+            Ending::Open => {
+                "still open: the server is running, or was stopped without finishing it".into()
+            }
+            Ending::CutShort { bytes } => format!(
+                "cut short inside its last chunk, probably killed mid-write: {bytes} bytes ignored"
+            ),
+            Ending::Damaged { bytes, error } => {
+                format!("damaged: {error}; the {bytes} bytes from there on are ignored")
+            }
+        };
+        writeln!(f, "recording {} ({ending})", self.path.display())?;
         writeln!(
             f,
-            "  {:?} on a {}x{} map, seed {}, {} Hz at the start",
-            r.scenario, r.map.width, r.map.height, r.seed, r.tick_rate
+            "  {} on a {}x{} map, seed {}",
+            format!("{:?}", r.scenario).to_lowercase(),
+            r.map.width,
+            r.map.height,
+            r.seed
         )?;
-        writeln!(
-            f,
-            "  {} ticks ({:.1} s at {} Hz); {joins} joins, {leaves} leaves, {inputs} inputs",
-            r.end_tick,
-            f64::from(r.end_tick) / f64::from(r.tick_rate.max(1)),
-            r.tick_rate
-        )?;
-        writeln!(f, "replayed to tick {}", self.sim.tick())?;
-        if self.scoreboard.is_empty() {
-            return writeln!(f, "no players at the end");
+        let mut rates = format!("{} Hz at the start", r.tick_rate);
+        for &(tick, hz) in &self.rates[1..] {
+            rates.push_str(&format!(
+                ", {hz} Hz from tick {tick} ({:.1} s)",
+                self.seconds_at(tick)
+            ));
         }
-        writeln!(f, "final scoreboard ({} players)", self.scoreboard.len())?;
-        let width = self
-            .scoreboard
+        writeln!(
+            f,
+            "  {} ticks, {:.1} s of play: {rates}",
+            r.end_tick,
+            self.seconds_at(r.end_tick)
+        )?;
+        writeln!(
+            f,
+            "  {}, {}, {}",
+            count(joins, "join"),
+            count(leaves, "leave"),
+            count(inputs, "input")
+        )?;
+        writeln!(
+            f,
+            "replayed to tick {} in {:.2} s",
+            self.sim.tick(),
+            self.took.as_secs_f64()
+        )?;
+        if self.players.is_empty() {
+            return writeln!(f, "nobody joined");
+        }
+        let mut lives: Vec<&Life> = self.players.iter().collect();
+        // Best score first, as the scoreboard ranks (players without a row last, in order of joining).
+        lives.sort_by(|a, b| match (&a.row, &b.row) {
+            (Some(a), Some(b)) => b
+                .score
+                .cmp(&a.score)
+                .then(a.deaths.cmp(&b.deaths))
+                .then(a.id.cmp(&b.id)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.joined.cmp(&b.joined),
+        });
+        let name = |l: &Life| l.row.as_ref().map_or(l.asked.clone(), |r| r.name.clone());
+        let width = lives
             .iter()
-            .map(|row| row.name.chars().count())
+            .map(|l| name(l).chars().count())
             .max()
             .unwrap_or(0)
             .max(4);
+        let still = self.players.iter().filter(|l| l.left.is_none()).count();
         writeln!(
             f,
-            "  {:>4}  {:<width$}  {:>5}  {:>6}  {:>5}",
-            "rank", "name", "kills", "deaths", "score"
+            "players ({} in all, {still} at the end; best score first)",
+            self.players.len()
         )?;
-        for (rank, row) in self.scoreboard.iter().enumerate() {
+        writeln!(
+            f,
+            "  {:>4}  {:<width$}  {:>8}  {:>8}  {:>5}  {:>6}  {:>5}",
+            "rank", "name", "joined", "left", "kills", "deaths", "score"
+        )?;
+        for (rank, life) in lives.iter().enumerate() {
+            let left = life
+                .left
+                .map_or("-".to_string(), |t| format!("{:.1} s", self.seconds_at(t)));
+            let (kills, deaths, score) = life.row.as_ref().map_or(
+                ("-".to_string(), "-".to_string(), "-".to_string()),
+                |r| {
+                    (
+                        r.kills.to_string(),
+                        r.deaths.to_string(),
+                        r.score.to_string(),
+                    )
+                },
+            );
             writeln!(
                 f,
-                "  {:>4}  {:<width$}  {:>5}  {:>6}  {:>5}",
+                "  {:>4}  {:<width$}  {:>8}  {:>8}  {:>5}  {:>6}  {:>5}",
                 rank + 1,
-                row.name,
-                row.kills,
-                row.deaths,
-                row.score
+                name(life),
+                format!("{:.1} s", self.seconds_at(life.joined)),
+                left,
+                kills,
+                deaths,
+                score
             )?;
         }
         Ok(())
@@ -126,7 +269,7 @@ mod tests {
     use tickwire_sim::{MapAsset, RulesAsset, Scenario, SimConfig};
 
     #[test]
-    fn a_recording_replays_to_its_scoreboard_and_says_so() {
+    fn a_replay_follows_every_player_and_the_tick_rate() {
         let mut live = Sim::new(SimConfig {
             map: MapAsset::default_map(),
             rules: RulesAsset::default_rules(),
@@ -135,15 +278,28 @@ mod tests {
             scenario: Scenario::default(),
         })
         .expect("sim");
-        let header = live.start_recording();
+        let mut file = live.start_recording();
         live.join(1, "ada");
         live.join(2, "bob");
-        let mut file = header;
-        for tick in 0..90u32 {
+        live.join(3, "cy");
+        let mut bob_at_leave = None;
+        for tick in 0..120u32 {
+            match tick {
+                30 => live.set_tick_rate(60).expect("60 Hz"),
+                60 => {
+                    bob_at_leave = live.scoreboard().into_iter().find(|r| r.client == 2);
+                    live.leave(2);
+                }
+                90 => live.set_tick_rate(20).expect("20 Hz"),
+                _ => {}
+            }
             let a = tick as f32 * 0.1;
-            live.push_input(1, &Entry::input(tick, a.cos(), a.sin(), 0.0, 1));
+            for client in [1, 2, 3] {
+                live.push_input(client, &Entry::input(tick, a.cos(), a.sin(), a, 1));
+            }
             live.step();
-            if let Some(chunk) = live.take_chunk() {
+            if let Some(mut chunk) = live.take_chunk() {
+                chunk.last = tick == 119;
                 chunk.encode_into(&mut file);
             }
         }
@@ -151,15 +307,68 @@ mod tests {
         std::fs::write(&path, &file).expect("write");
         let replayed = replay(&path).expect("replays");
         let _ = std::fs::remove_file(&path);
-        assert_eq!(replayed.sim.tick(), 90);
-        assert_eq!(replayed.scoreboard, live.scoreboard());
-        let text = replayed.to_string();
-        assert!(
-            text.contains("90 ticks (3.0 s at 30 Hz); 2 joins, 0 leaves, 90 inputs"),
-            "{text}"
+        assert_eq!(replayed.sim.tick(), 120);
+        assert_eq!(replayed.ending, Ending::Finished);
+        // 30 ticks at 30 Hz, 60 at 60 Hz, 30 at 20 Hz.
+        assert_eq!(replayed.seconds_at(120), 3.5);
+        assert_eq!(replayed.seconds_at(60), 1.5);
+        let end = live.scoreboard();
+        let row = |client| end.iter().find(|r| r.client == client).cloned();
+        assert_eq!(
+            replayed.players,
+            vec![
+                Life {
+                    asked: "ada".into(),
+                    joined: 0,
+                    left: None,
+                    row: row(1)
+                },
+                Life {
+                    asked: "bob".into(),
+                    joined: 0,
+                    left: Some(60),
+                    row: bob_at_leave
+                },
+                Life {
+                    asked: "cy".into(),
+                    joined: 0,
+                    left: None,
+                    row: row(3)
+                },
+            ]
         );
-        assert!(text.contains("final scoreboard (2 players)"), "{text}");
-        assert!(text.contains("ada") && text.contains("bob"), "{text}");
+        let text = replayed.to_string();
+        for expected in [
+            "(finished)",
+            "120 ticks, 3.5 s of play: 30 Hz at the start, 60 Hz from tick 30 (1.0 s), 20 Hz from tick 90 (2.0 s)",
+            "3 joins, 1 leave, 300 inputs",
+            "replayed to tick 120",
+            "players (3 in all, 2 at the end; best score first)",
+        ] {
+            assert!(
+                text.contains(expected),
+                "{expected:?} is missing from:\n{text}"
+            );
+        }
+        let bob = text
+            .lines()
+            .find(|l| l.contains("bob"))
+            .expect("bob's line");
+        assert_eq!(
+            bob.split_whitespace().collect::<Vec<_>>()[1..6],
+            ["bob", "0.0", "s", "1.5", "s"],
+            "joined at the start, left 1.5 s in: {bob}"
+        );
+
+        // The same file cut inside its last chunk: the match up to the chunk before, and the reason.
+        std::fs::write(&path, &file[..file.len() - 3]).expect("write");
+        let cut = replay(&path).expect("replays");
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(cut.sim.tick(), 119);
+        assert!(
+            cut.to_string().contains("cut short inside its last chunk"),
+            "{cut}"
+        );
     }
 
     #[test]

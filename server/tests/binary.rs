@@ -493,7 +493,12 @@ async fn a_recorded_match_survives_kill_9_and_replays_from_the_command_line() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("1 joins"), "{stdout}");
+    assert!(stdout.contains("1 join, 0 leaves"), "{stdout}");
+    // Killed: no last chunk, so the replay says the recording was not finished.
+    assert!(
+        stdout.contains("(still open") || stdout.contains("(cut short"),
+        "{stdout}"
+    );
     // At least the first second of inputs reached the disk before the kill.
     let inputs: u32 = stdout
         .split(" inputs")
@@ -503,8 +508,22 @@ async fn a_recorded_match_survives_kill_9_and_replays_from_the_command_line() {
         .expect("an input count");
     assert!(inputs >= 20, "{inputs} inputs on disk:\n{stdout}");
     assert!(
-        stdout.contains("final scoreboard (1 players)") && stdout.contains("ada"),
+        stdout.contains("players (1 in all, 1 at the end") && stdout.contains("ada"),
         "{stdout}"
+    );
+
+    // Other flags do not apply to a replay: refused rather than ignored (the environment's token is no flag).
+    let out = Command::new(env!("CARGO_BIN_EXE_tickwire-server"))
+        .args(["--replay", "match.rec", "--tick-rate", "40"])
+        .env("TICKWIRE_ADMIN_TOKEN", TOKEN)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("the replay runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("--replay runs alone (no server starts), without --tick-rate\n"),
+        "{stderr}"
     );
 
     // Not a recording: a clear error and a failure status.

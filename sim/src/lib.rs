@@ -38,7 +38,7 @@ use components::*;
 pub use components::{ClientKey, InputStats};
 use glam::Vec2;
 pub use movement::InputVerdict;
-pub use record::{Chunk, Entry, Recording, RecordingError};
+pub use record::{Chunk, Ending, Entry, Recording, RecordingError};
 pub use replication::TickChanges;
 pub use scenario::Scenario;
 use std::hash::{Hash, Hasher};
@@ -228,6 +228,7 @@ impl Sim {
             Chunk {
                 through,
                 entries: std::mem::take(&mut r.entries),
+                last: false,
             }
         })
     }
@@ -244,6 +245,15 @@ impl Sim {
 
     /// Replays a recording in a fresh simulation, up to the tick at which it was taken.
     pub fn replay(recording: &Recording) -> Result<Sim, SimError> {
+        Self::replay_watching(recording, |_, _| {})
+    }
+
+    /// [`Sim::replay`], calling `watch` with the simulation just before each entry is applied (at the tick it
+    /// was recorded at): what a player had when they left, when the tick rate changed.
+    pub fn replay_watching(
+        recording: &Recording,
+        mut watch: impl FnMut(&mut Sim, &Entry),
+    ) -> Result<Sim, SimError> {
         let mut sim = Sim::new(SimConfig {
             map: recording.map.clone(),
             rules: recording.rules.clone(),
@@ -254,6 +264,7 @@ impl Sim {
         let mut entries = recording.entries.iter().peekable();
         while sim.tick() < recording.end_tick {
             while let Some((_, entry)) = entries.next_if(|(t, _)| *t <= sim.tick()) {
+                watch(&mut sim, entry);
                 match entry {
                     Entry::Join(client, name) => {
                         sim.join(*client, name);

@@ -11,11 +11,13 @@
 //!
 //! 1. a header, an array `[magic, format, map, rules, tick_rate, seed, scenario]`, where `magic` is the string
 //!    `"tickwire-recording"` and `format` is [`FORMAT`];
-//! 2. any number of [`Chunk`]s, arrays `[through, entries]`: `entries` are `(tick, entry)` pairs in the order
-//!    they entered the simulation, and after them the simulation had completed `through` steps.
+//! 2. any number of [`Chunk`]s, arrays `[through, entries, last]`: `entries` are `(tick, entry)` pairs in the
+//!    order they entered the simulation, after them the simulation had completed `through` steps, and `last` is
+//!    true on the chunk written when the recording was finished (the server stopped).
 //!
 //! The recording ends at the last whole chunk's `through`: a file cut short inside a chunk (the process was
-//! killed mid-write) reads as the match up to the chunk before.
+//! killed mid-write) reads as the match up to the chunk before, and [`Recording::read`] says how the file ended
+//! ([`Ending`]).
 
 use crate::Scenario;
 use crate::assets::{MapAsset, RulesAsset};
@@ -108,6 +110,32 @@ pub struct Chunk {
     pub through: u32,
     /// `(tick, entry)`, as in [`Recording::entries`].
     pub entries: Vec<(u32, Entry)>,
+    /// The recording's last chunk: the recording was finished (the server stopped), not cut off.
+    #[serde(default)]
+    pub last: bool,
+}
+
+/// How a recording file ended, as [`Recording::read`] found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// With the last chunk: the recording was finished (the server stopped).
+    Finished,
+    /// After a whole chunk, without the last one: the recording was still being written (the server is still
+    /// running), or the process was killed between two writes.
+    Open,
+    /// Inside a chunk: the process was killed while writing it. Its `bytes` are ignored.
+    CutShort {
+        /// Bytes ignored at the end.
+        bytes: usize,
+    },
+    /// At bytes that are not a chunk (the file was damaged or appended to). They, and all after them, are
+    /// ignored.
+    Damaged {
+        /// Bytes ignored at the end.
+        bytes: usize,
+        /// What is wrong with them.
+        error: String,
+    },
 }
 
 impl Chunk {
@@ -139,16 +167,38 @@ impl Recording {
         let chunk = Chunk {
             through: self.end_tick,
             entries: self.entries.clone(),
+            last: true,
         };
         chunk.encode_into(&mut bytes);
         bytes
     }
 
-    /// Reads a recording file (see [the module](self)): the header, then every whole chunk.
+    /// Reads a recording file (see [the module](self)): the header, then every whole chunk. A file cut short
+    /// inside its last chunk reads as the recording up to the chunk before; a damaged one is an error (see
+    /// [`Recording::read`] for a reading that keeps what precedes the damage).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, RecordingError> {
+        match Self::read(bytes)? {
+            (_, Ending::Damaged { bytes, error }) => Err(RecordingError::Decode(format!(
+                "{error} ({bytes} bytes from there to the end)"
+            ))),
+            (recording, _) => Ok(recording),
+        }
+    }
+
+    /// Reads a recording file and says how it ended: every whole chunk up to the end, or up to bytes that are not
+    /// a chunk. Only a file without a readable header is an error.
+    pub fn read(bytes: &[u8]) -> Result<(Self, Ending), RecordingError> {
+        if bytes.is_empty() {
+            return Err(RecordingError::Decode("the file is empty".into()));
+        }
         let mut rest = bytes;
-        let header: Header = rmp_serde::from_read(&mut rest)
-            .map_err(|e| RecordingError::Decode(format!("no recording header ({e})")))?;
+        let header: Header = rmp_serde::from_read(&mut rest).map_err(|e| {
+            RecordingError::Decode(if cut_short(&e) {
+                format!("the file ends inside its header ({} bytes)", bytes.len())
+            } else {
+                format!("no recording header ({e})")
+            })
+        })?;
         if header.magic != MAGIC {
             return Err(RecordingError::Decode(format!(
                 "the file starts with {:?}, not {MAGIC:?}",
@@ -170,28 +220,46 @@ impl Recording {
             entries: Vec::new(),
             end_tick: 0,
         };
+        let mut ending = Ending::Open;
         while !rest.is_empty() {
+            let left = rest.len();
+            let damaged = |error: String| Ending::Damaged { bytes: left, error };
+            if ending == Ending::Finished {
+                ending = damaged(format!(
+                    "bytes after the recording's last chunk (tick {})",
+                    recording.end_tick
+                ));
+                break;
+            }
             let chunk: Chunk = match rmp_serde::from_read(&mut rest) {
                 Ok(chunk) => chunk,
                 // Cut short inside its last chunk: the recording ends at the chunk before.
-                Err(e) if cut_short(&e) => break,
+                Err(e) if cut_short(&e) => {
+                    ending = Ending::CutShort { bytes: left };
+                    break;
+                }
                 Err(e) => {
-                    return Err(RecordingError::Decode(format!(
-                        "chunk after tick {}: {e}",
+                    ending = damaged(format!(
+                        "not a chunk after tick {}: {e}",
                         recording.end_tick
-                    )));
+                    ));
+                    break;
                 }
             };
             if chunk.through < recording.end_tick {
-                return Err(RecordingError::Decode(format!(
+                ending = damaged(format!(
                     "a chunk through tick {} follows one through tick {}",
                     chunk.through, recording.end_tick
-                )));
+                ));
+                break;
             }
             recording.end_tick = chunk.through;
             recording.entries.extend(chunk.entries);
+            if chunk.last {
+                ending = Ending::Finished;
+            }
         }
-        Ok(recording)
+        Ok((recording, ending))
     }
 }
 
@@ -226,72 +294,121 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_file_of_chunks_reads_as_one_recording() {
+    fn chunk(through: u32, entries: &[(u32, Entry)], last: bool) -> Chunk {
+        Chunk {
+            through,
+            entries: entries.to_vec(),
+            last,
+        }
+    }
+
+    /// The header, then chunks through ticks 1 (two entries), 3 (none) and 5 (one, the last); and where each
+    /// chunk ends.
+    fn file() -> (Vec<u8>, Vec<usize>) {
         let whole = recording();
         let mut file = whole.header();
-        for chunk in [
-            Chunk {
-                through: 1,
-                entries: whole.entries[..2].to_vec(),
-            },
-            Chunk {
-                through: 3,
-                entries: Vec::new(),
-            },
-            Chunk {
-                through: 5,
-                entries: whole.entries[2..].to_vec(),
-            },
+        let mut ends = Vec::new();
+        for c in [
+            chunk(1, &whole.entries[..2], false),
+            chunk(3, &[], false),
+            chunk(5, &whole.entries[2..], true),
         ] {
-            chunk.encode_into(&mut file);
+            c.encode_into(&mut file);
+            ends.push(file.len());
         }
-        assert_eq!(Recording::from_bytes(&file).expect("reads"), whole);
+        (file, ends)
+    }
+
+    #[test]
+    fn a_file_of_chunks_reads_as_one_recording_that_was_finished() {
+        let (file, _) = file();
         assert_eq!(
-            Recording::from_bytes(&whole.to_bytes()).expect("reads"),
-            whole
+            Recording::read(&file).expect("reads"),
+            (recording(), Ending::Finished)
+        );
+        assert_eq!(Recording::from_bytes(&file).expect("reads"), recording());
+        assert_eq!(
+            Recording::read(&recording().to_bytes()).expect("reads"),
+            (recording(), Ending::Finished)
         );
     }
 
     #[test]
     fn a_file_cut_inside_a_chunk_ends_at_the_chunk_before() {
-        let whole = recording();
-        let mut file = whole.header();
-        Chunk {
-            through: 2,
-            entries: whole.entries[..2].to_vec(),
+        let (file, ends) = file();
+        // Between the first and the second chunk's end: the first chunk only, and the cut bytes counted.
+        for cut in ends[0] + 1..ends[1] {
+            let (read, ending) = Recording::read(&file[..cut]).expect("a prefix reads");
+            assert_eq!(read.end_tick, 1, "cut at {cut}");
+            assert_eq!(read.entries, recording().entries[..2]);
+            assert_eq!(
+                ending,
+                Ending::CutShort {
+                    bytes: cut - ends[0]
+                }
+            );
+            assert_eq!(Recording::from_bytes(&file[..cut]).expect("reads"), read);
         }
-        .encode_into(&mut file);
-        let whole_chunks = file.len();
-        Chunk {
-            through: 5,
-            entries: whole.entries[2..].to_vec(),
-        }
-        .encode_into(&mut file);
-        for cut in whole_chunks..file.len() {
-            let read = Recording::from_bytes(&file[..cut]).expect("a prefix reads");
-            assert_eq!(read.end_tick, 2, "cut at {cut}");
-            assert_eq!(read.entries, whole.entries[..2]);
-        }
+        // At a chunk's end, before the last: still open.
+        let (read, ending) = Recording::read(&file[..ends[1]]).expect("reads");
+        assert_eq!((read.end_tick, ending), (3, Ending::Open));
         // Only the header: a recording of nothing, at tick 0.
-        let header = whole.header();
-        assert_eq!(Recording::from_bytes(&header).expect("reads").end_tick, 0);
+        let header = recording().header();
+        assert_eq!(
+            Recording::read(&header).expect("reads"),
+            (
+                Recording {
+                    entries: Vec::new(),
+                    end_tick: 0,
+                    ..recording()
+                },
+                Ending::Open
+            )
+        );
+    }
+
+    #[test]
+    fn damage_keeps_what_precedes_it() {
+        let (file, ends) = file();
+        // A chunk that is not one (wrong data, not cut short).
+        let mut damaged = file[..ends[0]].to_vec();
+        damaged.extend(rmp_serde::to_vec(&"not a chunk").expect("encode"));
+        damaged.extend_from_slice(&file[ends[0]..]);
+        let (read, ending) = Recording::read(&damaged).expect("reads up to the damage");
+        assert_eq!(read.end_tick, 1);
+        let Ending::Damaged { bytes, error } = ending else {
+            panic!("{ending:?}");
+        };
+        assert_eq!(bytes, damaged.len() - ends[0]);
+        assert!(error.contains("not a chunk after tick 1"), "{error}");
+        let e = Recording::from_bytes(&damaged).expect_err("strict");
+        assert!(e.to_string().contains("not a chunk after tick 1"), "{e}");
+        // Bytes appended after the last chunk.
+        let mut appended = file.clone();
+        appended.extend_from_slice(b"trailing");
+        let (read, ending) = Recording::read(&appended).expect("reads");
+        assert_eq!(read, recording());
+        assert!(
+            matches!(&ending, Ending::Damaged { bytes: 8, error } if error.contains("after the recording's last chunk")),
+            "{ending:?}"
+        );
     }
 
     #[test]
     fn other_files_are_refused_with_the_reason() {
         let e = Recording::from_bytes(b"").expect_err("empty");
-        assert!(e.to_string().contains("no recording header"), "{e}");
+        assert!(e.to_string().contains("the file is empty"), "{e}");
+        let e = Recording::from_bytes(&recording().header()[..100]).expect_err("cut header");
+        assert!(
+            e.to_string()
+                .contains("the file ends inside its header (100 bytes)"),
+            "{e}"
+        );
         let e = Recording::from_bytes(b"{\"json\": true}").expect_err("json");
         assert!(e.to_string().contains("not a tickwire recording"), "{e}");
         let mut other = rmp_serde::to_vec(&("something-else", FORMAT)).expect("encode");
         other.extend_from_slice(&[0; 8]);
         let e = Recording::from_bytes(&other).expect_err("another magic");
         assert!(e.to_string().contains("not a tickwire recording"), "{e}");
-        // A chunk that is not one (not cut short: wrong data) is an error, not a silent end.
-        let mut file = recording().header();
-        file.extend(rmp_serde::to_vec(&"not a chunk").expect("encode"));
-        let e = Recording::from_bytes(&file).expect_err("bad chunk");
-        assert!(e.to_string().contains("chunk after tick 0"), "{e}");
     }
 }
