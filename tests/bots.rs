@@ -114,3 +114,41 @@ async fn a_full_server_shows_http_503_and_a_latency_threshold_fails_the_run() {
     assert_eq!(report.exit_code(), ExitCode::Failed, "{:?}", report.verdict);
     assert!(report.verdict.reasons[0].contains("input latency p99"));
 }
+
+/// An operator changes the tick rate mid-run: bots whose input rate is the server's follow it (a bot that kept
+/// sending 30 inputs a second into a 20 Hz server would fill its input queue, 8 deep, and every input would wait
+/// behind it), and the report says the rate changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bots_follow_a_tick_rate_change_and_the_report_says_so() {
+    let server = TestServer::start_admin(|_| {}).await;
+    let mut config = Config::new(server.ws_url(), 4);
+    config.duration = Duration::from_secs(5);
+    config.behaviour = Behaviour::Wander;
+    config.decoders = Some(1);
+    let run = tokio::spawn(tickwire_bots::run(config, Progress::Off));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (ok, answer) = server.admin().await.run("tickrate 20").await;
+    assert!(ok, "{answer}");
+    let report = run
+        .await
+        .expect("the run's task")
+        .expect("the run completes");
+    let summary = tickwire_bots::render_table(&report);
+    assert_eq!(report.run.tick_rate_hz, Some(30), "{summary}");
+    assert_eq!(report.run.tick_rate_changes_hz, vec![20], "{summary}");
+    assert!(
+        report.verdict.warnings.iter().any(|w| w.contains(
+            "the server's tick rate changed during the run (30 Hz, then 20 Hz): the bots' inputs followed it (to 20 Hz)"
+        )),
+        "{summary}"
+    );
+    // Inputs keep pace with the ticks: at the end only the last one or two of each bot wait for their
+    // acknowledgement, not a full queue of 8.
+    assert!(
+        report.totals.inputs_unacked <= 4 * 3,
+        "{} inputs unacknowledged at the end: {summary}",
+        report.totals.inputs_unacked
+    );
+    assert_eq!(report.protocol_errors.total, 0, "{summary}");
+    server.shutdown(Duration::from_secs(5)).await;
+}

@@ -11,6 +11,7 @@ use crate::run::RunCtx;
 use crate::stats::{BotOutcome, Dropped, Histograms, Live, MAX_ERROR_EXAMPLES};
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tickwire_client::ProtocolError;
 use tickwire_client::{ClientError, LeanClient, WsError};
@@ -65,6 +66,8 @@ pub(crate) struct Bot {
     held: Option<u32>,
     mirror_lost: bool,
     tick_period: Duration,
+    /// The tick rate `tick_period` was computed for.
+    period_hz: u64,
     last_delta_at: Option<Instant>,
     pending: VecDeque<(u32, Instant)>,
     window: Option<(Instant, u64, u64)>,
@@ -92,6 +95,7 @@ pub(crate) async fn run(ctx: Arc<RunCtx>, index: usize) -> BotOutcome {
         held: None,
         mirror_lost: false,
         tick_period: Duration::from_millis(33),
+        period_hz: 0,
         last_delta_at: None,
         pending: VecDeque::new(),
         window: None,
@@ -163,11 +167,26 @@ impl Bot {
         );
         if let Some(w) = &self.welcome {
             self.out.tick_rate = Some(w.tick_rate);
-            self.tick_period = Duration::from_secs_f64(1.0 / f64::from(w.tick_rate.max(1)));
+            self.tick_period = period_of(u64::from(w.tick_rate));
+            self.period_hz = u64::from(w.tick_rate);
+            // The first welcome tells the run; a later one agrees unless a decoder already saw a change.
+            let _ = ctx.live.tick_rate_hz.compare_exchange(
+                0,
+                u64::from(w.tick_rate),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
         }
         // The join's snapshot can be far larger than the deltas that follow.
         client.shrink_read_buffer();
         Ok((client, joined_at))
+    }
+
+    /// Whether this bot's input rate is the server's tick rate (no `--input-rate`, no rate of the behaviour's
+    /// own), so that it follows a change of the server's rate.
+    pub(crate) fn follows_tick_rate(&self) -> bool {
+        self.ctx.config.input_rate.is_none()
+            && self.ctx.config.behaviour.default_input_rate().is_none()
     }
 
     /// Inputs per second: `--input-rate`, else the behaviour's own rate, else the server's tick rate.
@@ -255,3 +274,8 @@ impl Bot {
 }
 
 mod frames;
+
+/// One tick at `hz` ticks per second (a period of 1/30 s for an unknown rate).
+pub(crate) fn period_of(hz: u64) -> Duration {
+    Duration::from_secs_f64(1.0 / if hz == 0 { 30.0 } else { hz as f64 })
+}

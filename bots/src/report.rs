@@ -113,6 +113,9 @@ pub struct RunInfo {
     pub decode_mode: &'static str,
     /// The server's tick rate, from the welcome.
     pub tick_rate_hz: Option<u16>,
+    /// The tick rates the server changed to during the run (an operator's `tickrate`), in order; empty when it
+    /// kept its rate. Bots whose input rate is the server's followed each change.
+    pub tick_rate_changes_hz: Vec<u16>,
     /// Wall time of the whole run, seconds.
     pub elapsed_s: f64,
     /// The shards' look period (`--look-every`), ms: the resolution of the bots' timers.

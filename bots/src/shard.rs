@@ -149,6 +149,7 @@ pub(crate) fn spawn(
                 poll,
                 bots: Vec::new(),
                 live: 0,
+                hz: 0,
                 live_deltas: 0,
                 stop: false,
                 over: false,
@@ -187,6 +188,8 @@ struct Playing {
     done: oneshot::Sender<BotOutcome>,
     steering: crate::behaviour::Steering,
     input_period: Duration,
+    /// The input rate is the server's tick rate: `input_period` follows its changes.
+    follows_tick_rate: bool,
     /// Past the window: no more inputs or pings.
     lingering: bool,
 }
@@ -201,6 +204,8 @@ struct Shard {
     bots: Vec<Option<Playing>>,
     /// Bots still playing.
     live: usize,
+    /// The server's tick rate the bots' input periods follow (see [`crate::stats::Live::tick_rate_hz`]).
+    hz: u64,
     timers: Wheel<Timer>,
     /// The timers due at this look (kept to reuse its allocation).
     due: Vec<Entry<Timer>>,
@@ -242,6 +247,7 @@ impl Shard {
                 return;
             }
             self.read_ready(&mut events);
+            self.follow_tick_rate();
             self.fire_timers(Instant::now());
             self.report(now);
             let wake = self.next_wake();
@@ -317,7 +323,13 @@ impl Shard {
             return;
         }
         let behaviour = self.ctx.config.behaviour;
-        let rate = bot.input_rate();
+        let follows_tick_rate = bot.follows_tick_rate();
+        let live_hz = self.ctx.live.tick_rate_hz.load(Ordering::Relaxed);
+        let rate = if follows_tick_rate && live_hz > 0 {
+            live_hz as f64
+        } else {
+            bot.input_rate()
+        };
         let input_period = Duration::from_secs_f64(1.0 / rate);
         let mut steering = crate::behaviour::Steering::new(
             behaviour,
@@ -341,6 +353,7 @@ impl Shard {
             done,
             steering,
             input_period,
+            follows_tick_rate,
             lingering: false,
         }));
         self.live += 1;
@@ -373,6 +386,22 @@ impl Shard {
             }
             if events.iter().count() < EVENTS {
                 return;
+            }
+        }
+    }
+
+    /// When the server's tick rate changed (a decoder saw the event), bots whose input rate is the server's send
+    /// at the new rate from their next input on.
+    fn follow_tick_rate(&mut self) {
+        let hz = self.ctx.live.tick_rate_hz.load(Ordering::Relaxed);
+        if hz == self.hz || hz == 0 {
+            return;
+        }
+        self.hz = hz;
+        let period = crate::bot::period_of(hz);
+        for p in self.bots.iter_mut().flatten() {
+            if p.follows_tick_rate {
+                p.input_period = period;
             }
         }
     }

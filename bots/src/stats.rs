@@ -26,6 +26,9 @@ pub struct Live {
     pub deltas: AtomicU64,
     /// Protocol errors seen by all bots.
     pub protocol_errors: AtomicU64,
+    /// The server's tick rate as the bots last heard it: the welcome's, then any change a decoder saw (0 before
+    /// the first welcome). Bots whose input rate is the server's follow it.
+    pub tick_rate_hz: AtomicU64,
 }
 
 impl Live {
@@ -122,6 +125,9 @@ pub struct BotOutcome {
     pub dropped: Option<Dropped>,
     /// The server's tick rate from the welcome.
     pub tick_rate: Option<u16>,
+    /// The tick rates the server changed to during the run, in order, as this bot saw them (decoders only: the
+    /// change is an event inside a delta).
+    pub tick_rate_changes: Vec<u16>,
     /// Seconds of the measurement window this bot was connected for.
     pub measured_secs: f64,
     /// Deltas received in the window.

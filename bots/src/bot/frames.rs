@@ -3,8 +3,9 @@
 
 use super::Bot;
 use crate::stats::Histograms;
+use std::sync::atomic::Ordering;
 use tickwire_client::apply_frame;
-use tickwire_shared::{FrameHeader, ServerMessage, peek_header};
+use tickwire_shared::{Event, FrameHeader, ServerMessage, peek_header};
 use tokio::time::Instant;
 
 impl Bot {
@@ -23,6 +24,12 @@ impl Bot {
                 self.unreported_deltas += 1;
                 let fits = self.follow(tick, Some(base));
                 if measuring {
+                    let hz = self.ctx.live.tick_rate_hz.load(Ordering::Relaxed);
+                    if hz != self.period_hz && hz > 0 {
+                        // The server changed its tick rate: jitter is measured against the new period.
+                        self.period_hz = hz;
+                        self.tick_period = super::period_of(hz);
+                    }
                     self.out.deltas += 1;
                     hist.delta_bytes.record(bytes.len() as u64);
                     if let Some(prev) = self.last_delta_at {
@@ -101,9 +108,24 @@ impl Bot {
         if !self.out.decoder || self.mirror_lost {
             return;
         }
-        if let Err(e) = apply_frame(&mut self.mirror, &mut self.welcome, bytes) {
-            self.mirror_lost = true;
-            self.protocol_error(e.to_string());
+        match apply_frame(&mut self.mirror, &mut self.welcome, bytes) {
+            Ok(ServerMessage::Delta(delta)) => {
+                for event in &delta.events {
+                    if let Event::TickRate { hz } = *event {
+                        // Every bot whose input rate is the server's follows (the shards read this).
+                        self.ctx
+                            .live
+                            .tick_rate_hz
+                            .store(u64::from(hz), Ordering::Relaxed);
+                        self.out.tick_rate_changes.push(hz);
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                self.mirror_lost = true;
+                self.protocol_error(e.to_string());
+            }
         }
     }
 

@@ -213,6 +213,13 @@ impl Report {
                     "partial"
                 },
                 tick_rate_hz: tick_rate,
+                // What the decoder that saw the most of them saw (a decoder that joined later saw fewer).
+                tick_rate_changes_hz: outcomes
+                    .iter()
+                    .map(|o| &o.tick_rate_changes)
+                    .max_by_key(|c| c.len())
+                    .cloned()
+                    .unwrap_or_default(),
                 elapsed_s,
                 look_every_ms: config.look_every.as_secs_f64() * 1000.0,
             },
@@ -311,6 +318,27 @@ impl Report {
     /// When the look period is longer than the input period the timers cannot fire in time however much CPU the
     /// bots have, and the warning says so instead of blaming the CPU.
     fn warn(&mut self, config: &Config) {
+        if let (Some(from), Some(&to)) =
+            (self.run.tick_rate_hz, self.run.tick_rate_changes_hz.last())
+        {
+            let rates: Vec<String> = self
+                .run
+                .tick_rate_changes_hz
+                .iter()
+                .map(|hz| format!("{hz} Hz"))
+                .collect();
+            let inputs =
+                if config.input_rate.is_none() && config.behaviour.default_input_rate().is_none() {
+                    format!("the bots' inputs followed it (to {to} Hz)")
+                } else {
+                    "the bots kept the input rate they were given".into()
+                };
+            self.verdict.warnings.push(format!(
+                "the server's tick rate changed during the run ({from} Hz, then {}): {inputs}; the figures mix \
+                 the rates (measure each rate in a run of its own)",
+                rates.join(", then ")
+            ));
+        }
         let Some(rate) = self.run.input_rate_hz else {
             return;
         };
@@ -331,7 +359,12 @@ impl Report {
                  ({period_ms:.1} ms): the load generator was short of CPU and sent its inputs late"
             ));
         }
+        // After a change of the server's rate, followed, the rate asked for is not one number.
+        let followed_a_change = !self.run.tick_rate_changes_hz.is_empty()
+            && config.input_rate.is_none()
+            && config.behaviour.default_input_rate().is_none();
         if config.behaviour != crate::Behaviour::Idle
+            && !followed_a_change
             && let Some(mean) = self.per_client.inputs_per_s.mean
             && mean < 0.9 * rate
         {
