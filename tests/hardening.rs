@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tickwire_shared::entity::position_from_wire;
 use tickwire_shared::{ClientMessage, Hello, Input, PROTOCOL_VERSION, close, encode_client};
-use tickwire_testkit::{Client, ClientError, Honest, TestServer, WAIT};
+use tickwire_testkit::{Client, ClientError, Honest, TestServer, WAIT, raw_http};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -465,6 +465,24 @@ async fn a_slowloris_handshake_is_cut_off() {
         "closed after {after:?}, the limit is 2 s"
     );
     honest.finish().await.assert_unharmed(TICK_RATE);
+}
+
+#[tokio::test]
+async fn bytes_that_are_not_http_get_400_at_once_not_at_the_handshake_timeout() {
+    // The start of a TLS ClientHello: what a wss:// client sends to the plain port.
+    let server = TestServer::start().await;
+    let hello = [
+        0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03,
+    ];
+    let answer = raw_http(server.addr(), &hello).await;
+    // Waiting for a request head would have ended in 408 at the handshake timeout.
+    assert!(
+        answer.starts_with("HTTP/1.1 400") && answer.contains("not an HTTP request"),
+        "{answer}"
+    );
+    // A request arriving a byte at a time is still a request: only bytes no request can start with are refused.
+    let partial = raw_http(server.addr(), b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert!(partial.starts_with("HTTP/1.1 200"), "{partial}");
 }
 
 #[tokio::test]

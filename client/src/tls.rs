@@ -30,11 +30,18 @@ pub enum TlsSetupError {
 /// `tickwire-bots` and `tickwire-console`), or `None` when `error` is not a certificate refusal. `error` is the
 /// text of the I/O error the TLS stream reported (rustls's "invalid peer certificate: ...").
 pub fn explain_refusal(error: &str) -> Option<String> {
+    if error.contains("InvalidContentType") {
+        // rustls read bytes that are not TLS: the server answered in plain text.
+        return Some(format!(
+            "TLS: the server did not answer with TLS: it serves plain HTTP, so use a ws:// URL ({})",
+            error.trim()
+        ));
+    }
     let detail = error.strip_prefix("invalid peer certificate")?;
     let why = if detail.contains("CaUsedAsEndEntity") {
         "the server's certificate is a CA certificate (basicConstraints CA:TRUE, which openssl gives a \
          self-signed certificate by default), and a CA certificate cannot be a server's own: make it with \
-         `-addext basicConstraints=critical,CA:FALSE` (docs/OPERATIONS.md, TLS), or use --insecure for a test"
+         `-addext basicConstraints=critical,CA:FALSE` (docs/OPERATIONS.md, section TLS), or use --insecure for a test"
     } else if detail.contains("UnknownIssuer") {
         "the server's certificate is not trusted: no trusted CA signed it; for a private CA use --ca-cert FILE, \
          for a self-signed test certificate --ca-cert with the certificate itself or --insecure"
@@ -164,6 +171,9 @@ mod refusal_tests {
                 "{error}: {text}"
             );
         }
+        let plain = explain_refusal("received corrupt message of type InvalidContentType")
+            .expect("plain text where TLS was expected");
+        assert!(plain.contains("use a ws:// URL"), "{plain}");
         assert_eq!(explain_refusal("connection reset by peer"), None);
     }
 }

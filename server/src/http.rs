@@ -57,6 +57,7 @@ pub async fn serve_connection(mut stream: Conn, peer: SocketAddr, hub: Arc<Hub>,
             return;
         }
         Ok(Err(HeadError::Closed)) => return,
+        Ok(Err(HeadError::NotHttp)) => return refuse_not_http(&mut stream, peer).await,
         Err(_) => {
             debug!(%peer, "request head not complete in time; closing");
             let _ = respond(
@@ -338,6 +339,22 @@ pub fn ws_config(limits: &Limits) -> WebSocketConfig {
 pub(crate) enum HeadError {
     TooLarge,
     Closed,
+    /// The bytes so far cannot begin an HTTP request (a TLS handshake on the plain port, say).
+    NotHttp,
+}
+
+/// Answers bytes that cannot start an HTTP request (a TLS handshake on a plain port, say) with 400, at once.
+pub(crate) async fn refuse_not_http(stream: &mut Conn, peer: SocketAddr) {
+    debug!(%peer, "not an HTTP request (TLS on the plain port?); closing");
+    let _ = respond(
+        stream,
+        400,
+        "Bad Request",
+        "text/plain",
+        b"not an HTTP request (if this is TLS: this port serves plain HTTP, ws://)\n",
+        &[],
+    )
+    .await;
 }
 
 /// Reads until the end of the request head (`\r\n\r\n`); returns everything read, which may include more.
@@ -356,6 +373,12 @@ pub(crate) async fn read_head(stream: &mut Conn) -> Result<Vec<u8>, HeadError> {
         buf.extend_from_slice(&chunk[..n]);
         if buf[scan_from..].windows(4).any(|w| w == b"\r\n\r\n") {
             return Ok(buf);
+        }
+        // Answer at once rather than at the handshake timeout: a `wss://` client on the plain port learns in
+        // milliseconds that it is talking to something else.
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        if httparse::Request::new(&mut headers).parse(&buf).is_err() {
+            return Err(HeadError::NotHttp);
         }
         if buf.len() > MAX_HEAD_BYTES {
             return Err(HeadError::TooLarge);

@@ -11,7 +11,9 @@
 use super::{auth, execute};
 use crate::config::Limits;
 use crate::conn::Conn;
-use crate::http::{HeadError, Request, parse_head, read_head, respond, valid_ws_key};
+use crate::http::{
+    HeadError, Request, parse_head, read_head, refuse_not_http, respond, valid_ws_key,
+};
 use crate::hub::Hub;
 use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
@@ -189,6 +191,7 @@ async fn admin_connection(stream: TcpStream, peer: SocketAddr, hub: Arc<Hub>, li
     let mut stream = Conn::Plain(stream);
     let head = match tokio::time::timeout(limits.handshake_timeout, read_head(&mut stream)).await {
         Ok(Ok(head)) => head,
+        Ok(Err(HeadError::NotHttp)) => return refuse_not_http(&mut stream, peer).await,
         Ok(Err(HeadError::TooLarge | HeadError::Closed)) | Err(_) => return,
     };
     let Some((head_len, request)) = parse_head(&head) else {
