@@ -591,10 +591,27 @@ fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {
         file: file.clone(),
         message: e.to_string(),
     })?;
-    toml::from_str(&text).map_err(|e| ConfigError::File {
+    let mut config: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::File {
         file,
         message: e.to_string(),
-    })
+    })?;
+    // A relative path in the file names a file beside it (as in most tools' config files), wherever the server
+    // is started from; on the command line it is relative to the current directory, as usual.
+    let beside = path.parent().unwrap_or(Path::new(""));
+    for key in [
+        &mut config.map,
+        &mut config.rules,
+        &mut config.tls_cert,
+        &mut config.tls_key,
+        &mut config.record,
+    ] {
+        if let Some(p) = key.as_mut()
+            && p.is_relative()
+        {
+            *p = beside.join(&*p);
+        }
+    }
+    Ok(config)
 }
 
 #[cfg(test)]
@@ -756,13 +773,16 @@ mod tests {
         assert!(!parse(&["--config", p]).expect("valid").limits.read_pass);
         let cfg = parse(&["--config", p, "--read-pass", "on"]).expect("valid");
         assert!(cfg.limits.read_pass, "the flag wins over the file");
-        // The certificate from the file, the key from a flag: they meet after the merge.
-        std::fs::write(&path, "tls_cert = \"cert.pem\"\n").expect("write config");
+        // The certificate from the file, the key from a flag: they meet after the merge. A relative path in the
+        // file is beside the file; on the command line, relative to the current directory.
+        std::fs::write(&path, "tls_cert = \"cert.pem\"\nrecord = \"/var/tmp/m.rec\"\n")
+            .expect("write config");
         let cfg = parse(&["--config", p, "--tls-key", "key.pem"]).expect("valid");
         assert_eq!(
             cfg.tls,
-            Some((PathBuf::from("cert.pem"), PathBuf::from("key.pem")))
+            Some((dir.join("cert.pem"), PathBuf::from("key.pem")))
         );
+        assert_eq!(cfg.record, Some(PathBuf::from("/var/tmp/m.rec")), "absolute stays");
         let err = parse(&["--config", p]).expect_err("a certificate without a key");
         assert!(
             err.to_string().contains("--tls-key FILE"),
