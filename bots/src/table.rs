@@ -73,7 +73,15 @@ pub fn render(r: &Report) -> String {
         let code = d.code.map_or("no close frame".into(), |c| {
             format!("{c} {}", tickwire_shared::close::describe(c))
         });
-        let _ = writeln!(out, "  dropped {:>6} × {code}: {}", d.count, d.reason);
+        // The server's reason often is the code's meaning itself (a kick without a reason): say it once.
+        if d.code
+            .is_some_and(|c| tickwire_shared::close::describe(c) == d.reason)
+            || d.reason.is_empty()
+        {
+            let _ = writeln!(out, "  dropped {:>6} × {code}", d.count);
+        } else {
+            let _ = writeln!(out, "  dropped {:>6} × {code}: {}", d.count, d.reason);
+        }
     }
     let _ = writeln!(
         out,

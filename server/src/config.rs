@@ -183,8 +183,14 @@ pub enum ConfigError {
     #[error("{0}")]
     Invalid(String),
     /// The map or rules file is not valid.
-    #[error(transparent)]
-    Asset(#[from] tickwire_sim::AssetError),
+    #[error("{which}")]
+    Asset {
+        /// Which: `--map` or `--rules` (with its config key).
+        which: &'static str,
+        /// What is wrong with it.
+        #[source]
+        source: tickwire_sim::AssetError,
+    },
 }
 
 /// Limits that protect the server and its honest players from any one client.
@@ -332,10 +338,16 @@ impl ServerConfig {
             )));
         }
         if let Some(path) = cli.map.or(file.map) {
-            cfg.map = MapAsset::load(&path)?;
+            cfg.map = MapAsset::load(&path).map_err(|source| ConfigError::Asset {
+                which: "--map (config key map)",
+                source,
+            })?;
         }
         if let Some(path) = cli.rules.or(file.rules) {
-            cfg.rules = RulesAsset::load(&path)?;
+            cfg.rules = RulesAsset::load(&path).map_err(|source| ConfigError::Asset {
+                which: "--rules (config key rules)",
+                source,
+            })?;
         }
         if let Some(n) = cli.max_clients.or(file.max_clients) {
             if n == 0 {
@@ -775,14 +787,21 @@ mod tests {
         assert!(cfg.limits.read_pass, "the flag wins over the file");
         // The certificate from the file, the key from a flag: they meet after the merge. A relative path in the
         // file is beside the file; on the command line, relative to the current directory.
-        std::fs::write(&path, "tls_cert = \"cert.pem\"\nrecord = \"/var/tmp/m.rec\"\n")
-            .expect("write config");
+        std::fs::write(
+            &path,
+            "tls_cert = \"cert.pem\"\nrecord = \"/var/tmp/m.rec\"\n",
+        )
+        .expect("write config");
         let cfg = parse(&["--config", p, "--tls-key", "key.pem"]).expect("valid");
         assert_eq!(
             cfg.tls,
             Some((dir.join("cert.pem"), PathBuf::from("key.pem")))
         );
-        assert_eq!(cfg.record, Some(PathBuf::from("/var/tmp/m.rec")), "absolute stays");
+        assert_eq!(
+            cfg.record,
+            Some(PathBuf::from("/var/tmp/m.rec")),
+            "absolute stays"
+        );
         let err = parse(&["--config", p]).expect_err("a certificate without a key");
         assert!(
             err.to_string().contains("--tls-key FILE"),

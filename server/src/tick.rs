@@ -267,7 +267,8 @@ impl TickDriver {
         if join.out.offer_message(&welcome).accepted() {
             join.ctl.set_welcomed();
             self.hub.counters.joins.fetch_add(1, Ordering::Relaxed);
-            info!(client = join.key, player = you, name = %join.name, "player joined");
+            let name = self.sim.player_name(join.key).unwrap_or(join.name);
+            info!(client = join.key, player = you, %name, "player joined");
             self.links.insert(
                 join.key,
                 Link {

@@ -567,6 +567,13 @@ impl Sim {
             .map(|id| id.0)
     }
 
+    /// The name `client`'s player plays under (the name asked for, cleaned and made distinct: `ann #2`).
+    pub fn player_name(&self, client: ClientKey) -> Option<String> {
+        self.client_entity(client)
+            .and_then(|e| self.world.get::<Player>(e))
+            .map(|p| p.name.clone())
+    }
+
     /// The world position of `client`'s player.
     pub fn player_position(&self, client: ClientKey) -> Option<Vec2> {
         self.client_entity(client)

@@ -304,6 +304,9 @@ fn duplicate_names_are_made_distinguishable() {
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(sorted, vec!["ann", "ann #2", "ann #3"]);
+    // The name each plays under, as the server logs it.
+    assert_eq!(s.player_name(2).as_deref(), Some("ann #2"));
+    assert_eq!(s.player_name(4), None);
 }
 
 /// A scripted match: joins, wandering, shooting, a leave and a late join.

@@ -490,6 +490,39 @@ mod tests {
     }
 
     #[test]
+    fn a_close_reason_that_is_the_codes_meaning_is_shown_once() {
+        let dropped = |index, code, reason: &str| BotOutcome {
+            index,
+            tick_rate: Some(30),
+            measured_secs: 10.0,
+            dropped: Some(crate::stats::Dropped {
+                code: Some(code),
+                reason: reason.into(),
+            }),
+            ..BotOutcome::default()
+        };
+        let bots = [
+            dropped(0, 4001, "kicked by the operator"),
+            dropped(1, 4001, "team killing"),
+        ];
+        let r = Report::build(
+            &config(Duration::from_millis(1), None),
+            &bots,
+            &Histograms::default(),
+            10.0,
+        );
+        let table = crate::table::render(&r);
+        assert!(
+            table.contains("1 × 4001 kicked by the operator\n"),
+            "{table}"
+        );
+        assert!(
+            table.contains("1 × 4001 kicked by the operator: team killing\n"),
+            "{table}"
+        );
+    }
+
+    #[test]
     fn a_run_that_kept_up_has_no_warnings() {
         let r = report(config(Duration::from_millis(1), None), 30.0, 400);
         assert_eq!(r.verdict.warnings, Vec::<String>::new());
