@@ -43,6 +43,10 @@ const PING_EVERY: Duration = Duration::from_secs(1);
 const MERGE_EVERY: Duration = Duration::from_secs(1);
 /// How long a closing bot may take to write its close frame when the socket cannot take it at once.
 const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long, at the end of the run, the bots wait for the server to answer their close frames and end the
+/// connections (RFC 6455's closing handshake). A server has given a connection's place back by then, so a run
+/// started right after this one finds it free.
+const CLOSE_ANSWER_WAIT: Duration = Duration::from_secs(2);
 /// Readiness events taken from the poll at a time.
 const EVENTS: usize = 1024;
 
@@ -560,13 +564,73 @@ impl Shard {
         while let Ok(msg) = self.rx.try_recv() {
             self.take(msg);
         }
+        let mut closing = Vec::new();
         for i in 0..self.bots.len() {
-            if let Some(p) = self.remove(i) {
-                let _ = p.done.send(end(&self.rt, p.bot, p.client, None));
+            if let Some(mut p) = self.remove(i) {
+                let out = p.bot.finish(&p.client, None);
+                p.client.queue_close(1000, "bye");
+                if p.client.try_flush().is_ok() {
+                    closing.push(p.client);
+                }
+                let _ = p.done.send(out);
             }
         }
         self.merged_at = self.ctx.start;
         self.report(Instant::now());
+        await_close_answers(closing, Instant::now() + CLOSE_ANSWER_WAIT);
+    }
+}
+
+/// Waits until the server has answered every close frame and ended each connection (or `deadline`), writing what
+/// is still queued when a socket can take it. Frames that arrive meanwhile are read and dropped. The end of the
+/// stream, not the close answer, is what counts: the server gives the connection's place back between the two.
+fn await_close_answers(mut closing: Vec<LeanClient>, deadline: Instant) {
+    let Ok(mut poll) = Poll::new() else { return };
+    // Out of the shard's poll (the bots were removed from it), into this one; tokens are positions in `closing`.
+    let mut open = vec![false; closing.len()];
+    for (i, c) in closing.iter().enumerate() {
+        let registered = c.raw_fd().is_some_and(|fd| {
+            poll.registry()
+                .register(
+                    &mut SourceFd(&fd),
+                    Token(i),
+                    Interest::READABLE | Interest::WRITABLE,
+                )
+                .is_ok()
+        });
+        open[i] = registered;
+    }
+    let mut events = Events::with_capacity(EVENTS);
+    while open.iter().any(|o| *o) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || poll.poll(&mut events, Some(left)).is_err() {
+            return;
+        }
+        for event in events.iter() {
+            let i = event.token().0;
+            let Some(c) = closing.get_mut(i) else {
+                continue;
+            };
+            if !open[i] {
+                continue;
+            }
+            if c.wants_flush() && c.try_flush().is_err() {
+                open[i] = false;
+                continue;
+            }
+            c.mark_readable();
+            loop {
+                match c.try_recv() {
+                    Ok(Some(_)) | Err(ClientError::Closed { .. }) => {}
+                    Ok(None) => break,
+                    // The end of the stream (after the server's close answer), or a reset: done either way.
+                    Err(_) => {
+                        open[i] = false;
+                        break;
+                    }
+                }
+            }
+        }
     }
 }
 
