@@ -110,6 +110,9 @@ impl AdminConnection {
                 let why = match status.as_u16() {
                     401 => "authentication failed: wrong admin token".to_string(),
                     403 => format!("refused: {body}"),
+                    404 if !path_hint(url).is_empty() => {
+                        format!("no admin endpoint at this URL{}", path_hint(url))
+                    }
                     404 => {
                         "no admin endpoint at this URL (is it on a separate --admin-bind listener?)"
                             .to_string()

@@ -88,6 +88,17 @@ async fn wrong_addresses_and_tokens_say_what_to_fix() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("ends in /admin"), "the game endpoint: {err}");
 
+    // The game path on a separate admin listener: the path is what is wrong, and the message says so.
+    let separate =
+        TestServer::start_admin(|c| c.admin.bind = Some(([127, 0, 0, 1], 0).into())).await;
+    let admin = separate.server().admin_addr().expect("the admin listener");
+    let (code, err) = console_err(&format!("ws://{admin}/ws"), Some(TEST_TOKEN), &["status"]).await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("no admin endpoint at this URL") && err.contains("ends in /admin"),
+        "the game path on the admin listener: {err}"
+    );
+
     let (code, err) = console_err(&format!("ws://{addr}/"), Some(TEST_TOKEN), &["status"]).await;
     assert_eq!(code, Some(2), "{err}");
     assert!(

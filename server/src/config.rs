@@ -920,7 +920,7 @@ mod tests {
             ("0", "`0`: must be longer than zero"),
             ("0.0", "`0`: must be longer than zero"),
             ("\"0s\"", "`0s`: must be longer than zero"),
-            ("-1", "`-1`: not a duration"),
+            ("-1", "`-1`: a duration cannot be negative"),
             ("\"5y\"", "`5y`: unknown unit `y`"),
             ("nan", "`NaN`: not a duration"),
             ("true", "or a number of seconds"),

@@ -21,7 +21,13 @@ pub enum DurationError {
     /// Nothing but spaces.
     #[error("empty duration ({FORMS})")]
     Empty,
-    /// Not a number followed by a unit (`soon`, `-1`, `1.`, `5s!`).
+    /// A minus sign: a duration is never negative.
+    #[error("`{text}`: a duration cannot be negative ({FORMS})")]
+    Negative {
+        /// The text as given.
+        text: String,
+    },
+    /// Not a number followed by a unit (`soon`, `1.`, `5s!`).
     #[error("`{text}`: not a duration ({FORMS})")]
     Invalid {
         /// The text as given.
@@ -70,6 +76,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(DurationError::Empty);
+    }
+    if trimmed.starts_with('-') {
+        return Err(DurationError::Negative { text: text.into() });
     }
     let invalid = || DurationError::Invalid { text: text.into() };
     let overflow = || DurationError::Overflow { text: text.into() };
@@ -220,9 +229,13 @@ mod tests {
             assert_eq!(err(text), DurationError::Empty);
         }
         for text in [
-            "soon", "-1", "-1s", "+3", "1.", ".5", "1..5s", "5s!", "5!", "s", "inf", "1m -1s",
+            "soon", "+3", "1.", ".5", "1..5s", "5s!", "5!", "s", "inf", "1m -1s",
         ] {
             assert_eq!(err(text), DurationError::Invalid { text: text.into() });
+        }
+        for text in ["-1", "-1s", " -3"] {
+            assert_eq!(err(text), DurationError::Negative { text: text.into() });
+            assert!(err(text).to_string().contains("cannot be negative"));
         }
         assert_eq!(
             err("5y"),
