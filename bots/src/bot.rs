@@ -11,7 +11,6 @@ use crate::run::RunCtx;
 use crate::stats::{BotOutcome, Dropped, Histograms, Live, MAX_ERROR_EXAMPLES};
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tickwire_client::ProtocolError;
 use tickwire_client::{ClientError, LeanClient, WsError};
@@ -169,13 +168,7 @@ impl Bot {
             self.out.tick_rate = Some(w.tick_rate);
             self.tick_period = period_of(u64::from(w.tick_rate));
             self.period_hz = u64::from(w.tick_rate);
-            // The first welcome tells the run; a later one agrees unless a decoder already saw a change.
-            let _ = ctx.live.tick_rate_hz.compare_exchange(
-                0,
-                u64::from(w.tick_rate),
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            );
+            ctx.live.learn_tick_rate(w.tick, w.tick_rate);
         }
         // The join's snapshot can be far larger than the deltas that follow.
         client.shrink_read_buffer();

@@ -208,7 +208,7 @@ struct Shard {
     bots: Vec<Option<Playing>>,
     /// Bots still playing.
     live: usize,
-    /// The server's tick rate the bots' input periods follow (see [`crate::stats::Live::tick_rate_hz`]).
+    /// The server's tick rate the bots' input periods follow (see [`crate::stats::Live::learn_tick_rate`]).
     hz: u64,
     timers: Wheel<Timer>,
     /// The timers due at this look (kept to reuse its allocation).
@@ -328,7 +328,7 @@ impl Shard {
         }
         let behaviour = self.ctx.config.behaviour;
         let follows_tick_rate = bot.follows_tick_rate();
-        let live_hz = self.ctx.live.tick_rate_hz.load(Ordering::Relaxed);
+        let live_hz = self.ctx.live.tick_rate_hz();
         let rate = if follows_tick_rate && live_hz > 0 {
             live_hz as f64
         } else {
@@ -397,7 +397,7 @@ impl Shard {
     /// When the server's tick rate changed (a decoder saw the event), bots whose input rate is the server's send
     /// at the new rate from their next input on.
     fn follow_tick_rate(&mut self) {
-        let hz = self.ctx.live.tick_rate_hz.load(Ordering::Relaxed);
+        let hz = self.ctx.live.tick_rate_hz();
         if hz == self.hz || hz == 0 {
             return;
         }

@@ -26,12 +26,29 @@ pub struct Live {
     pub deltas: AtomicU64,
     /// Protocol errors seen by all bots.
     pub protocol_errors: AtomicU64,
-    /// The server's tick rate as the bots last heard it: the welcome's, then any change a decoder saw (0 before
-    /// the first welcome). Bots whose input rate is the server's follow it.
-    pub tick_rate_hz: AtomicU64,
+    /// The server's tick rate as the bots know it, with the server tick it was known at (`tick << 16 | hz`; 0
+    /// before the first welcome): see [`Live::learn_tick_rate`]. Bots whose input rate is the server's follow it.
+    tick_rate: AtomicU64,
 }
 
 impl Live {
+    /// The server's tick rate was `hz` at server tick `tick` (a welcome, or a decoder's tick-rate event). The
+    /// latest tick wins, whatever order the bots' threads learn things in: a welcome from before a change cannot
+    /// undo it, and a bot that joins after a change its decoder missed brings the new rate.
+    pub fn learn_tick_rate(&self, tick: u32, hz: u16) {
+        let learnt = u64::from(tick) << 16 | u64::from(hz);
+        let _ = self
+            .tick_rate
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |known| {
+                (known == 0 || known >> 16 <= u64::from(tick)).then_some(learnt)
+            });
+    }
+
+    /// The server's tick rate as the bots know it (0 before the first welcome).
+    pub fn tick_rate_hz(&self) -> u64 {
+        self.tick_rate.load(Ordering::Relaxed) & 0xffff
+    }
+
     /// Adds one to a counter.
     pub fn bump(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
@@ -166,3 +183,22 @@ pub struct BotOutcome {
 
 /// How many protocol error messages a bot keeps.
 pub const MAX_ERROR_EXAMPLES: usize = 3;
+
+#[cfg(test)]
+mod live_tests {
+    use super::Live;
+
+    #[test]
+    fn the_latest_tick_rate_wins_whatever_order_it_is_learnt_in() {
+        let live = Live::default();
+        assert_eq!(live.tick_rate_hz(), 0);
+        live.learn_tick_rate(100, 30);
+        assert_eq!(live.tick_rate_hz(), 30);
+        live.learn_tick_rate(250, 20); // a decoder saw the change at tick 250
+        assert_eq!(live.tick_rate_hz(), 20);
+        live.learn_tick_rate(200, 30); // a welcome from before the change, handled late
+        assert_eq!(live.tick_rate_hz(), 20);
+        live.learn_tick_rate(400, 60); // a bot that joined after a change the decoders missed
+        assert_eq!(live.tick_rate_hz(), 60);
+    }
+}

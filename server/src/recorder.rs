@@ -10,13 +10,14 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::time::{Duration, Instant};
 use tickwire_sim::Chunk;
 use tracing::{info, warn};
 
-/// Chunks that may wait for the disk: a little over 8 s at 30 Hz (a chunk per tick that had entries).
-pub const QUEUE_CHUNKS: usize = 256;
+/// Chunks that may wait for the disk: about 17 s at 60 Hz with players (a chunk per tick that had entries; one a
+/// second otherwise). At 1,000 players a chunk is about 40 KB, so this bounds the queue near 40 MB.
+pub const QUEUE_CHUNKS: usize = 1024;
 
 /// How often the file is flushed, and how often a chunk goes out when no entries came (so the file's last tick
 /// keeps up with the match even when nobody plays).
@@ -63,28 +64,26 @@ impl Recorder {
         })
     }
 
-    /// Starts the recording: the file is emptied, gets the recording's `header`, and the thread that appends
-    /// chunks starts. On failure recording is off (with a warning) and the match goes on.
+    /// Starts the recording: the thread that writes it starts, empties the file (a regular file: a pipe or a
+    /// device is written as it is), writes the recording's `header`, then appends what [`Recorder::push`] sends.
+    /// Every write happens on that thread; if one fails, recording stops (with a warning) and the match goes on.
     pub fn begin(&mut self, header: &[u8]) {
-        let State::Ready(mut file) = std::mem::replace(&mut self.state, State::Stopped) else {
+        let State::Ready(file) = std::mem::replace(&mut self.state, State::Stopped) else {
             return;
         };
-        let replaced = file.metadata().map_or(0, |m| m.len());
-        let started = file
-            .set_len(0)
-            .and_then(|()| file.rewind())
-            .and_then(|()| file.write_all(header));
-        if let Err(error) = started {
-            warn!(path = %self.path.display(), %error, "cannot write the recording; not recording");
-            return;
-        }
+        let replaced = file
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .map_or(0, |m| m.len());
         let (chunks, rx) = sync_channel(QUEUE_CHUNKS);
         let (done_tx, done) = sync_channel(1);
         let path = self.path.clone();
+        let header = header.to_vec();
         let thread = std::thread::Builder::new()
             .name("tickwire-recorder".into())
             .spawn(move || {
-                report(&path, write_chunks(file, &rx));
+                report(&path, write_recording(file, &header, &rx));
                 let _ = done_tx.send(());
             });
         match thread {
@@ -128,8 +127,8 @@ impl Recorder {
                 warn!(
                     path = %self.path.display(),
                     tick = through,
-                    "recording stopped: the disk fell {QUEUE_CHUNKS} ticks behind; the file keeps the match up to \
-                     the last tick written"
+                    "recording stopped: the disk fell {QUEUE_CHUNKS} chunks behind; the file keeps the match up \
+                     to the last chunk written (it reads as still open)"
                 );
                 // Not waiting for the thread: it is stuck on the disk. It writes what it holds and ends.
                 self.state = State::Stopped;
@@ -149,12 +148,26 @@ impl Recorder {
         else {
             return;
         };
+        let deadline = Instant::now() + FINISH_WAIT;
         if let Some(mut chunk) = last {
             chunk.last = true;
-            let _ = chunks.send(chunk);
+            // Never a blocking send: a stalled disk with a full queue must not hold up shutdown.
+            let mut chunk = Some(chunk);
+            while let Some(c) = chunk.take() {
+                match chunks.try_send(c) {
+                    Err(TrySendError::Full(c)) if Instant::now() < deadline => {
+                        chunk = Some(c);
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    _ => {}
+                }
+            }
         }
         drop(chunks);
-        if done.recv_timeout(FINISH_WAIT).is_err() {
+        if done
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .is_err()
+        {
             warn!(
                 path = %self.path.display(),
                 "the recording's last writes did not complete within {FINISH_WAIT:?}"
@@ -170,26 +183,47 @@ struct Written {
     entries: u64,
 }
 
-/// The recorder thread: appends each chunk to the file, flushing at least once a second and at the end.
-fn write_chunks(file: File, chunks: &Receiver<Chunk>) -> io::Result<Written> {
+/// The recorder thread: empties a regular file, writes the header, then appends each chunk, flushing at least
+/// once a second (also when no chunk comes) and at the end.
+fn write_recording(mut file: File, header: &[u8], chunks: &Receiver<Chunk>) -> io::Result<Written> {
+    if file.metadata()?.is_file() {
+        file.set_len(0)?;
+        file.rewind()?;
+    }
     let mut out = BufWriter::with_capacity(64 * 1024, file);
+    out.write_all(header)?;
+    out.flush()?;
     let mut bytes = Vec::new();
     let mut written = Written::default();
-    let mut flushed = Instant::now();
-    while let Ok(chunk) = chunks.recv() {
-        bytes.clear();
-        chunk.encode_into(&mut bytes);
-        out.write_all(&bytes)?;
-        written.through = chunk.through;
-        written.entries += chunk.entries.len() as u64;
-        if flushed.elapsed() >= FLUSH_EVERY {
+    let mut flush_at = Instant::now() + FLUSH_EVERY;
+    loop {
+        match chunks.recv_timeout(flush_at.saturating_duration_since(Instant::now())) {
+            Ok(chunk) => {
+                bytes.clear();
+                chunk.encode_into(&mut bytes);
+                out.write_all(&bytes)?;
+                written.through = chunk.through;
+                written.entries += chunk.entries.len() as u64;
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if Instant::now() >= flush_at {
             out.flush()?;
-            flushed = Instant::now();
+            flush_at = Instant::now() + FLUSH_EVERY;
         }
     }
     out.into_inner()
         .map_err(io::IntoInnerError::into_error)?
-        .sync_data()?;
+        .sync_data()
+        .or_else(|e| {
+            // A pipe or a device has nothing to sync.
+            if e.kind() == io::ErrorKind::InvalidInput {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })?;
     Ok(written)
 }
 
@@ -283,17 +317,24 @@ mod tests {
 
     #[test]
     fn a_failed_write_stops_recording_and_the_match_goes_on() {
-        // /dev/full takes the open and the header (buffered nowhere: written at once) only to fail it.
+        // /dev/full opens, then fails every write: the recorder thread's first write (the header) fails, the
+        // thread ends, and the next pushes learn that recording stopped.
         let Ok(mut rec) = Recorder::open(Path::new("/dev/full")) else {
             return; // no /dev/full here
         };
         rec.begin(&header());
-        assert!(
-            !rec.is_recording(),
-            "the header's write failed: not recording"
-        );
-        assert!(!rec.push(chunk(1, 1)));
-        rec.finish(Some(chunk(2, 1)));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut tick = 0;
+        while rec.push(chunk(tick + 1, 1)) {
+            tick += 1;
+            assert!(
+                Instant::now() < deadline,
+                "recording went on after a failed write"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(!rec.is_recording());
+        rec.finish(Some(chunk(tick + 2, 1)));
     }
 
     #[test]
@@ -315,8 +356,13 @@ mod tests {
             .join()
             .expect("reader thread")
             .expect("open the reading end");
-        // The header fits the pipe; then chunks of about 10 KB fill it and the thread blocks on its write.
+        // The header fits the pipe; then chunks of about 10 KB fill it (and the thread's 64 KiB buffer), the
+        // thread blocks on its write, and the queue fills behind it.
         rec.begin(&header());
+        assert!(
+            rec.is_recording(),
+            "a pipe is written as it is, not truncated"
+        );
         let started = Instant::now();
         let mut stopped_at = None;
         for tick in 1..=(QUEUE_CHUNKS as u32 + 64) {
@@ -325,9 +371,10 @@ mod tests {
                 break;
             }
         }
+        let stopped_at = stopped_at.expect("recording went on with a stalled disk");
         assert!(
-            stopped_at.is_some(),
-            "recording went on with a stalled disk"
+            stopped_at as usize > QUEUE_CHUNKS,
+            "stopped at chunk {stopped_at}: before the queue was full, so not for the stall"
         );
         assert!(!rec.is_recording());
         assert!(

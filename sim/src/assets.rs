@@ -152,6 +152,13 @@ impl MapAsset {
     /// Parses and validates a map; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Self, AssetError> {
         let map: MapAsset = parse(file, text)?;
+        map.validate(file)?;
+        Ok(map)
+    }
+
+    /// Checks what [`MapAsset::parse`] checks, for a map that came another way (a recording's header).
+    pub fn validate(&self, file: &str) -> Result<(), AssetError> {
+        let map = self;
         for (name, v) in [("width", map.width), ("height", map.height)] {
             positive(file, name, v)?;
             if v > MAX_ARENA_SIZE {
@@ -204,7 +211,7 @@ impl MapAsset {
                 return Err(invalid(file, format!("spawns[{i}]"), "lies inside a wall"));
             }
         }
-        Ok(map)
+        Ok(())
     }
 
     /// Reads, parses and validates a map file.
@@ -233,6 +240,13 @@ impl RulesAsset {
     /// Parses and validates rules; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Self, AssetError> {
         let rules: RulesAsset = parse(file, text)?;
+        rules.validate(file)?;
+        Ok(rules)
+    }
+
+    /// Checks what [`RulesAsset::parse`] checks, for rules that came another way (a recording's header).
+    pub fn validate(&self, file: &str) -> Result<(), AssetError> {
+        let rules = self;
         positive(file, "player_speed", rules.player_speed)?;
         positive(file, "player_radius", rules.player_radius)?;
         if rules.input_burst_ticks == 0 {
@@ -245,7 +259,7 @@ impl RulesAsset {
                 "must be between 1 and 256",
             ));
         }
-        Ok(rules)
+        Ok(())
     }
 
     /// Reads, parses and validates a rules file.

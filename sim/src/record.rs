@@ -211,6 +211,13 @@ impl Recording {
                 header.format
             )));
         }
+        // The map and rules get the checks a map or rules file gets: a damaged header must not reach the
+        // simulation (a map without spawns, say).
+        header
+            .map
+            .validate("the recording's map")
+            .and_then(|()| header.rules.validate("the recording's rules"))
+            .map_err(|e| RecordingError::Decode(e.to_string()))?;
         let mut recording = Recording {
             map: header.map,
             rules: header.rules,
@@ -288,7 +295,9 @@ mod tests {
             entries: vec![
                 (0, Entry::Join(1, "ada".into())),
                 (0, Entry::Input(1, 1, 1.0, 0.0, 0.5, 1)),
-                (3, Entry::Leave(1)),
+                (2, Entry::TickRate(60)),
+                (2, Entry::Rebind(1, 2)),
+                (3, Entry::Leave(2)),
             ],
             end_tick: 5,
         }
@@ -302,16 +311,17 @@ mod tests {
         }
     }
 
-    /// The header, then chunks through ticks 1 (two entries), 3 (none) and 5 (one, the last); and where each
-    /// chunk ends.
+    /// The header, then chunks through ticks 1 (a join and an input), 3 (a tick-rate change and a rebind), 4
+    /// (nothing) and 5 (a leave, the last); and where the header and each chunk end.
     fn file() -> (Vec<u8>, Vec<usize>) {
         let whole = recording();
         let mut file = whole.header();
-        let mut ends = Vec::new();
+        let mut ends = vec![file.len()];
         for c in [
             chunk(1, &whole.entries[..2], false),
-            chunk(3, &[], false),
-            chunk(5, &whole.entries[2..], true),
+            chunk(3, &whole.entries[2..4], false),
+            chunk(4, &[], false),
+            chunk(5, &whole.entries[4..], true),
         ] {
             c.encode_into(&mut file);
             ends.push(file.len());
@@ -336,21 +346,25 @@ mod tests {
     #[test]
     fn a_file_cut_inside_a_chunk_ends_at_the_chunk_before() {
         let (file, ends) = file();
-        // Between the first and the second chunk's end: the first chunk only, and the cut bytes counted.
-        for cut in ends[0] + 1..ends[1] {
-            let (read, ending) = Recording::read(&file[..cut]).expect("a prefix reads");
-            assert_eq!(read.end_tick, 1, "cut at {cut}");
-            assert_eq!(read.entries, recording().entries[..2]);
-            assert_eq!(
-                ending,
-                Ending::CutShort {
-                    bytes: cut - ends[0]
-                }
-            );
-            assert_eq!(Recording::from_bytes(&file[..cut]).expect("reads"), read);
+        let whole = recording();
+        // Cut at every byte inside every chunk (every kind of entry, its strings, tags and floats): the chunks
+        // before it, and the cut bytes counted.
+        let before = [(0, 0), (1, 2), (3, 4), (4, 4)];
+        for (k, &(end_tick, entries)) in before.iter().enumerate() {
+            for cut in ends[k] + 1..ends[k + 1] {
+                let (read, ending) = Recording::read(&file[..cut]).expect("a prefix reads");
+                assert_eq!(
+                    (read.end_tick, &read.entries[..]),
+                    (end_tick, &whole.entries[..entries]),
+                    "cut at {cut}"
+                );
+                let bytes = cut - ends[k];
+                assert_eq!(ending, Ending::CutShort { bytes }, "cut at {cut}");
+                assert_eq!(Recording::from_bytes(&file[..cut]).expect("reads"), read);
+            }
         }
         // At a chunk's end, before the last: still open.
-        let (read, ending) = Recording::read(&file[..ends[1]]).expect("reads");
+        let (read, ending) = Recording::read(&file[..ends[2]]).expect("reads");
         assert_eq!((read.end_tick, ending), (3, Ending::Open));
         // Only the header: a recording of nothing, at tick 0.
         let header = recording().header();
@@ -371,15 +385,15 @@ mod tests {
     fn damage_keeps_what_precedes_it() {
         let (file, ends) = file();
         // A chunk that is not one (wrong data, not cut short).
-        let mut damaged = file[..ends[0]].to_vec();
+        let mut damaged = file[..ends[1]].to_vec();
         damaged.extend(rmp_serde::to_vec(&"not a chunk").expect("encode"));
-        damaged.extend_from_slice(&file[ends[0]..]);
+        damaged.extend_from_slice(&file[ends[1]..]);
         let (read, ending) = Recording::read(&damaged).expect("reads up to the damage");
         assert_eq!(read.end_tick, 1);
         let Ending::Damaged { bytes, error } = ending else {
             panic!("{ending:?}");
         };
-        assert_eq!(bytes, damaged.len() - ends[0]);
+        assert_eq!(bytes, damaged.len() - ends[1]);
         assert!(error.contains("not a chunk after tick 1"), "{error}");
         let e = Recording::from_bytes(&damaged).expect_err("strict");
         assert!(e.to_string().contains("not a chunk after tick 1"), "{e}");
@@ -392,6 +406,22 @@ mod tests {
             matches!(&ending, Ending::Damaged { bytes: 8, error } if error.contains("after the recording's last chunk")),
             "{ending:?}"
         );
+    }
+
+    #[test]
+    fn a_header_with_a_map_or_rules_a_file_could_not_have_is_refused() {
+        let mut bad = recording();
+        bad.map.spawns.clear();
+        let e = Recording::read(&bad.header()).expect_err("no spawns");
+        let text = e.to_string();
+        assert!(
+            text.contains("the recording's map") && text.contains("spawns"),
+            "{text}"
+        );
+        let mut bad = recording();
+        bad.rules.input_queue_len = 0;
+        let e = Recording::read(&bad.header()).expect_err("no input queue");
+        assert!(e.to_string().contains("input_queue_len"), "{e}");
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 use super::Bot;
 use crate::stats::Histograms;
-use std::sync::atomic::Ordering;
 use tickwire_client::apply_frame;
 use tickwire_shared::{Event, FrameHeader, ServerMessage, peek_header};
 use tokio::time::Instant;
@@ -24,7 +23,7 @@ impl Bot {
                 self.unreported_deltas += 1;
                 let fits = self.follow(tick, Some(base));
                 if measuring {
-                    let hz = self.ctx.live.tick_rate_hz.load(Ordering::Relaxed);
+                    let hz = self.ctx.live.tick_rate_hz();
                     if hz != self.period_hz && hz > 0 {
                         // The server changed its tick rate: jitter is measured against the new period.
                         self.period_hz = hz;
@@ -113,10 +112,7 @@ impl Bot {
                 for event in &delta.events {
                     if let Event::TickRate { hz } = *event {
                         // Every bot whose input rate is the server's follows (the shards read this).
-                        self.ctx
-                            .live
-                            .tick_rate_hz
-                            .store(u64::from(hz), Ordering::Relaxed);
+                        self.ctx.live.learn_tick_rate(delta.tick, hz);
                         self.out.tick_rate_changes.push(hz);
                     }
                 }
