@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use tickwire_sim::{ClientKey, Ending, Entry, Recording, RecordingError, ScoreRow, Sim, SimError};
+use tickwire_sim::{
+    ChunkReader, ClientKey, Ending, Entry, Recording, RecordingError, ScoreRow, Sim, SimError,
+};
 
 /// Why a recording could not be replayed.
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +51,8 @@ pub struct Life {
 pub struct Replayed {
     /// The recording file.
     pub path: PathBuf,
-    /// What it held.
+    /// The recording's start (map, rules, rate, seed), without its entries (read and replayed a chunk at a time,
+    /// never held whole), and `end_tick`, where it ends.
     pub recording: Recording,
     /// How the file ended.
     pub ending: Ending,
@@ -59,48 +62,72 @@ pub struct Replayed {
     pub players: Vec<Life>,
     /// `(tick, hz)`: the tick rate at the start (tick 0) and after each change.
     pub rates: Vec<(u32, u16)>,
+    /// Entries replayed, by kind.
+    pub joins: usize,
+    /// Leaves replayed.
+    pub leaves: usize,
+    /// Inputs replayed.
+    pub inputs: usize,
     /// How long the replay took.
     pub took: std::time::Duration,
 }
 
-/// Reads and replays the recording at `path`, following every player from join to leave (or the end).
+/// Reads and replays the recording at `path` a chunk at a time (memory does not grow with the match), following
+/// every player from join to leave (or the end).
 pub fn replay(path: &Path) -> Result<Replayed, ReplayError> {
-    let bytes = std::fs::read(path).map_err(|source| ReplayError::Read {
+    let read_error = |source| ReplayError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
-    let (recording, ending) = Recording::read(&bytes).map_err(|source| ReplayError::Recording {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let len = file.metadata().map_err(read_error)?.len();
+    let mut chunks = ChunkReader::new(std::io::BufReader::with_capacity(256 * 1024, file), len)
+        .map_err(|source| ReplayError::Recording {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let started = std::time::Instant::now();
+    let mut recording = chunks.start().clone();
+    let mut sim = Sim::for_replay(&recording)?;
     let mut players: Vec<Life> = Vec::new();
     let mut playing: HashMap<ClientKey, usize> = HashMap::new();
     let mut rates = vec![(0, recording.tick_rate)];
-    let mut sim = Sim::replay_watching(&recording, |sim, entry| match entry {
-        Entry::Join(client, name) => {
-            playing.insert(*client, players.len());
-            players.push(Life {
-                asked: name.clone(),
-                joined: sim.tick(),
-                left: None,
-                row: None,
-            });
-        }
-        Entry::Leave(client) => {
-            if let Some(i) = playing.remove(client) {
-                players[i].left = Some(sim.tick());
-                players[i].row = sim.scoreboard().into_iter().find(|r| r.client == *client);
+    let (mut joins, mut leaves, mut inputs) = (0, 0, 0);
+    for chunk in &mut chunks {
+        for (tick, entry) in &chunk.entries {
+            sim.step_to(*tick);
+            match entry {
+                Entry::Join(client, name) => {
+                    joins += 1;
+                    playing.insert(*client, players.len());
+                    players.push(Life {
+                        asked: name.clone(),
+                        joined: sim.tick(),
+                        left: None,
+                        row: None,
+                    });
+                }
+                Entry::Leave(client) => {
+                    leaves += 1;
+                    if let Some(i) = playing.remove(client) {
+                        players[i].left = Some(sim.tick());
+                        players[i].row = sim.scoreboard().into_iter().find(|r| r.client == *client);
+                    }
+                }
+                Entry::Rebind(old, new) => {
+                    if let Some(i) = playing.remove(old) {
+                        playing.insert(*new, i);
+                    }
+                }
+                Entry::TickRate(hz) => rates.push((sim.tick(), *hz)),
+                Entry::Input(..) => inputs += 1,
             }
+            sim.apply_entry(entry)?;
         }
-        Entry::Rebind(old, new) => {
-            if let Some(i) = playing.remove(old) {
-                playing.insert(*new, i);
-            }
-        }
-        Entry::TickRate(hz) => rates.push((sim.tick(), *hz)),
-        Entry::Input(..) => {}
-    })?;
+        sim.step_to(chunk.through);
+    }
+    recording.end_tick = chunks.end_tick();
+    let ending = chunks.ending().cloned().unwrap_or(Ending::Open);
     for row in sim.scoreboard() {
         if let Some(&i) = playing.get(&row.client) {
             players[i].row = Some(row);
@@ -113,6 +140,9 @@ pub fn replay(path: &Path) -> Result<Replayed, ReplayError> {
         sim,
         players,
         rates,
+        joins,
+        leaves,
+        inputs,
         took: started.elapsed(),
     })
 }
@@ -144,15 +174,7 @@ fn count(n: usize, word: &str) -> String {
 impl fmt::Display for Replayed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = &self.recording;
-        let (mut joins, mut leaves, mut inputs) = (0, 0, 0);
-        for (_, entry) in &r.entries {
-            match entry {
-                Entry::Join(..) => joins += 1,
-                Entry::Leave(_) => leaves += 1,
-                Entry::Input(..) => inputs += 1,
-                Entry::TickRate(_) | Entry::Rebind(..) => {}
-            }
-        }
+        let (joins, leaves, inputs) = (self.joins, self.leaves, self.inputs);
         let ending = match &self.ending {
             Ending::Finished => "finished".to_string(),
             Ending::Open => {
@@ -290,11 +312,13 @@ mod tests {
                     bob_at_leave = live.scoreboard().into_iter().find(|r| r.client == 2);
                     live.leave(2);
                 }
+                // cy's connection drops and a new one (key 4) resumes the player.
+                70 => assert!(live.rebind(3, 4)),
                 90 => live.set_tick_rate(20).expect("20 Hz"),
                 _ => {}
             }
             let a = tick as f32 * 0.1;
-            for client in [1, 2, 3] {
+            for client in [1, 2, if tick < 70 { 3 } else { 4 }] {
                 live.push_input(client, &Entry::input(tick, a.cos(), a.sin(), a, 1));
             }
             live.step();
@@ -333,7 +357,8 @@ mod tests {
                     asked: "cy".into(),
                     joined: 0,
                     left: None,
-                    row: row(3)
+                    // Followed through the resume: the row under the new connection's key.
+                    row: row(4)
                 },
             ]
         );

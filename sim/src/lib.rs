@@ -38,7 +38,7 @@ use components::*;
 pub use components::{ClientKey, InputStats};
 use glam::Vec2;
 pub use movement::InputVerdict;
-pub use record::{Chunk, Ending, Entry, Recording, RecordingError};
+pub use record::{Chunk, ChunkReader, Ending, Entry, Recording, RecordingError};
 pub use replication::TickChanges;
 pub use scenario::Scenario;
 use std::hash::{Hash, Hasher};
@@ -254,34 +254,56 @@ impl Sim {
         recording: &Recording,
         mut watch: impl FnMut(&mut Sim, &Entry),
     ) -> Result<Sim, SimError> {
-        let mut sim = Sim::new(SimConfig {
+        let mut sim = Sim::for_replay(recording)?;
+        for (tick, entry) in recording
+            .entries
+            .iter()
+            .take_while(|(t, _)| *t < recording.end_tick)
+        {
+            sim.step_to(*tick);
+            watch(&mut sim, entry);
+            sim.apply_entry(entry)?;
+        }
+        sim.step_to(recording.end_tick);
+        Ok(sim)
+    }
+
+    /// A fresh simulation set up as `recording`'s match started (its map, rules, rate, seed and world), for a
+    /// replay that feeds it the entries as it reads them: [`Sim::step_to`] each entry's tick, then
+    /// [`Sim::apply_entry`] (what [`Sim::replay`] does with a whole recording).
+    pub fn for_replay(recording: &Recording) -> Result<Sim, SimError> {
+        Sim::new(SimConfig {
             map: recording.map.clone(),
             rules: recording.rules.clone(),
             tick_rate: recording.tick_rate,
             seed: recording.seed,
             scenario: recording.scenario,
-        })?;
-        let mut entries = recording.entries.iter().peekable();
-        while sim.tick() < recording.end_tick {
-            while let Some((_, entry)) = entries.next_if(|(t, _)| *t <= sim.tick()) {
-                watch(&mut sim, entry);
-                match entry {
-                    Entry::Join(client, name) => {
-                        sim.join(*client, name);
-                    }
-                    Entry::Leave(client) => sim.leave(*client),
-                    Entry::Input(client, seq, dx, dy, aim, buttons) => {
-                        sim.push_input(*client, &Entry::input(*seq, *dx, *dy, *aim, *buttons));
-                    }
-                    Entry::TickRate(hz) => sim.set_tick_rate(*hz)?,
-                    Entry::Rebind(old, new) => {
-                        sim.rebind(*old, *new);
-                    }
-                }
-            }
-            sim.step();
+        })
+    }
+
+    /// Steps until `tick` steps are complete (nothing when they are).
+    pub fn step_to(&mut self, tick: u32) {
+        while self.tick() < tick {
+            self.step();
         }
-        Ok(sim)
+    }
+
+    /// Applies one recorded entry now, as it was applied when recorded.
+    pub fn apply_entry(&mut self, entry: &Entry) -> Result<(), SimError> {
+        match entry {
+            Entry::Join(client, name) => {
+                self.join(*client, name);
+            }
+            Entry::Leave(client) => self.leave(*client),
+            Entry::Input(client, seq, dx, dy, aim, buttons) => {
+                self.push_input(*client, &Entry::input(*seq, *dx, *dy, *aim, *buttons));
+            }
+            Entry::TickRate(hz) => self.set_tick_rate(*hz)?,
+            Entry::Rebind(old, new) => {
+                self.rebind(*old, *new);
+            }
+        }
+        Ok(())
     }
 
     fn record(&mut self, entry: Entry) {

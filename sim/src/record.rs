@@ -186,15 +186,65 @@ impl Recording {
     }
 
     /// Reads a recording file and says how it ended: every whole chunk up to the end, or up to bytes that are not
-    /// a chunk. Only a file without a readable header is an error.
+    /// a chunk. Only a file without a readable header is an error. (A long match's file is better replayed a
+    /// chunk at a time: [`ChunkReader`].)
     pub fn read(bytes: &[u8]) -> Result<(Self, Ending), RecordingError> {
-        if bytes.is_empty() {
+        let mut reader = ChunkReader::new(bytes, bytes.len() as u64)?;
+        let mut recording = reader.start().clone();
+        for chunk in &mut reader {
+            recording.entries.extend(chunk.entries);
+        }
+        recording.end_tick = reader.end_tick();
+        let ending = reader.ending().cloned().unwrap_or(Ending::Open);
+        Ok((recording, ending))
+    }
+}
+
+/// Reads a recording file a chunk at a time, so that replaying a long match never holds all of it: the header
+/// when created, then a [`Chunk`] per [`Iterator::next`] until the end, or until bytes that are not a chunk
+/// ([`ChunkReader::ending`] then says which).
+#[derive(Debug)]
+pub struct ChunkReader<R> {
+    input: Counted<R>,
+    /// The file's length.
+    len: u64,
+    /// The header, as a recording without entries.
+    start: Recording,
+    end_tick: u32,
+    /// The last chunk was read.
+    finished: bool,
+    ending: Option<Ending>,
+}
+
+/// A reader that counts what it read.
+#[derive(Debug)]
+struct Counted<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: std::io::Read> ChunkReader<R> {
+    /// Reads and checks the header of a recording file of `len` bytes (buffer a file: MessagePack is read a few
+    /// bytes at a time).
+    pub fn new(input: R, len: u64) -> Result<Self, RecordingError> {
+        if len == 0 {
             return Err(RecordingError::Decode("the file is empty".into()));
         }
-        let mut rest = bytes;
-        let header: Header = rmp_serde::from_read(&mut rest).map_err(|e| {
+        let mut input = Counted {
+            inner: input,
+            read: 0,
+        };
+        let header: Header = rmp_serde::from_read(&mut input).map_err(|e| {
             RecordingError::Decode(if cut_short(&e) {
-                format!("the file ends inside its header ({} bytes)", bytes.len())
+                format!("the file ends inside its header ({len} bytes)")
             } else {
                 format!("no recording header ({e})")
             })
@@ -218,55 +268,86 @@ impl Recording {
             .validate("the recording's map")
             .and_then(|()| header.rules.validate("the recording's rules"))
             .map_err(|e| RecordingError::Decode(e.to_string()))?;
-        let mut recording = Recording {
-            map: header.map,
-            rules: header.rules,
-            tick_rate: header.tick_rate,
-            seed: header.seed,
-            scenario: header.scenario,
-            entries: Vec::new(),
+        Ok(ChunkReader {
+            input,
+            len,
+            start: Recording {
+                map: header.map,
+                rules: header.rules,
+                tick_rate: header.tick_rate,
+                seed: header.seed,
+                scenario: header.scenario,
+                entries: Vec::new(),
+                end_tick: 0,
+            },
             end_tick: 0,
-        };
-        let mut ending = Ending::Open;
-        while !rest.is_empty() {
-            let left = rest.len();
-            let damaged = |error: String| Ending::Damaged { bytes: left, error };
-            if ending == Ending::Finished {
-                ending = damaged(format!(
-                    "bytes after the recording's last chunk (tick {})",
-                    recording.end_tick
-                ));
-                break;
-            }
-            let chunk: Chunk = match rmp_serde::from_read(&mut rest) {
-                Ok(chunk) => chunk,
-                // Cut short inside its last chunk: the recording ends at the chunk before.
-                Err(e) if cut_short(&e) => {
-                    ending = Ending::CutShort { bytes: left };
-                    break;
-                }
-                Err(e) => {
-                    ending = damaged(format!(
-                        "not a chunk after tick {}: {e}",
-                        recording.end_tick
-                    ));
-                    break;
-                }
-            };
-            if chunk.through < recording.end_tick {
-                ending = damaged(format!(
-                    "a chunk through tick {} follows one through tick {}",
-                    chunk.through, recording.end_tick
-                ));
-                break;
-            }
-            recording.end_tick = chunk.through;
-            recording.entries.extend(chunk.entries);
-            if chunk.last {
-                ending = Ending::Finished;
-            }
+            finished: false,
+            ending: None,
+        })
+    }
+
+    /// The recording's start: everything but the entries (which the chunks bring).
+    pub fn start(&self) -> &Recording {
+        &self.start
+    }
+
+    /// The steps completed after the last chunk read so far: where the recording ends once all are read.
+    pub fn end_tick(&self) -> u32 {
+        self.end_tick
+    }
+
+    /// How the file ended, once [`Iterator::next`] returned `None`.
+    pub fn ending(&self) -> Option<&Ending> {
+        self.ending.as_ref()
+    }
+}
+
+impl<R: std::io::Read> Iterator for ChunkReader<R> {
+    type Item = Chunk;
+
+    fn next(&mut self) -> Option<Chunk> {
+        if self.ending.is_some() {
+            return None;
         }
-        Ok((recording, ending))
+        let left = self.len.saturating_sub(self.input.read) as usize;
+        let mut damaged = |error: String| {
+            self.ending = Some(Ending::Damaged { bytes: left, error });
+            None
+        };
+        if left == 0 {
+            self.ending = Some(if self.finished {
+                Ending::Finished
+            } else {
+                Ending::Open
+            });
+            return None;
+        }
+        if self.finished {
+            return damaged(format!(
+                "bytes after the recording's last chunk (tick {})",
+                self.end_tick
+            ));
+        }
+        let chunk: Chunk = match rmp_serde::from_read(&mut self.input) {
+            Ok(chunk) => chunk,
+            // Cut short inside its last chunk: the recording ends at the chunk before.
+            Err(e) if cut_short(&e) => {
+                self.ending = Some(Ending::CutShort { bytes: left });
+                return None;
+            }
+            Err(e) => {
+                return damaged(format!("not a chunk after tick {}: {e}", self.end_tick));
+            }
+        };
+        if chunk.through < self.end_tick {
+            return damaged(format!(
+                "a chunk through tick {} follows one through tick {}",
+                chunk.through, self.end_tick
+            ));
+        }
+        self.end_tick = chunk.through;
+        self.finished = chunk.last;
+        Some(chunk)
     }
 }
 
