@@ -17,7 +17,8 @@
 //!
 //! The recording ends at the last whole chunk's `through`: a file cut short inside a chunk (the process was
 //! killed mid-write) reads as the match up to the chunk before, and [`Recording::read`] says how the file ended
-//! ([`Ending`]).
+//! ([`Ending`]). There is no checksum: damage that makes a chunk's length run past the end of the file reads as a
+//! file cut short (the chunks before it still replay), and damage inside values that still decode is not seen.
 
 use crate::Scenario;
 use crate::assets::{MapAsset, RulesAsset};
