@@ -339,9 +339,17 @@ impl Report {
                 rates.join(", then ")
             ));
         }
-        let Some(rate) = self.run.input_rate_hz else {
+        let Some(mut rate) = self.run.input_rate_hz else {
             return;
         };
+        // Inputs that followed the server's rate ran at each rate in turn: the checks below hold for the fastest.
+        let follows =
+            config.input_rate.is_none() && config.behaviour.default_input_rate().is_none();
+        if follows {
+            for &hz in &self.run.tick_rate_changes_hz {
+                rate = rate.max(f64::from(hz));
+            }
+        }
         let period_ms = 1000.0 / rate;
         let look_ms = self.run.look_every_ms;
         let look_too_coarse = look_ms > period_ms;
@@ -519,6 +527,37 @@ mod tests {
         assert!(
             table.contains("1 × 4001 kicked by the operator: team killing\n"),
             "{table}"
+        );
+    }
+
+    #[test]
+    fn after_a_followed_rate_change_the_checks_use_the_fastest_rate() {
+        // 30 Hz at the start, then 60: a 20 ms look is too coarse for the 16.7 ms period of the second half.
+        let changed = BotOutcome {
+            tick_rate: Some(30),
+            tick_rate_changes: vec![60],
+            measured_secs: 10.0,
+            inputs_in_window: 450,
+            ..BotOutcome::default()
+        };
+        let r = Report::build(
+            &config(Duration::from_millis(20), None),
+            &[changed],
+            &Histograms::default(),
+            10.0,
+        );
+        assert!(
+            r.verdict.warnings.iter().any(|w| w.contains("then 60 Hz")),
+            "{:?}",
+            r.verdict.warnings
+        );
+        assert!(
+            r.verdict
+                .warnings
+                .iter()
+                .any(|w| w.contains("--look-every 20 ms is longer than the input period (16.7 ms)")),
+            "{:?}",
+            r.verdict.warnings
         );
     }
 
