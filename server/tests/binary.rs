@@ -512,28 +512,25 @@ async fn a_recorded_match_survives_kill_9_and_replays_from_the_command_line() {
         "{stdout}"
     );
 
+    // A replay that must fail: its status, and what it printed on stderr.
+    let refused = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tickwire-server"))
+            .args(args)
+            .env("TICKWIRE_ADMIN_TOKEN", TOKEN)
+            .env_remove("RUST_BACKTRACE")
+            .output()
+            .expect("the replay runs");
+        assert!(!out.status.success(), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
     // Other flags do not apply to a replay: refused rather than ignored (the environment's token is no flag).
-    let out = Command::new(env!("CARGO_BIN_EXE_tickwire-server"))
-        .args(["--replay", "match.rec", "--tick-rate", "40"])
-        .env("TICKWIRE_ADMIN_TOKEN", TOKEN)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the replay runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let stderr = refused(&["--replay", "match.rec", "--tick-rate", "40"]);
     assert!(
         stderr.contains("--replay runs alone (no server starts), without --tick-rate\n"),
         "{stderr}"
     );
-
-    // Not a recording: a clear error and a failure status.
-    let out = Command::new(env!("CARGO_BIN_EXE_tickwire-server"))
-        .args(["--replay", "Cargo.toml"])
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the replay runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    // Not a recording: a clear error.
+    let stderr = refused(&["--replay", "Cargo.toml"]);
     assert!(
         stderr.contains("Error: Cargo.toml: not a tickwire recording"),
         "{stderr}"
