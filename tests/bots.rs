@@ -1,7 +1,7 @@
 //! The bots against the real server: 200 bots for 10 s through the library API, on 127.0.0.1:0.
 
 use std::time::Duration;
-use tickwire_bots::{Behaviour, Config, ExitCode, Progress};
+use tickwire_bots::{Behaviour, Config, ExitCode, InputTiming, Progress};
 use tickwire_testkit::TestServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -148,5 +148,62 @@ async fn bots_follow_a_tick_rate_change_and_the_report_says_so() {
         report.totals.inputs_unacked
     );
     assert_eq!(report.protocol_errors.total, 0, "{summary}");
+    server.shutdown(Duration::from_secs(5)).await;
+}
+
+/// `--input-timing tick`: each bot learns from its acknowledgements when to send so that its input reaches the
+/// server just before the tick's read. Against the same server at the same time, bots on free timers wait about
+/// half a tick for the read; tick-timed bots wait a small part of that, few of their inputs miss their read, and
+/// they never send faster than the server ticks (their search only ever moves the send time later).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tick_timed_bots_reach_the_read_just_in_time() {
+    let server = TestServer::start_with(|c| c.tick_rate = 20).await;
+    let run = |timing: InputTiming| {
+        let mut config = Config::new(server.ws_url(), 10);
+        // The search takes a few dozen inputs to settle.
+        config.warmup = Duration::from_secs(4);
+        config.duration = Duration::from_secs(5);
+        config.behaviour = Behaviour::Wander;
+        config.decoders = Some(1);
+        config.input_timing = timing;
+        config.name_prefix = format!("{}-", timing.name());
+        tokio::spawn(tickwire_bots::run(config, Progress::Off))
+    };
+    let (free, tick) = (run(InputTiming::Free), run(InputTiming::Tick));
+    let free = free.await.expect("task").expect("the free run completes");
+    let tick = tick.await.expect("task").expect("the tick run completes");
+    let summary = format!(
+        "{}\n{}",
+        tickwire_bots::render_table(&free),
+        tickwire_bots::render_table(&tick)
+    );
+    eprintln!("{summary}");
+    for r in [&free, &tick] {
+        assert_eq!(r.protocol_errors.total, 0, "{summary}");
+        assert_eq!(r.connections.dropped, 0, "{summary}");
+    }
+    assert_eq!(tick.run.input_timing, InputTiming::Tick, "{summary}");
+    assert_eq!(
+        free.totals.inputs_late, 0,
+        "only tick timing judges lateness"
+    );
+    let p50 = |r: &tickwire_bots::Report| r.input_latency_ms.p50.expect("latencies measured");
+    assert!(
+        p50(&tick) < 0.6 * p50(&free),
+        "tick-timed inputs wait a small part of a tick (p50 {:.1} ms against {:.1} ms free): {summary}",
+        p50(&tick),
+        p50(&free)
+    );
+    let acked = tick.input_latency_ms.count;
+    assert!(
+        tick.totals.inputs_late * 20 <= acked,
+        "{} of {acked} inputs missed their read: {summary}",
+        tick.totals.inputs_late
+    );
+    let fastest = tick.per_client.inputs_per_s.max.expect("inputs sent");
+    assert!(
+        fastest <= 20.5,
+        "a tick-timed bot sent {fastest:.2} inputs a second into a 20 Hz server: {summary}"
+    );
     server.shutdown(Duration::from_secs(5)).await;
 }

@@ -9,6 +9,7 @@
 
 use crate::run::RunCtx;
 use crate::stats::{BotOutcome, Dropped, Histograms, Live, MAX_ERROR_EXAMPLES};
+use crate::timing::TickTiming;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,7 +69,10 @@ pub(crate) struct Bot {
     /// The tick rate `tick_period` was computed for.
     period_hz: u64,
     last_delta_at: Option<Instant>,
-    pending: VecDeque<(u32, Instant)>,
+    /// Inputs waiting for their acknowledgement, oldest first.
+    pending: VecDeque<Sent>,
+    /// With `--input-timing tick`: the search for the send time (see [`crate::timing`]).
+    pub(crate) timing: Option<TickTiming>,
     window: Option<(Instant, u64, u64)>,
     /// The world as this bot holds it (decoders only; the others keep it empty).
     pub(crate) mirror: Mirror,
@@ -76,6 +80,15 @@ pub(crate) struct Bot {
     pub(crate) welcome: Option<Welcome>,
     /// Deltas received since the shard last added them to the live counter.
     pub(crate) unreported_deltas: u64,
+}
+
+/// An input waiting for its acknowledgement.
+#[derive(Debug, Clone, Copy)]
+struct Sent {
+    seq: u32,
+    at: Instant,
+    /// The tick timing's generation it was sent under.
+    generation: u32,
 }
 
 /// Runs bot `index` to the end of the run and returns what it saw: it connects and joins in this task, then a
@@ -97,6 +110,7 @@ pub(crate) async fn run(ctx: Arc<RunCtx>, index: usize) -> BotOutcome {
         period_hz: 0,
         last_delta_at: None,
         pending: VecDeque::new(),
+        timing: None,
         window: None,
         mirror: Mirror::new(),
         welcome: None,
@@ -223,7 +237,30 @@ impl Bot {
             self.pending.pop_front();
             self.out.inputs_unacked += 1;
         }
-        self.pending.push_back((seq, at));
+        self.pending.push_back(Sent {
+            seq,
+            at,
+            generation: self.timing.as_ref().map_or(0, TickTiming::generation),
+        });
+    }
+
+    /// Every pending input whose sequence number `ack` covers was acknowledged by a frame received at `now`.
+    pub(crate) fn acked(&mut self, ack: u32, now: Instant, hist: &mut Histograms) {
+        while let Some(&sent) = self.pending.front() {
+            if sent.seq > ack {
+                break;
+            }
+            self.pending.pop_front();
+            let measuring = self.window.is_some();
+            let latency = now.saturating_duration_since(sent.at);
+            if measuring {
+                hist.input_latency_us.record(latency.as_micros() as u64);
+            }
+            if let Some(timing) = &mut self.timing {
+                let late = timing.acknowledged(sent.generation, latency);
+                self.out.inputs_late += u64::from(measuring && late);
+            }
+        }
     }
 
     /// The connection ended with `e` before the run did.

@@ -39,6 +39,9 @@ pub struct Config {
     pub behaviour: Behaviour,
     /// Inputs per second per bot; `None` = the server's tick rate (from the welcome).
     pub input_rate: Option<f64>,
+    /// When the bots send their inputs: on their own timers (`Free`), or timed to reach the server just before its
+    /// tick (`Tick`, only when the input rate is the server's tick rate). See [`crate::timing`].
+    pub input_timing: crate::InputTiming,
     /// Seed of the bots' generators (bot `k` uses `seed + k + 1`).
     pub seed: u32,
     /// How many bots decode every frame into a full mirror; `None` = all. Bot 0 always decodes.
@@ -88,6 +91,11 @@ pub enum ConfigError {
     /// Connection concurrency of zero.
     #[error("--connect-concurrency must be at least 1")]
     Concurrency,
+    /// Tick timing asked for inputs that do not follow the server's tick rate.
+    #[error(
+        "--input-timing tick times one input per server tick: it cannot be used with {0} (leave it out)"
+    )]
+    InputTiming(&'static str),
     /// A look period out of range.
     #[error("--look-every must be between 100us and 20ms, got {0:?}")]
     LookEvery(Duration),
@@ -105,6 +113,7 @@ impl Config {
             linger: Duration::ZERO,
             behaviour: Behaviour::Wander,
             input_rate: None,
+            input_timing: crate::InputTiming::Free,
             seed: 0,
             decoders: None,
             connect_concurrency: 100,
@@ -134,6 +143,16 @@ impl Config {
             && !(0.1..=1000.0).contains(&hz)
         {
             return Err(ConfigError::InputRate(hz));
+        }
+        if self.input_timing == crate::InputTiming::Tick {
+            if self.input_rate.is_some() {
+                return Err(ConfigError::InputTiming("--input-rate"));
+            }
+            if self.behaviour.default_input_rate().is_some() {
+                return Err(ConfigError::InputTiming(
+                    "a behaviour with its own input rate (crowd)",
+                ));
+            }
         }
         if self.connect_concurrency == 0 {
             return Err(ConfigError::Concurrency);
@@ -212,6 +231,17 @@ mod tests {
             e.to_string()
                 .contains("--connect-timeout must be at least 100ms")
         }));
+        let mut c = base.clone();
+        c.input_timing = crate::InputTiming::Tick;
+        assert_eq!(c.validate(), Ok(()));
+        c.input_rate = Some(30.0);
+        assert!(c.validate().is_err_and(|e| {
+            let e = e.to_string();
+            e.contains("--input-timing tick") && e.contains("--input-rate")
+        }));
+        c.input_rate = None;
+        c.behaviour = crate::Behaviour::Crowd;
+        assert!(c.validate().is_err_and(|e| e.to_string().contains("crowd")));
         let mut c = base;
         c.thresholds.max_drop_rate = Some(2.0);
         assert!(

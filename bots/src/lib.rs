@@ -31,6 +31,7 @@ mod run;
 mod shard;
 pub mod stats;
 mod table;
+pub mod timing;
 
 pub use behaviour::Behaviour;
 pub use config::{Config, ConfigError, Thresholds};
@@ -38,6 +39,7 @@ pub use progress::Progress;
 pub use report::{ExitCode, Report};
 pub use run::run;
 pub use table::render as render_table;
+pub use timing::InputTiming;
 
 /// Why a run could not produce a report.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::Parser;
 use std::path::PathBuf;
 use std::time::Duration;
-use tickwire_bots::{Behaviour, Config, Progress, Thresholds};
+use tickwire_bots::{Behaviour, Config, InputTiming, Progress, Thresholds};
 use tickwire_shared::parse_duration;
 use tracing_subscriber::EnvFilter;
 
@@ -74,6 +74,12 @@ struct Cli {
     /// drop fails the run).
     #[arg(long, value_name = "FRACTION")]
     max_drop_rate: Option<f64>,
+    /// When bots send their inputs: `free` = each on its own timer at a random phase, as the browser client does
+    /// (an input waits up to a tick for the server's next tick); `tick` = each times its inputs to reach the server
+    /// just before the tick that applies them, learning when from the acknowledgements (a client in step with
+    /// the server's tick). `tick` needs the input rate to be the server's tick rate.
+    #[arg(long, value_enum, value_name = "TIMING", default_value_t = InputTiming::Free)]
+    input_timing: InputTiming,
     /// How often each shard wakes to send the inputs and pings that are due and read what arrived (100us–20ms):
     /// the resolution of the bots' timers. Coarser costs less CPU per bot; latencies and jitter are measured from
     /// the kernel's arrival timestamps either way. Keep it below the input period: a bot sends at most one input
@@ -133,6 +139,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         linger: Duration::ZERO,
         behaviour: cli.behaviour,
         input_rate: cli.input_rate,
+        input_timing: cli.input_timing,
         seed: cli.seed,
         decoders: cli.decoders,
         connect_concurrency: cli.connect_concurrency,

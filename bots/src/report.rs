@@ -105,6 +105,8 @@ pub struct RunInfo {
     pub behaviour: crate::Behaviour,
     /// Inputs per second per bot (`null` before any bot learnt the tick rate).
     pub input_rate_hz: Option<f64>,
+    /// When the bots sent their inputs (`--input-timing`): `"free"` or `"tick"`.
+    pub input_timing: crate::InputTiming,
     /// Seed.
     pub seed: u32,
     /// Bots that decoded every frame into a mirror.

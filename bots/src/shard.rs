@@ -14,7 +14,8 @@
 //! - **Timers.** Every bot's next input and next ping are entries in one timing wheel; each wake-up sends
 //!   everything due (each input with one `write()`). Each bot keeps its own random send phase and its own grid, to the look
 //!   period (a tokio interval per bot had the same 1 ms resolution); a late wake-up skips missed inputs rather than
-//!   bunching them (`MissedTickBehavior::Skip`, as before).
+//!   bunching them (`MissedTickBehavior::Skip`, as before). With `--input-timing tick` each input's due time moves
+//!   by what the bot's [`TickTiming`] learnt from the acknowledgements (see [`crate::timing`]).
 //! - **The run's stages.** Opening the measurement window, the end of the window (and the crowd behaviour's stop
 //!   input), the linger and the final close happen for all of a shard's bots in one pass.
 //! - **Measurements** go into the shard's own histograms, merged into the run's once a second.
@@ -24,6 +25,7 @@
 use crate::bot::Bot;
 use crate::run::RunCtx;
 use crate::stats::{BotOutcome, Dropped, Histograms};
+use crate::timing::{TickTiming, shifted};
 use wheel::{Entry, Wheel};
 
 mod wheel;
@@ -342,6 +344,9 @@ impl Shard {
             behaviour.change_every(rate),
         );
         let phase = steering.phase();
+        if follows_tick_rate && self.ctx.config.input_timing == crate::InputTiming::Tick {
+            bot.timing = Some(TickTiming::new(input_period));
+        }
         if steering.sends_inputs() {
             self.timers
                 .push(joined_at + input_period.mul_f64(phase), (i, Kind::Input));
@@ -406,6 +411,10 @@ impl Shard {
         for p in self.bots.iter_mut().flatten() {
             if p.follows_tick_rate {
                 p.input_period = period;
+                if let Some(timing) = &mut p.bot.timing {
+                    // The ticks now fall elsewhere: search again.
+                    *timing = TickTiming::new(period);
+                }
             }
         }
     }
@@ -445,9 +454,16 @@ impl Shard {
                     p.client.queue_ping(client_time)
                 }
             };
-            let period = match kind {
-                Kind::Input => p.input_period,
-                Kind::Ping => PING_EVERY,
+            let (period, due) = match kind {
+                // With tick timing, the next input goes out as much earlier or later as the search says.
+                Kind::Input => (
+                    p.input_period,
+                    p.bot
+                        .timing
+                        .as_mut()
+                        .map_or(due, |t| shifted(due, t.take_shift())),
+                ),
+                Kind::Ping => (PING_EVERY, due),
             };
             match sent.and_then(|()| p.client.try_flush()) {
                 Ok(_) => self.timers.push(next_due(due, period, now), (i, kind)),

@@ -161,6 +161,8 @@ pub struct BotOutcome {
     pub inputs_in_window: u64,
     /// Inputs never acknowledged (still pending at the end, or pushed out of the bounded pending list).
     pub inputs_unacked: u64,
+    /// With `--input-timing tick`: inputs acknowledged in the window a tick later than the bot timed them for.
+    pub inputs_late: u64,
     /// Snapshots received after the first (resynchronisations).
     pub resyncs: u64,
     /// First tick held (the first snapshot's).

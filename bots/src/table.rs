@@ -51,7 +51,11 @@ pub fn render(r: &Report) -> String {
         run.duration_s,
         run.tick_rate_hz.map_or("?".into(), |t| t.to_string()),
         if run.behaviour != crate::Behaviour::Idle {
-            format!("{} Hz", num(run.input_rate_hz, 1))
+            format!(
+                "{} Hz, {} timing",
+                num(run.input_rate_hz, 1),
+                run.input_timing.name()
+            )
         } else {
             "none".to_string()
         },
@@ -125,9 +129,14 @@ pub fn render(r: &Report) -> String {
     spread_row(&mut out, "inputs/s sent", &p.inputs_per_s, 2);
     spread_row(&mut out, "tick coverage", &p.tick_coverage, 4);
     let t = &r.totals;
+    let late = if r.run.input_timing == crate::InputTiming::Tick {
+        format!(", {} late for their tick", t.inputs_late)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "\ntotals: {} deltas, {} bytes received, {} bytes sent, {} inputs ({} unacknowledged), {} resyncs",
+        "\ntotals: {} deltas, {} bytes received, {} bytes sent, {} inputs ({} unacknowledged{late}), {} resyncs",
         t.deltas, t.bytes_received, t.bytes_sent, t.inputs_sent, t.inputs_unacked, t.resyncs
     );
     let m = &r.missed_ticks;

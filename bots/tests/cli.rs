@@ -92,3 +92,17 @@ fn duration_flags_take_a_number_of_seconds_and_sequences() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("--duration must be longer than 0 s"), "{err}");
 }
+
+#[test]
+fn tick_timing_is_refused_with_an_input_rate_of_its_own() {
+    let (code, err) = bots_until_the_report_path(&["--input-timing", "tick", "--input-rate", "30"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--input-timing tick times one input per server tick: it cannot be used with --input-rate"),
+        "{err}"
+    );
+    // On its own it parses and validates (and stops at the report path).
+    let (code, err) = bots_until_the_report_path(&["--input-timing", "tick"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("cannot write the report there"), "{err}");
+}

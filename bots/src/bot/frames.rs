@@ -38,6 +38,9 @@ impl Bot {
                     }
                 }
                 self.last_delta_at = Some(now);
+                if let Some(timing) = &mut self.timing {
+                    timing.delta_arrived(tick, now);
+                }
                 self.acked(ack, now, hist);
                 if fits {
                     self.apply(bytes);
@@ -121,20 +124,6 @@ impl Bot {
             Err(e) => {
                 self.mirror_lost = true;
                 self.protocol_error(e.to_string());
-            }
-        }
-    }
-
-    /// Every pending input whose sequence number `ack` covers has now been acknowledged.
-    fn acked(&mut self, ack: u32, now: Instant, hist: &mut Histograms) {
-        while let Some(&(seq, sent)) = self.pending.front() {
-            if seq > ack {
-                break;
-            }
-            self.pending.pop_front();
-            if self.window.is_some() {
-                let us = now.duration_since(sent).as_micros() as u64;
-                hist.input_latency_us.record(us);
             }
         }
     }

@@ -79,6 +79,9 @@ pub struct Totals {
     pub inputs_sent: u64,
     /// Inputs never acknowledged.
     pub inputs_unacked: u64,
+    /// With `--input-timing tick`: inputs acknowledged in the window a tick later than the bot timed them for
+    /// (always 0 with `free`).
+    pub inputs_late: u64,
     /// Snapshots after the first (the server resynchronised a bot that fell behind).
     pub resyncs: u64,
 }
@@ -179,6 +182,7 @@ impl Report {
             totals.bytes_sent += o.bytes_sent;
             totals.inputs_sent += o.inputs_sent;
             totals.inputs_unacked += o.inputs_unacked;
+            totals.inputs_late += o.inputs_late;
             totals.resyncs += o.resyncs;
             missed.total += o.missed_ticks;
             missed.clients_with_gaps += u64::from(o.missed_ticks > 0);
@@ -205,6 +209,7 @@ impl Report {
                     .input_rate
                     .or(config.behaviour.default_input_rate())
                     .or(tick_rate.map(f64::from)),
+                input_timing: config.input_timing,
                 seed: config.seed,
                 decoders,
                 decode_mode: if decoders == config.clients {
@@ -366,6 +371,33 @@ impl Report {
                 "the bots' timers fired up to {p99:.1} ms late (p99), more than one input period \
                  ({period_ms:.1} ms): the load generator was short of CPU and sent its inputs late"
             ));
+        }
+        if config.input_timing == crate::InputTiming::Tick
+            && config.behaviour != crate::Behaviour::Idle
+        {
+            let settle_ms = f64::from(crate::timing::SETTLE_INPUTS) * period_ms;
+            if config.warmup.as_secs_f64() * 1000.0 < settle_ms {
+                self.verdict.warnings.push(format!(
+                    "--input-timing tick: each bot needs about {} inputs ({:.1} s here) to find when to send, \
+                     longer than --warmup: the window's first seconds include that search; use --warmup {:.0}s \
+                     or more",
+                    crate::timing::SETTLE_INPUTS,
+                    settle_ms / 1000.0,
+                    (settle_ms / 1000.0).ceil()
+                ));
+            }
+            let acked = self.input_latency_ms.count;
+            if acked > 0 && self.totals.inputs_late * 100 > acked {
+                let lag = self
+                    .timer_lag_ms
+                    .p99
+                    .map_or(String::new(), |p| format!(" (timer lag p99 {p:.1} ms)"));
+                self.verdict.warnings.push(format!(
+                    "--input-timing tick: {:.1} % of the inputs missed the read they were timed for: the bots \
+                     could not send on time{lag}; fewer bots per core time their inputs better",
+                    self.totals.inputs_late as f64 * 100.0 / acked as f64
+                ));
+            }
         }
         // After a change of the server's rate, followed, the rate asked for is not one number.
         let followed_a_change = !self.run.tick_rate_changes_hz.is_empty()
@@ -593,5 +625,47 @@ mod tests {
         );
         assert!(w[1].contains("look period is too coarse"), "{w:?}");
         assert!(!w.iter().any(|w| w.contains("short of CPU")), "{w:?}");
+    }
+
+    #[test]
+    fn tick_timing_warns_of_a_short_warm_up_and_of_missed_reads() {
+        let mut c = config(Duration::from_millis(1), None);
+        c.input_timing = crate::InputTiming::Tick;
+        c.warmup = Duration::from_secs(2);
+        let r = report(c.clone(), 30.0, 400);
+        assert_eq!(
+            r.verdict.warnings,
+            Vec::<String>::new(),
+            "40 inputs at 30 Hz fit"
+        );
+        c.warmup = Duration::from_secs(1);
+        let r = report(c.clone(), 30.0, 400);
+        let w = &r.verdict.warnings;
+        assert!(
+            w.len() == 1
+                && w[0].contains("about 40 inputs (1.3 s here)")
+                && w[0].contains("--warmup 2s"),
+            "{w:?}"
+        );
+        // 3 of 100 acknowledged inputs late.
+        c.warmup = Duration::from_secs(5);
+        let bot = BotOutcome {
+            tick_rate: Some(30),
+            measured_secs: 10.0,
+            inputs_in_window: 300,
+            inputs_late: 3,
+            ..BotOutcome::default()
+        };
+        let mut hist = Histograms::default();
+        for _ in 0..100 {
+            hist.timer_lag_us.record(400);
+            hist.input_latency_us.record(5_000);
+        }
+        let r = Report::build(&c, &[bot], &hist, 10.0);
+        let w = &r.verdict.warnings;
+        assert!(
+            w.len() == 1 && w[0].contains("3.0 % of the inputs missed the read"),
+            "{w:?}"
+        );
     }
 }
