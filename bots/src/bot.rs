@@ -244,8 +244,9 @@ impl Bot {
         });
     }
 
-    /// Every pending input whose sequence number `ack` covers was acknowledged by a frame received at `now`.
-    pub(crate) fn acked(&mut self, ack: u32, now: Instant, hist: &mut Histograms) {
+    /// Every pending input whose sequence number `ack` covers was acknowledged by a frame received at `now`;
+    /// `timed` says whether the input timing may learn from it.
+    pub(crate) fn acked(&mut self, ack: u32, now: Instant, hist: &mut Histograms, timed: bool) {
         while let Some(&sent) = self.pending.front() {
             if sent.seq > ack {
                 break;
@@ -256,7 +257,7 @@ impl Bot {
             if measuring {
                 hist.input_latency_us.record(latency.as_micros() as u64);
             }
-            if let Some(timing) = &mut self.timing {
+            if let Some(timing) = self.timing.as_mut().filter(|_| timed) {
                 let late = timing.acknowledged(sent.generation, latency);
                 self.out.inputs_late += u64::from(measuring && late);
             }

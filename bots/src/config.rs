@@ -91,10 +91,8 @@ pub enum ConfigError {
     /// Connection concurrency of zero.
     #[error("--connect-concurrency must be at least 1")]
     Concurrency,
-    /// Tick timing asked for inputs that do not follow the server's tick rate.
-    #[error(
-        "--input-timing tick times one input per server tick: it cannot be used with {0} (leave it out)"
-    )]
+    /// Tick timing asked for inputs that do not follow the server's tick rate, or for bots that send none.
+    #[error("--input-timing tick {0}")]
     InputTiming(&'static str),
     /// A look period out of range.
     #[error("--look-every must be between 100us and 20ms, got {0:?}")]
@@ -146,11 +144,19 @@ impl Config {
         }
         if self.input_timing == crate::InputTiming::Tick {
             if self.input_rate.is_some() {
-                return Err(ConfigError::InputTiming("--input-rate"));
+                return Err(ConfigError::InputTiming(
+                    "times one input per server tick: it cannot be used with --input-rate (leave that out)",
+                ));
             }
             if self.behaviour.default_input_rate().is_some() {
                 return Err(ConfigError::InputTiming(
-                    "a behaviour with its own input rate (crowd)",
+                    "times one input per server tick: --behaviour crowd sends at its own 30 Hz (leave out \
+                     --input-timing)",
+                ));
+            }
+            if self.behaviour == crate::Behaviour::Idle {
+                return Err(ConfigError::InputTiming(
+                    "times inputs, and --behaviour idle sends none (leave out --input-timing)",
                 ));
             }
         }
@@ -241,7 +247,15 @@ mod tests {
         }));
         c.input_rate = None;
         c.behaviour = crate::Behaviour::Crowd;
-        assert!(c.validate().is_err_and(|e| e.to_string().contains("crowd")));
+        assert!(c.validate().is_err_and(|e| {
+            e.to_string()
+                .contains("--behaviour crowd sends at its own 30 Hz")
+        }));
+        c.behaviour = crate::Behaviour::Idle;
+        assert!(
+            c.validate()
+                .is_err_and(|e| { e.to_string().contains("--behaviour idle sends none") })
+        );
         let mut c = base;
         c.thresholds.max_drop_rate = Some(2.0);
         assert!(

@@ -18,6 +18,9 @@
 //!   by what the bot's [`TickTiming`] learnt from the acknowledgements (see [`crate::timing`]).
 //! - **The run's stages.** Opening the measurement window, the end of the window (and the crowd behaviour's stop
 //!   input), the linger and the final close happen for all of a shard's bots in one pass.
+//! - **Order.** Each wake-up sends the inputs due before it reads, and again after every 64 sockets of a burst of
+//!   arrivals (a server's fan-out reaches every bot at once): a frame waiting in its socket keeps the kernel's
+//!   arrival time, an input sent late stays late.
 //! - **Measurements** go into the shard's own histograms, merged into the run's once a second.
 //!
 //! Nothing spins: between wake-ups the thread sleeps (on its channel, so a newly joined bot is taken at once).
@@ -51,6 +54,8 @@ const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 const CLOSE_ANSWER_WAIT: Duration = Duration::from_secs(2);
 /// Readiness events taken from the poll at a time.
 const EVENTS: usize = 1024;
+/// While reading a burst, the timers due are sent after every this many sockets.
+const TIMERS_EVERY: usize = 64;
 
 /// A joined bot handed to a shard.
 #[derive(Debug)]
@@ -252,6 +257,9 @@ impl Shard {
                 self.closed();
                 return;
             }
+            // Timers first: an input late for its send time stays late, while a frame that waits in its socket
+            // keeps the kernel's arrival time.
+            self.fire_timers(Instant::now());
             self.read_ready(&mut events);
             self.follow_tick_rate();
             self.fire_timers(Instant::now());
@@ -381,7 +389,12 @@ impl Shard {
                 // EINTR: look again at the next wake-up.
                 return;
             }
-            for event in events.iter() {
+            for (k, event) in events.iter().enumerate() {
+                if k % TIMERS_EVERY == TIMERS_EVERY - 1 {
+                    // A long burst of arrivals (a server's fan-out to every bot) must not hold back the inputs
+                    // due meanwhile.
+                    self.fire_timers(Instant::now());
+                }
                 let i = event.token().0;
                 let readable = event.is_readable() || event.is_read_closed() || event.is_error();
                 self.serve(i, readable);
@@ -432,6 +445,13 @@ impl Shard {
                 continue;
             };
             if p.lingering {
+                continue;
+            }
+            if kind == Kind::Input
+                && let Some(later) = p.bot.timing.as_mut().and_then(TickTiming::take_later)
+            {
+                // The search moved the send time later since this input was scheduled: send it then.
+                self.timers.push(shifted(due, later), (i, kind));
                 continue;
             }
             // The time of the write: how late the timer fired, and when the input left.

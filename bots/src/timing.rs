@@ -16,7 +16,8 @@
 //! (the tick, the fan-out up to this client, the way back). The smallest latency of the last few seconds stands in
 //! for that part, so the latency above it is the slack. An input that misses a read by a little waits nearly a
 //! whole tick more: a latency more than half a tick above the smallest is *late*, and how far above says by how
-//! much it missed.
+//! much it missed. The next input then goes out earlier by that much (and a margin): the read it reaches takes
+//! both, as the server banks the tick the late one missed.
 
 use std::time::Duration;
 
@@ -53,20 +54,22 @@ const MARGIN_UP: Duration = Duration::from_millis(1);
 const PATIENCE: u32 = 100;
 /// About how many inputs the search takes to settle from a random phase (the report warns when the warm-up is
 /// shorter).
-pub(crate) const SETTLE_INPUTS: u32 = 40;
+pub(crate) const SETTLE_INPUTS: u32 = 60;
 /// How many acknowledged inputs a block of the smallest-latency window holds (it spans two blocks).
 const BLOCK: u32 = 64;
 
 /// One bot's search for the latest send time that still makes a tick's read, from the latency of its inputs.
 ///
 /// Starting from the bot's random phase it moves its inputs later by an eighth of a tick after each input, until
-/// one is late; then it moves on to just before the next read (later by what the late input waited above the best,
-/// less a margin: one tick without an input from this bot), halves the step, and goes on until the step is
-/// [`MIN_STEP`]. From then on it tries a step later only after [`PATIENCE`] good inputs in a row. Any input that
-/// waited longer than the margin (the server's read moved later, the search started far off, or inputs queued up
-/// in the server) moves the send time later by the difference at once. The send time never moves earlier, so a
-/// bot never sends more than one input per tick. Only inputs sent since the last move count: those already on
-/// their way, or sent before the move took effect, say nothing about the new send time.
+/// one is late; then the next input goes out earlier by how far the late one missed its read and a margin, so that
+/// the next read takes both (the server banks the tick the late one missed: nothing is lost or queued), the step
+/// halves, and the search goes on until the step is [`MIN_STEP`]. From then on it tries a step later only after
+/// [`PATIENCE`] good inputs in a row, and each late input adds to the margin. Any input that waited longer than
+/// the margin (the server's read moved later, the search started far off) moves the send time later by the
+/// difference at once. Two late inputs in a row mean inputs queued up in the server rather than a missed read:
+/// then it moves later, skipping a tick, which drains the queue. So a bot sends more than one input into a tick
+/// only right after a missed read, never faster than the server ticks for longer. Only inputs sent since the last
+/// move took effect count: those sent before say nothing about the new send time.
 #[derive(Debug, Clone)]
 pub(crate) struct TickTiming {
     period: Duration,
@@ -79,6 +82,8 @@ pub(crate) struct TickTiming {
     arrivals: ArrivalGrid,
     /// How far to move the next input's send time, in nanoseconds (later when positive); taken by the timer.
     shift_ns: i64,
+    /// The input acknowledged before was late.
+    last_late: bool,
     /// A move was decided and the timer has not taken it yet: inputs acknowledged meanwhile were sent before it.
     pending: bool,
     /// Counts the moves the timer took; each input carries the one it was sent under.
@@ -96,6 +101,7 @@ impl TickTiming {
             best: RecentMin::default(),
             arrivals: ArrivalGrid::new(period),
             shift_ns: 0,
+            last_late: false,
             pending: false,
             generation: 0,
         }
@@ -114,26 +120,36 @@ impl TickTiming {
     /// An input sent under `generation` was acknowledged, by the latest delta, `latency` after it was sent.
     /// Returns whether it was late (it waited about a tick longer than the bot's best).
     pub(crate) fn acknowledged(&mut self, generation: u32, latency: Duration) -> bool {
+        // A delta more than half a tick later than the grid says (a tick that overran, whose catch-up read may
+        // have taken the input early; a server that moved its tick grid) says nothing reliable about the send
+        // time, and taking its lateness out could make a normal latency look like the best ever.
+        if self.arrivals.latest_excess > self.period / 2 {
+            return false;
+        }
         // What the input's timing decided: the latency less the delta's own lateness.
         let latency = latency.saturating_sub(self.arrivals.latest_excess);
         self.best.push(latency);
         let above = latency.saturating_sub(self.best.get().unwrap_or(latency));
         let late = above > self.period / 2;
+        let after_late = std::mem::replace(&mut self.last_late, late);
         if generation != self.generation || self.pending {
             return late;
         }
-        if above > self.margin + self.step {
-            // It waited longer than it had to: send as much later as that, less the margin. For a late input
-            // (one that missed a read by a little, or waited behind earlier inputs in the server's queue) that
-            // means skipping a tick or more, never sending two inputs into one tick: the send time only ever
-            // moves later, so the bot never sends faster than the server ticks.
+        if late && !after_late && above < self.period {
+            // It missed a read by a period less what it waited above the best: send the next one that much (and
+            // the margin) earlier, before the next read. That read then takes both (the server banks the tick
+            // this one missed), and no input is lost.
+            let missed_by = self.period - above;
+            self.shift_ns -= nanos(missed_by + self.margin);
+            self.after_miss();
+            self.moved();
+        } else if above > self.margin + self.step {
+            // It waited longer than it had to: send as much later as that, less the margin. After two late
+            // inputs in a row (inputs queued up in the server, not a missed read) that skips a tick or more,
+            // which lets the queue drain.
             self.shift_ns += nanos(above - self.margin);
             if late {
-                if self.step > MIN_STEP {
-                    self.step = (self.step / 2).max(MIN_STEP);
-                } else {
-                    self.margin = (self.margin + MARGIN_UP).min(self.period / 4);
-                }
+                self.after_miss();
             }
             self.moved();
         } else {
@@ -149,9 +165,24 @@ impl TickTiming {
         late
     }
 
+    /// A late input: the search narrows (a smaller step), or, once narrowed, keeps more margin.
+    fn after_miss(&mut self) {
+        if self.step > MIN_STEP {
+            self.step = (self.step / 2).max(MIN_STEP);
+        } else {
+            self.margin = (self.margin + MARGIN_UP).min(self.period / 4);
+        }
+    }
+
     fn moved(&mut self) {
         self.streak = 0;
         self.pending = true;
+    }
+
+    /// A move later decided and not taken yet: the timer applies it to the input due now instead of sending that
+    /// one at the old time (where it would miss its read as the one before did). Takes it.
+    pub(crate) fn take_later(&mut self) -> Option<i64> {
+        (self.pending && self.shift_ns > 0).then(|| self.take_shift())
     }
 
     /// How far to move the next input's send time (later when positive); the timer takes it once, after the
@@ -301,9 +332,18 @@ mod tests {
             // The server's queue: the tick the last input was applied in, and the budget left in it.
             let (mut last_tick, mut budget) = (f64::NEG_INFINITY, 0u32);
             for n in 0..inputs {
-                let sent = due + self.jitter * ((n * 7919) % 13) as f64 / 12.0;
-                // The deltas that arrived before this send, and the acknowledgements in them, feed the search.
-                while self.delta_arrives(next_delta) <= sent {
+                let jitter = self.jitter * ((n * 7919) % 13) as f64 / 12.0;
+                let mut sent = due + jitter;
+                // The deltas that arrived before this send, and the acknowledgements in them, feed the search; a
+                // move later decided meanwhile applies to this input (as the shard does).
+                loop {
+                    if let Some(later) = t.take_later() {
+                        due += later as f64 / 1e9;
+                        sent = due + jitter;
+                    }
+                    if self.delta_arrives(next_delta) > sent {
+                        break;
+                    }
                     let arrived = self.delta_arrives(next_delta);
                     t.delta_arrived(next_delta as u32, at(arrived));
                     for &(_, sent, generation, measured) in
@@ -421,10 +461,14 @@ mod tests {
         );
         assert_eq!(t.take_shift(), 0);
         // An input sent before that move, late: it says nothing about the new send time.
-        assert!(t.acknowledged(old, ms(40)));
+        assert!(!t.acknowledged(old, ms(20)));
         assert_eq!(t.take_shift(), 0);
-        // 20 ms above the best: it missed a read by 32 - 20 = 12 ms. On to just before the next read: later by
-        // the 20 ms less the margin (0.5 ms), never earlier.
+        // 20 ms above the best: it missed a read by 32 - 20 = 12 ms. The next input goes out that much and the
+        // margin (0.5 ms) earlier, for the next read.
+        assert!(t.acknowledged(t.generation(), ms(40)));
+        assert_eq!(t.take_shift(), -12_500_000);
+        // Late again right after a late one: inputs queued up in the server. Skip a tick instead: later by the
+        // 20 ms less the margin.
         assert!(t.acknowledged(t.generation(), ms(40)));
         assert_eq!(t.take_shift(), 19_500_000);
     }
@@ -444,9 +488,17 @@ mod tests {
         for _ in 0..5 {
             let g = t.generation();
             assert!(t.acknowledged(g, ms(30)));
-            assert_eq!(t.take_shift(), 27_500_000, "on to the next read");
+            assert_eq!(
+                t.take_shift(),
+                -4_500_000,
+                "missed by 4 ms: earlier by that and the margin"
+            );
+            let g = t.generation();
+            assert!(!t.acknowledged(g, ms(2)));
+            t.take_shift();
         }
-        for _ in 0..PATIENCE - 1 {
+        // The last good input counted once already.
+        for _ in 0..PATIENCE - 2 {
             let g = t.generation();
             assert!(!t.acknowledged(g, ms(2)));
         }
@@ -454,6 +506,25 @@ mod tests {
         let g = t.generation();
         t.acknowledged(g, ms(2));
         assert_eq!(t.take_shift(), 250_000);
+    }
+
+    #[test]
+    fn a_delta_far_off_the_grid_teaches_nothing() {
+        let ms = Duration::from_millis;
+        let base = tokio::time::Instant::now();
+        let mut t = TickTiming::new(ms(32));
+        t.delta_arrived(10, base);
+        assert!(!t.acknowledged(0, ms(5)));
+        assert_eq!(t.take_shift(), 4_000_000);
+        // Tick 11's delta comes 20 ms late (the tick overran; its catch-up read took the input early): the
+        // latency less that lateness would be a best ever. It is not used.
+        t.delta_arrived(11, base + ms(32 + 20));
+        assert!(!t.acknowledged(t.generation(), ms(21)));
+        assert_eq!(t.take_shift(), 0, "nothing learnt");
+        // Back on the grid, 5 ms is still the best: a step later, not a move by what it "waited above" 1 ms.
+        t.delta_arrived(12, base + ms(64));
+        assert!(!t.acknowledged(t.generation(), ms(5)));
+        assert_eq!(t.take_shift(), 4_000_000);
     }
 
     #[test]

@@ -98,7 +98,9 @@ fn tick_timing_is_refused_with_an_input_rate_of_its_own() {
     let (code, err) = bots_until_the_report_path(&["--input-timing", "tick", "--input-rate", "30"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(
-        err.contains("--input-timing tick times one input per server tick: it cannot be used with --input-rate"),
+        err.contains(
+            "--input-timing tick times one input per server tick: it cannot be used with --input-rate"
+        ),
         "{err}"
     );
     // On its own it parses and validates (and stops at the report path).

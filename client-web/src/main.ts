@@ -6,6 +6,7 @@ import type { DebugState } from './game/debug';
 import { Session } from './game/session';
 import { Connection } from './net/connection';
 import { RateMeter } from './net/meter';
+import type { InputTimingState } from './net/timing';
 import { Renderer, type CameraState } from './render/renderer';
 import { Hud } from './ui/hud';
 import { InputState } from './ui/input';
@@ -14,7 +15,12 @@ import { Screens } from './ui/screens';
 declare global {
   interface Window {
     /** Read-only view of the client's state, for end-to-end tests and debugging. */
-    __tickwire?: { state(): DebugState; fps(): number; camera(): CameraState };
+    __tickwire?: {
+      /** The session's state, and the input timing (null before the first welcome). */
+      state(): DebugState & { inputTiming: InputTimingState | null };
+      fps(): number;
+      camera(): CameraState;
+    };
   }
 }
 
@@ -41,7 +47,7 @@ const frames = new RateMeter();
 
 window.__tickwire = Object.freeze({
   // The same Session object the renderer draws from; a fresh plain copy on every call.
-  state: () => session.debugState(),
+  state: () => ({ ...session.debugState(), inputTiming: connection.timing?.debugState() ?? null }),
   fps: () => frames.rate(performance.now()),
   // What the last frame showed: follow or fit, scale, the visible world rectangle, the local player on screen.
   camera: () => renderer.cameraState(),

@@ -335,6 +335,44 @@ describe('connection: joining and resuming', () => {
   });
 });
 
+describe('connection: input timing', () => {
+  it('times inputs to reach the server just before its tick reads them', () => {
+    const { conn, latest } = setup();
+    conn.connect('ann');
+    const ws = latest();
+    // 20 Hz: fake timers keep whole milliseconds, and a 50 ms tick is one.
+    const s = new FakeServer(ws, 7).join(token(1), 0, 20);
+    // The fake server reads and answers at each step: an input waits from its send to the next step.
+    const sentAt: number[] = [];
+    const send = ws.send.bind(ws);
+    ws.send = (bytes: Uint8Array) => {
+      send(bytes);
+      if (ws.sent.at(-1)![0] === 1) sentAt.push(performance.now()); // inputs only
+    };
+    const steps: number[] = [];
+    const step = s.step.bind(s);
+    s.step = (events?: unknown[], ack?: number) => {
+      steps.push(performance.now());
+      step(events, ack);
+    };
+    // The server's ticks fall 13 ms after the input timer's: on that timer every input would wait 13 ms.
+    vi.advanceTimersByTime(13);
+    play(s, 2000, 20);
+    // The search itself misses a read now and then (about once per halving of its step); then it holds.
+    const lateInSearch = conn.timing!.late;
+    expect(lateInSearch).toBeLessThanOrEqual(15);
+    play(s, 1000, 20);
+    expect(conn.timing!.late - lateInSearch).toBeLessThanOrEqual(2);
+    const inputs = ws.inputSeqs.length;
+    expect(inputs).toBeGreaterThanOrEqual(58); // about one per tick: no input skipped, none doubled up
+    expect(inputs).toBeLessThanOrEqual(62);
+    // Over the last second the inputs waited at most a few milliseconds (on a free timer: 13 ms each), but for
+    // a try that missed (the fake clock keeps whole milliseconds).
+    const waits = sentAt.slice(-20).map((at) => steps.find((t) => t >= at)! - at);
+    expect(waits.filter((w) => w <= 3).length, `waits ${waits.join(' ')}`).toBeGreaterThanOrEqual(18);
+  });
+});
+
 describe('connection: events', () => {
   it('sends inputs at the tick rate and follows tick-rate events; shows operator messages', () => {
     const { session, conn, latest } = setup();

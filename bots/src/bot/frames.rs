@@ -21,6 +21,9 @@ impl Bot {
             )),
             Some(FrameHeader::Delta { tick, base, ack }) => {
                 self.unreported_deltas += 1;
+                // After skipped ticks this delta acknowledges inputs the skipped ticks applied: their latency
+                // says nothing about when they were sent.
+                let after_gap = self.held.is_some_and(|h| tick > h.wrapping_add(1));
                 let fits = self.follow(tick, Some(base));
                 if measuring {
                     let hz = self.ctx.live.tick_rate_hz();
@@ -41,7 +44,7 @@ impl Bot {
                 if let Some(timing) = &mut self.timing {
                     timing.delta_arrived(tick, now);
                 }
-                self.acked(ack, now, hist);
+                self.acked(ack, now, hist, !after_gap);
                 if fits {
                     self.apply(bytes);
                 }
@@ -53,7 +56,8 @@ impl Bot {
                     self.mirror_lost = false;
                     self.apply(bytes);
                 }
-                self.acked(ack, now, hist);
+                // A snapshot after the first is a resynchronisation: not a time to learn from either.
+                self.acked(ack, now, hist, false);
             }
             Some(FrameHeader::Other(_)) => {
                 match apply_frame(&mut self.mirror, &mut self.welcome, bytes) {

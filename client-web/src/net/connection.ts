@@ -11,6 +11,10 @@ import { encodeHello, encodeInput, encodePing } from '../protocol/codec';
 import { PROTOCOL_VERSION } from '../protocol/types';
 import { PING_INTERVAL_MS } from '../game/constants';
 import type { InputSample, Session } from '../game/session';
+import { TickTiming } from './timing';
+
+/** Inputs remembered while waiting for their acknowledgement (for the input timing). */
+const MAX_SENT = 256;
 
 export interface ConnectionEvents {
   /** The state changed (connecting, joined, closed, reconnect scheduled): refresh the screens. */
@@ -31,6 +35,12 @@ export class Connection {
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private attempt = 0;
   private nextInputAt = 0;
+  /** Times the inputs to reach the server just before its tick's read (see timing.ts). */
+  timing: TickTiming | null = null;
+  /** Inputs sent and not yet acknowledged: sequence number, when, and the timing's generation then. */
+  private sent: { seq: number; at: number; generation: number }[] = [];
+  /** The tick of the last delta or snapshot. */
+  private lastDeltaTick: number | null = null;
   /** When the next automatic reconnect happens (ms, performance.now clock), or null. */
   reconnectAt: number | null = null;
 
@@ -92,10 +102,13 @@ export class Connection {
     }
     const wasJoined = this.session.phase === 'joined';
     try {
-      const msg = this.session.receive(ev.data, performance.now());
+      const now = performance.now();
+      const msg = this.session.receive(ev.data, now);
       if (msg.type === 'welcome') {
         this.attempt = 0;
         this.scheduleInputs();
+      } else if (msg.type === 'delta' || msg.type === 'snapshot') {
+        this.acknowledged(msg.type === 'delta' ? msg.tick : null, now);
       }
     } catch (e) {
       // A message we cannot decode or apply: the state can no longer be trusted. Start over with a fresh
@@ -152,21 +165,61 @@ export class Connection {
     this.send(encodePing({ client_time: performance.now() }));
   }
 
-  /** (Re)starts the input timer at the current tick rate, on a drift-free schedule. */
+  /**
+   * (Re)starts the input timer at the current tick rate, on a drift-free schedule, and the search for when to send
+   * (the ticks fall elsewhere after a rate change).
+   */
   private scheduleInputs(): void {
     if (this.inputTimer !== null) clearTimeout(this.inputTimer);
     this.inputTimer = null;
     if (!this.ws || this.session.phase !== 'joined') return;
+    this.timing = new TickTiming(1000 / this.session.tickRate);
+    this.sent = [];
+    this.lastDeltaTick = this.session.world.tick;
     this.nextInputAt = performance.now();
     this.inputTick();
   }
 
+  /**
+   * A delta (of `tick`) or snapshot (null) arrived at `now`: the inputs its ack covers feed the input timing,
+   * unless it follows skipped ticks (it acknowledges what those applied) or is a snapshot (a resynchronisation).
+   */
+  private acknowledged(tick: number | null, now: number): void {
+    const timing = this.timing;
+    if (!timing) return;
+    const timed = tick !== null && this.lastDeltaTick !== null && tick === this.lastDeltaTick + 1;
+    if (tick !== null) timing.deltaArrived(tick, now);
+    this.lastDeltaTick = tick ?? this.session.world.tick;
+    const ack = this.session.world.ack;
+    let n = 0;
+    while (n < this.sent.length && this.sent[n]!.seq <= ack) {
+      const s = this.sent[n]!;
+      if (timed) timing.acknowledged(s.generation, now - s.at);
+      n++;
+    }
+    if (n > 0) this.sent.splice(0, n);
+  }
+
   private inputTick(): void {
+    const later = this.timing?.takeLater() ?? null;
+    if (later !== null) {
+      // The search moved the send time later since this input was scheduled: send it then.
+      this.nextInputAt += later;
+      this.inputTimer = setTimeout(() => this.inputTick(), Math.max(0, this.nextInputAt - performance.now()));
+      return;
+    }
     const now = performance.now();
     const input = this.session.makeInput(this.events.sampleInput(), now, Math.min(now, this.nextInputAt));
-    if (input) this.send(encodeInput(input));
+    if (input) {
+      this.send(encodeInput(input));
+      if (this.timing) {
+        this.sent.push({ seq: input.seq, at: now, generation: this.timing.generation });
+        if (this.sent.length > MAX_SENT) this.sent.shift();
+      }
+    }
     const period = 1000 / this.session.tickRate;
-    this.nextInputAt += period;
+    // The input timing moves the schedule so that inputs reach the server just before its read.
+    this.nextInputAt += period + (this.timing?.takeShift() ?? 0);
     // After a long pause (background tab) start a new schedule instead of sending a burst.
     if (this.nextInputAt < now - period) this.nextInputAt = now + period;
     this.inputTimer = setTimeout(() => this.inputTick(), Math.max(0, this.nextInputAt - performance.now()));
