@@ -74,10 +74,11 @@ struct Cli {
     /// drop fails the run).
     #[arg(long, value_name = "FRACTION")]
     max_drop_rate: Option<f64>,
-    /// When bots send their inputs: `free` = each on its own timer at a random phase, as the browser client does
-    /// (an input waits up to a tick for the server's next tick); `tick` = each times its inputs to reach the server
-    /// just before the tick that applies them, learning when from the acknowledgements (a client in step with
-    /// the server's tick). `tick` needs the input rate to be the server's tick rate.
+    /// When bots send their inputs: `free` = each on its own timer at a random phase (a client that ignores the
+    /// server's tick: an input waits up to a tick for the server's next read); `tick` = each times its inputs to
+    /// reach the server just before the tick that applies them, learning when from the acknowledgements (a client
+    /// in step with the server's tick; the latency left is the server's part). `tick` needs the input rate to be
+    /// the server's tick rate; one core times about 500 bots well.
     #[arg(long, value_enum, value_name = "TIMING", default_value_t = InputTiming::Free)]
     input_timing: InputTiming,
     /// How often each shard wakes to send the inputs and pings that are due and read what arrived (100us–20ms):

@@ -4,11 +4,15 @@
 //! (see docs/ARCHITECTURE.md, the read pass). An input therefore waits in the server's socket from its arrival to
 //! the next tick's read; the delta of that tick acknowledges it.
 //!
-//! - **`free`** (the default): each bot sends on its own timer at a random phase, as tickwire's browser client
-//!   does. An input waits for the next tick between nothing and a whole tick period (half a tick on average).
+//! - **`free`** (the default): each bot sends on its own timer at a random phase, as a client does that ignores the
+//!   server's tick. An input waits for the next tick between nothing and a whole tick period (half a tick on
+//!   average).
 //! - **`tick`**: each bot times its inputs to reach the server just before the tick that applies them, as a client
 //!   does that keeps its input clock in step with the server's tick. It learns where that moment is from the
 //!   acknowledgements alone ([`TickTiming`]), so it needs no clock shared with the server and nothing on the wire.
+//!   This search narrows down to a fraction of a millisecond, to measure the server's part of the latency. The
+//!   browser client (client-web/src/net/timing.ts) uses the same signal but crosses the read only once and keeps
+//!   an eighth of a tick of margin: each missed read stalls a player for a tick in the others' view.
 //!
 //! The signal is the input latency itself (sending an input to receiving the first delta that acknowledges it,
 //! timed by the kernel's receive timestamps). For an input that reaches the server before a tick's read, it is
@@ -25,7 +29,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum InputTiming {
-    /// Each bot sends on its own timer at a random phase (as the browser client does).
+    /// Each bot sends on its own timer at a random phase (a client that ignores the server's tick).
     #[default]
     Free,
     /// Each bot times its inputs to reach the server just before the tick that applies them.
@@ -131,10 +135,12 @@ impl TickTiming {
         self.best.push(latency);
         let above = latency.saturating_sub(self.best.get().unwrap_or(latency));
         let late = above > self.period / 2;
-        let after_late = std::mem::replace(&mut self.last_late, late);
         if generation != self.generation || self.pending {
             return late;
         }
+        // Only inputs of the current generation: one sent at the old time and late with the one before says
+        // nothing about queues in the server.
+        let after_late = std::mem::replace(&mut self.last_late, late);
         if late && !after_late && above < self.period {
             // It missed a read by a period less what it waited above the best: send the next one that much (and
             // the margin) earlier, before the next read. That read then takes both (the server banks the tick

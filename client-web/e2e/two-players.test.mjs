@@ -66,20 +66,20 @@ test('two players: a move on one page is seen on the other', { timeout: 120_000 
       .then(() => true)
       .catch(() => false);
     const aliceSelf = await state(alice);
-    // Alice's inputs are timed to reach the server just before its tick reads them (src/net/timing.ts): the
-    // latency left is the server's part and a margin. On a free timer an input would wait for the read half a
-    // tick on average, so its median latency would be above half a tick.
+    // Alice's inputs are timed to reach the server a margin before its tick reads them (src/net/timing.ts): the
+    // search found the read (crossing it once or twice, each a missed read) and holds a margin of an eighth to a
+    // quarter of a tick. (Whether the timing lowers the latency is asserted against a scripted server in
+    // test/connection.test.ts; here the latency is printed, and the smoothness checks below show the search does
+    // not make alice stall in bob's view.)
     const timing = aliceSelf.inputTiming;
     const tickMs = 1000 / aliceSelf.tickRate;
     t.diagnostic(
       `alice's input timing: median latency ${timing?.latencyMs?.toFixed(1)} ms (tick ${tickMs.toFixed(1)} ms), ` +
-        `margin ${timing?.marginMs} ms, ${timing?.late} inputs missed their read`,
+        `margin ${timing?.marginMs?.toFixed(1)} ms, ${timing?.late} inputs missed their read`,
     );
-    assert.ok(timing && timing.latencyMs !== null, 'the input timing measured latencies');
-    assert.ok(
-      timing.latencyMs < tickMs / 2,
-      `median input latency ${timing.latencyMs} ms, not below half a tick (${tickMs / 2} ms)`,
-    );
+    assert.ok(timing && timing.settled, `the input timing found the read: ${JSON.stringify(timing)}`);
+    assert.ok(timing.marginMs <= tickMs / 4, `margin ${timing.marginMs} ms, above a quarter tick`);
+    assert.ok(timing.late <= 5, `${timing.late} inputs missed their read`);
     const bobView = await state(bob);
     const after = bobView.entities[aliceId];
     const moved = (after.x - before.x) * sign;

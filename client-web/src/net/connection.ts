@@ -15,6 +15,8 @@ import { TickTiming } from './timing';
 
 /** Inputs remembered while waiting for their acknowledgement (for the input timing). */
 const MAX_SENT = 256;
+/** An input whose timer fired later than this, ms, does not teach the input timing. */
+const LATE_TIMER_MS = 4;
 
 export interface ConnectionEvents {
   /** The state changed (connecting, joined, closed, reconnect scheduled): refresh the screens. */
@@ -38,7 +40,7 @@ export class Connection {
   /** Times the inputs to reach the server just before its tick's read (see timing.ts). */
   timing: TickTiming | null = null;
   /** Inputs sent and not yet acknowledged: sequence number, when, and the timing's generation then. */
-  private sent: { seq: number; at: number; generation: number }[] = [];
+  private sent: { seq: number; at: number; generation: number; onTime: boolean }[] = [];
   /** The tick of the last delta or snapshot. */
   private lastDeltaTick: number | null = null;
   /** When the next automatic reconnect happens (ms, performance.now clock), or null. */
@@ -194,34 +196,45 @@ export class Connection {
     let n = 0;
     while (n < this.sent.length && this.sent[n]!.seq <= ack) {
       const s = this.sent[n]!;
-      if (timed) timing.acknowledged(s.generation, now - s.at);
+      if (timed && s.onTime) timing.acknowledged(s.generation, now - s.at);
       n++;
     }
     if (n > 0) this.sent.splice(0, n);
+    // A move the search decided applies to the next input at once (earlier or later), not to the one after: that
+    // one would go out at the old time and miss its read as well. Re-armed here, from a message handler, the timer
+    // is not stretched to 4 ms as a short one re-armed from its own callback would be. When the moved time has
+    // passed already, the next input goes at its time and the move waits for the one after (the input timer takes
+    // it).
+    const shift = timing.peekShift();
+    if (shift !== 0 && this.inputTimer !== null && this.nextInputAt + shift >= now) {
+      timing.takeShift();
+      clearTimeout(this.inputTimer);
+      this.nextInputAt += shift;
+      this.inputTimer = setTimeout(() => this.inputTick(), Math.max(0, this.nextInputAt - performance.now()));
+    }
   }
 
   private inputTick(): void {
-    const later = this.timing?.takeLater() ?? null;
-    if (later !== null) {
-      // The search moved the send time later since this input was scheduled: send it then.
-      this.nextInputAt += later;
-      this.inputTimer = setTimeout(() => this.inputTick(), Math.max(0, this.nextInputAt - performance.now()));
-      return;
-    }
     const now = performance.now();
     const input = this.session.makeInput(this.events.sampleInput(), now, Math.min(now, this.nextInputAt));
     if (input) {
       this.send(encodeInput(input));
       if (this.timing) {
-        this.sent.push({ seq: input.seq, at: now, generation: this.timing.generation });
+        // An input whose timer fired late (a busy page) says nothing about when to send: its latency is not used.
+        const onTime = now - this.nextInputAt <= LATE_TIMER_MS;
+        this.sent.push({ seq: input.seq, at: now, generation: this.timing.generation, onTime });
         if (this.sent.length > MAX_SENT) this.sent.shift();
       }
     }
     const period = 1000 / this.session.tickRate;
-    // The input timing moves the schedule so that inputs reach the server just before its read.
+    // A move the acknowledgements decided too late for this input applies from the next one.
     this.nextInputAt += period + (this.timing?.takeShift() ?? 0);
-    // After a long pause (background tab) start a new schedule instead of sending a burst.
-    if (this.nextInputAt < now - period) this.nextInputAt = now + period;
+    if (this.nextInputAt < now - period) {
+      // After a long pause (a background tab) start a new schedule instead of sending a burst, and a new search.
+      this.nextInputAt = now + period;
+      this.timing = new TickTiming(period);
+      this.sent = [];
+    }
     this.inputTimer = setTimeout(() => this.inputTick(), Math.max(0, this.nextInputAt - performance.now()));
   }
 }

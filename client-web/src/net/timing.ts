@@ -1,30 +1,34 @@
-// When to send each input: just before the server's tick reads it.
+// When to send each input: a little before the server's tick reads it.
 //
-// The server reads every client's socket once at the start of each tick and applies what it found in that tick
-// (docs/ARCHITECTURE.md, the read pass). An input sent on a timer of our own waits for that read anywhere from
-// nothing to a whole tick (half a tick on average) before anything happens to it. This search moves the input
-// timer so that inputs arrive just before the read, from nothing but the acknowledgements: the server's part of
-// the latency is left, and a small margin. It is the same search as the bots' `--input-timing tick`
-// (bots/src/timing.rs, described in docs/BOTS.md).
+// The server reads every client's socket once per tick, a little before the tick (docs/ARCHITECTURE.md, the read
+// pass; a TLS session's inputs are taken when the tick drains its queue, which is as good a deadline), and applies
+// what it found in that tick. An input sent on a timer of our own waits for that read anywhere from nothing to a
+// whole tick (half a tick on average). This moves the input timer so that inputs arrive a margin before the read,
+// from nothing but the acknowledgements.
 //
 // The signal is the input latency: sending an input to receiving the first delta whose ack covers it. It is the
 // time the input waited for the read (its slack) plus a part that does not depend on when we send (the tick, the
 // fan-out, the way back). Each delta's arrival is measured against the tick grid and how much later than the
 // earliest recent one it came is taken out (a slow tick, a late fan-out or a busy page delays every
 // acknowledgement in it); what is left above the smallest recent latency is the slack. An input more than half a
-// tick above the smallest just missed a read: it is late, and the next input goes out earlier by how far it missed
-// (and a margin), so that the next read takes both (the server banks the tick the late one missed): no input is
-// lost and none queues up. Two late inputs in a row mean inputs queued in the server: then the timer moves later,
-// skipping a tick, which drains the queue. Otherwise the timer moves later only, a step at a time.
+// tick above the smallest just missed a read: it is late.
+//
+// A missed read shows to the other players: the server applies nothing of ours in that tick and two inputs in the
+// next (the tick is banked, nothing is lost), so they see us stall for a tick. So unlike the bots' search
+// (bots/src/timing.rs, which measures latency and narrows down to a fraction of a millisecond), this one crosses the
+// read once to find it and then keeps a margin of an eighth of a tick (at least 2 ms; more after each later miss):
+// - until the first miss it moves the timer later by an eighth of a tick per acknowledged input;
+// - after a miss the next input goes out earlier by how far it missed and the margin (the next read takes both);
+// - an input that waited more than the margin and an eighth of a tick moves the timer later by the difference
+//   (the read moved later);
+// - whole ticks above the best are inputs queued in the server, which the server and the input pacer
+//   (game/pacing.ts) drain; the timer never moves by whole ticks (it would send nothing meanwhile, and the local
+//   player would stop).
 
-/** The smallest step the send time moves by, ms. */
-const MIN_STEP_MS = 0.25;
-/** The least slack kept before a tick's read, ms. */
-const MIN_MARGIN_MS = 0.5;
-/** How much more slack is kept after each late input, ms (the timer's own jitter, a read that moved earlier). */
-const MARGIN_UP_MS = 1;
-/** Once the search has narrowed down to MIN_STEP_MS: good inputs in a row before trying a step later. */
-const PATIENCE = 100;
+/** The least slack kept before the read, ms (a browser's timers keep whole milliseconds and run late by a few). */
+const MIN_MARGIN_MS = 2;
+/** How much more slack is kept after each input that missed its read once settled, ms. */
+const MARGIN_UP_MS = 2;
 /** Values per block of the recent-minimum window (it spans two blocks). */
 const BLOCK = 64;
 
@@ -59,20 +63,26 @@ export interface InputTimingState {
   late: number;
   /** The slack kept before the read, ms. */
   marginMs: number;
+  /** The median time the last RECENT inputs waited for their read (their latency above the best), ms. */
+  waitedMs: number | null;
+  /** The read was found (crossed once) and the timer holds its margin before it. */
+  settled: boolean;
 }
 
 /** How many recent latencies the debug hook's median covers (about a second). */
 const RECENT = 30;
 
 export class TickTiming {
-  private step: number;
-  private margin = MIN_MARGIN_MS;
-  private streak = 0;
+  private readonly step: number;
+  private margin: number;
+  /** A read was missed once: its place is known, and the timer holds a margin before it. */
+  private found = false;
   private readonly best = new RecentMin();
   private shift = 0;
   private pending = false;
   private lastLate = false;
   private readonly recent: number[] = [];
+  private readonly waited: number[] = [];
   /** Counts the moves the timer took; each input carries the one it was sent under. */
   generation = 0;
   /** Inputs that missed the read they were timed for (for the debug hook). */
@@ -83,7 +93,8 @@ export class TickTiming {
   private excess = 0;
 
   constructor(private readonly periodMs: number) {
-    this.step = Math.max(periodMs / 8, MIN_STEP_MS);
+    this.step = periodMs / 8;
+    this.margin = Math.max(periodMs / 8, MIN_MARGIN_MS);
   }
 
   /** The delta of `tick` arrived at `atMs` (call before passing on the acknowledgements it carries). */
@@ -107,61 +118,59 @@ export class TickTiming {
     const latency = Math.max(0, latencyMs - this.excess);
     this.best.push(latency);
     const above = latency - (this.best.get() ?? latency);
+    this.waited.push(above);
+    if (this.waited.length > RECENT) this.waited.shift();
     const late = above > this.periodMs / 2;
     if (late) this.late++;
+    if (generation !== this.generation || this.pending) return late;
     const afterLate = this.lastLate;
     this.lastLate = late;
-    if (generation !== this.generation || this.pending) return late;
+    // Whole periods above the best are inputs queued in the server, not timing: the server and the input pacer
+    // drain those. Only the phase counts (moving later by whole periods would send nothing meanwhile, and the
+    // local player would stop).
+    const phase = above % this.periodMs;
     if (late && !afterLate && above < this.periodMs) {
       // It missed a read by a period less what it waited above the best: send the next one that much (and the
       // margin) earlier. The next read takes both (the server banks the tick this one missed): nothing is lost.
+      if (this.found) this.margin = Math.min(this.margin + MARGIN_UP_MS, this.periodMs / 2);
+      this.found = true;
       this.move(-(this.periodMs - above + this.margin));
-      this.afterMiss();
-    } else if (above > this.margin + this.step) {
-      // It waited longer than it had to: send that much later, less the margin. After two late inputs in a row
-      // (inputs queued up in the server, not a missed read) that skips a tick, which lets the queue drain.
-      this.move(above - this.margin);
-      if (late) this.afterMiss();
-    } else if (++this.streak >= (this.step > MIN_STEP_MS ? 1 : PATIENCE)) {
+    } else if (phase > this.margin + this.step) {
+      // It waited longer than it had to: send that much later, less the margin.
+      this.move(phase - this.margin);
+    } else if (!this.found) {
+      // Still looking for the read: a step later.
       this.move(this.step);
-      if (this.step <= MIN_STEP_MS) this.margin = Math.max(this.margin - MIN_STEP_MS, MIN_MARGIN_MS);
     }
     return late;
   }
 
-  /** A late input: the search narrows (a smaller step), or, once narrowed, keeps more margin. */
-  private afterMiss(): void {
-    if (this.step > MIN_STEP_MS) this.step = Math.max(this.step / 2, MIN_STEP_MS);
-    else this.margin = Math.min(this.margin + MARGIN_UP_MS, this.periodMs / 4);
-  }
-
   private move(ms: number): void {
     this.shift += ms;
-    this.streak = 0;
     this.pending = true;
   }
 
   debugState(): InputTimingState {
-    const sorted = [...this.recent].sort((a, b) => a - b);
     return {
-      latencyMs: sorted.length > 0 ? sorted[Math.floor((sorted.length - 1) / 2)]! : null,
+      latencyMs: median(this.recent),
       late: this.late,
       marginMs: this.margin,
+      waitedMs: median(this.waited),
+      settled: this.found,
     };
   }
 
   /**
-   * A move later decided and not taken yet: the timer applies it to the input due now instead of sending that one
-   * at the old time (where it would miss its read as the one before did). Takes it; null when there is none.
+   * How much later (earlier when negative) to send the next input, ms, once: the connection takes it as soon as
+   * the acknowledgement that decided it arrives and moves the input timer at once (a timer set from a message
+   * handler is not stretched to 4 ms as one re-armed from its own callback would be). Inputs sent from then on carry
+   * the new generation.
    */
-  takeLater(): number | null {
-    return this.pending && this.shift > 0 ? this.takeShift() : null;
+  /** The move decided and not taken yet, ms (0 when none). */
+  peekShift(): number {
+    return this.pending ? this.shift : 0;
   }
 
-  /**
-   * How much later (earlier when negative) to send the next input, ms; the timer takes it once, after the input it just sent (which
-   * carries the generation before the move) and before scheduling the next one.
-   */
   takeShift(): number {
     if (!this.pending) return 0;
     this.pending = false;
@@ -170,4 +179,10 @@ export class TickTiming {
     this.shift = 0;
     return s;
   }
+}
+
+function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
