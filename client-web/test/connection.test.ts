@@ -371,6 +371,42 @@ describe('connection: input timing', () => {
     const waits = sentAt.slice(-20).map((at) => steps.find((t) => t >= at)! - at);
     expect(Math.max(...waits), `waits ${waits.join(' ')}`).toBeLessThanOrEqual(50 / 4 + 1);
   });
+
+  it('learns only from deltas that follow the one before; a snapshot or a gap teaches nothing', () => {
+    const { conn, latest } = setup();
+    conn.connect('ann');
+    const s = new FakeServer(latest(), 7).join(token(1), 0, 20);
+    play(s, 500, 20);
+    const timing = conn.timing!;
+    const learnt = vi.spyOn(timing, 'acknowledged');
+    // The server skipped a tick (the client's fan-out): this delta, on the tick the client holds, acknowledges
+    // inputs the skipped tick applied.
+    vi.advanceTimersByTime(100);
+    latest().receive([2, s.tick + 2, s.tick, latest().inputSeqs.at(-1)!, [], [], [], [], []]);
+    s.tick += 2;
+    expect(learnt).not.toHaveBeenCalled();
+    // A resync snapshot acknowledges the rest.
+    vi.advanceTimersByTime(50);
+    s.tick++;
+    latest().receive([1, s.tick, latest().inputSeqs.at(-1)!, [playerRecord(7, s.x, 300)]]);
+    expect(learnt).not.toHaveBeenCalled();
+    // The next delta follows the snapshot: it teaches again.
+    play(s, 100, 20);
+    expect(learnt).toHaveBeenCalled();
+  });
+
+  it('starts the search again when the tick rate changes', () => {
+    const { conn, latest } = setup();
+    conn.connect('ann');
+    const s = new FakeServer(latest(), 7).join(token(1), 0, 20);
+    vi.advanceTimersByTime(30);
+    play(s, 2000, 20);
+    const before = conn.timing!;
+    expect(before.debugState().settled).toBe(true);
+    s.step([[2, 60]]);
+    expect(conn.timing).not.toBe(before);
+    expect(conn.timing!.debugState()).toMatchObject({ settled: false, late: 0 });
+  });
 });
 
 describe('connection: events', () => {
