@@ -182,8 +182,9 @@ enum Stage {
     Linger,
 }
 
-/// What a timer is for: bot `.0`'s next input or ping.
-type Timer = (usize, Kind);
+/// What a timer is for: bot `.0`'s next input or ping; `.2` is the input timer's token (an input timer moved by the
+/// tick timing leaves its old entry in the wheel, which fires with an old token and is skipped).
+type Timer = (usize, Kind, u32);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -203,6 +204,9 @@ struct Playing {
     follows_tick_rate: bool,
     /// Past the window: no more inputs or pings.
     lingering: bool,
+    /// When the scheduled input is due, and its timer's token.
+    input_due: Instant,
+    input_token: u32,
 }
 
 #[derive(Debug)]
@@ -355,12 +359,12 @@ impl Shard {
         if follows_tick_rate && self.ctx.config.input_timing == crate::InputTiming::Tick {
             bot.timing = Some(TickTiming::new(input_period));
         }
+        let input_due = joined_at + input_period.mul_f64(phase);
         if steering.sends_inputs() {
-            self.timers
-                .push(joined_at + input_period.mul_f64(phase), (i, Kind::Input));
+            self.timers.push(input_due, (i, Kind::Input, 0));
         }
         self.timers
-            .push(joined_at + PING_EVERY.mul_f64(phase), (i, Kind::Ping));
+            .push(joined_at + PING_EVERY.mul_f64(phase), (i, Kind::Ping, 0));
         if self.stage == Stage::Window {
             bot.open_window(&client);
         }
@@ -372,6 +376,8 @@ impl Shard {
             input_period,
             follows_tick_rate,
             lingering: false,
+            input_due,
+            input_token: 0,
         }));
         self.live += 1;
         if self.stage == Stage::Linger {
@@ -438,20 +444,14 @@ impl Shard {
         self.timers.take_due(now, &mut due);
         for Entry {
             due,
-            key: (i, kind),
+            key: (i, kind, token),
         } in due.drain(..)
         {
             let Some(p) = self.bots[i].as_mut() else {
                 continue;
             };
-            if p.lingering {
-                continue;
-            }
-            if kind == Kind::Input
-                && let Some(later) = p.bot.timing.as_mut().and_then(TickTiming::take_later)
-            {
-                // The search moved the send time later since this input was scheduled: send it then.
-                self.timers.push(shifted(due, later), (i, kind));
+            if p.lingering || (kind == Kind::Input && token != p.input_token) {
+                // Lingering, or an input timer the tick timing moved.
                 continue;
             }
             // The time of the write: how late the timer fired, and when the input left.
@@ -486,7 +486,13 @@ impl Shard {
                 Kind::Ping => (PING_EVERY, due),
             };
             match sent.and_then(|()| p.client.try_flush()) {
-                Ok(_) => self.timers.push(next_due(due, period, now), (i, kind)),
+                Ok(_) => {
+                    let next = next_due(due, period, now);
+                    if kind == Kind::Input {
+                        p.input_due = next;
+                    }
+                    self.timers.push(next, (i, kind, token));
+                }
                 Err(e) => self.drop_bot(i, e),
             }
         }
@@ -534,7 +540,33 @@ impl Shard {
         self.live_deltas += std::mem::take(&mut p.bot.unreported_deltas);
         if let Some(e) = failed {
             self.drop_bot(i, e);
+        } else {
+            self.move_input(i);
         }
+    }
+
+    /// When the tick timing decided a move (from the acknowledgements just read), bot `i`'s scheduled input takes
+    /// it at once, unless its moved time has passed (then the input goes at its time and the move applies to the
+    /// next one): sent at the old time it would miss its read as the one before did.
+    fn move_input(&mut self, i: usize) {
+        let Some(p) = self.bots.get_mut(i).and_then(Option::as_mut) else {
+            return;
+        };
+        let Some(timing) = p.bot.timing.as_mut() else {
+            return;
+        };
+        let shift = timing.peek_shift();
+        if shift == 0 || p.lingering {
+            return;
+        }
+        let moved = shifted(p.input_due, shift);
+        if moved < Instant::now() {
+            return;
+        }
+        timing.take_shift();
+        p.input_due = moved;
+        p.input_token = p.input_token.wrapping_add(1);
+        self.timers.push(moved, (i, Kind::Input, p.input_token));
     }
 
     /// The window is over for bot `i`: its figures stop, a crowd bot sends its stop input, and it only follows

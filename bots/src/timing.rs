@@ -185,10 +185,10 @@ impl TickTiming {
         self.pending = true;
     }
 
-    /// A move later decided and not taken yet: the timer applies it to the input due now instead of sending that
-    /// one at the old time (where it would miss its read as the one before did). Takes it.
-    pub(crate) fn take_later(&mut self) -> Option<i64> {
-        (self.pending && self.shift_ns > 0).then(|| self.take_shift())
+    /// The move decided and not taken yet, in nanoseconds (0 when none): the shard applies it to the input it
+    /// has scheduled when that one has not gone out yet, and else to the one after.
+    pub(crate) fn peek_shift(&self) -> i64 {
+        if self.pending { self.shift_ns } else { 0 }
     }
 
     /// How far to move the next input's send time (later when positive); the timer takes it once, after the
@@ -341,12 +341,9 @@ mod tests {
                 let jitter = self.jitter * ((n * 7919) % 13) as f64 / 12.0;
                 let mut sent = due + jitter;
                 // The deltas that arrived before this send, and the acknowledgements in them, feed the search; a
-                // move later decided meanwhile applies to this input (as the shard does).
+                // move decided meanwhile applies to this input when its new time has not passed (as the shard
+                // does).
                 loop {
-                    if let Some(later) = t.take_later() {
-                        due += later as f64 / 1e9;
-                        sent = due + jitter;
-                    }
                     if self.delta_arrives(next_delta) > sent {
                         break;
                     }
@@ -363,6 +360,12 @@ mod tests {
                         }
                     }
                     flight.retain(|f| f.0 != next_delta);
+                    let shift = t.peek_shift() as f64 / 1e9;
+                    if shift != 0.0 && due + shift >= arrived {
+                        t.take_shift();
+                        due += shift;
+                        sent = due + jitter;
+                    }
                     next_delta += 1.0;
                 }
                 // The first tick whose read sees this input, and the tick that applies it.
