@@ -372,6 +372,36 @@ describe('connection: input timing', () => {
     expect(Math.max(...waits), `waits ${waits.join(' ')}`).toBeLessThanOrEqual(50 / 4 + 1);
   });
 
+  it('does not send earlier when deltas reach a busy page late', () => {
+    const { conn, latest } = setup();
+    conn.connect('ann');
+    const ws = latest();
+    const s = new FakeServer(ws, 7).join(token(1), 0, 20);
+    vi.advanceTimersByTime(30);
+    play(s, 2000, 20);
+    expect(conn.timing!.debugState().settled).toBe(true);
+    const sentAt: number[] = [];
+    const send = ws.send.bind(ws);
+    ws.send = (bytes: Uint8Array) => {
+      send(bytes);
+      if (ws.sent.at(-1)![0] === 1) sentAt.push(performance.now());
+    };
+    // A tick read and applied our input on time, but the page handles its delta 30 ms late: the latency looks
+    // like a missed read, yet the tick before advanced our ack. (Two things keep the timer put: the delta's
+    // lateness on the tick grid is taken out, and an earlier send needs a tick that applied nothing of ours.)
+    vi.advanceTimersByTime(50);
+    const held = [2, s.tick + 1, s.tick, ws.inputSeqs.at(-1)!, [], [], [], [], []];
+    s.tick++;
+    vi.advanceTimersByTime(30);
+    ws.receive(held);
+    vi.advanceTimersByTime(20);
+    s.step();
+    play(s, 1000, 20);
+    // Sending earlier would have put two inputs into one read: the inputs stay a tick apart.
+    const gaps = sentAt.slice(1).map((t, k) => t - sentAt[k]!);
+    expect(Math.min(...gaps), `gaps ${gaps.join(' ')}`).toBeGreaterThanOrEqual(49);
+  });
+
   it('learns only from deltas that follow the one before; a snapshot or a gap teaches nothing', () => {
     const { conn, latest } = setup();
     conn.connect('ann');

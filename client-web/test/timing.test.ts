@@ -144,6 +144,22 @@ describe('input timing', () => {
     expect(t.late).toBe(3);
   });
 
+  it('sends earlier only when a tick really applied nothing of ours', () => {
+    const t = new TickTiming(32);
+    expect(t.acknowledged(0, 20)).toBe(false);
+    expect(t.takeShift()).toBe(4);
+    // Late by its latency, but the tick before advanced our ack (a late delivery, or inputs queued in the
+    // server): never earlier, which could put two inputs into one read.
+    expect(t.acknowledged(t.generation, 40, false)).toBe(true);
+    expect(t.takeShift()).toBeGreaterThanOrEqual(0);
+    // The same with the tick before idle: the read was missed; the next input goes out earlier.
+    const u = new TickTiming(32);
+    expect(u.acknowledged(0, 20)).toBe(false);
+    expect(u.takeShift()).toBe(4);
+    expect(u.acknowledged(u.generation, 40, true)).toBe(true);
+    expect(u.takeShift()).toBeLessThan(0);
+  });
+
   it('learns only from inputs sent since the last move', () => {
     const t = new TickTiming(32);
     const old = t.generation;

@@ -43,6 +43,9 @@ export class Connection {
   private sent: { seq: number; at: number; generation: number; onTime: boolean }[] = [];
   /** The tick of the last delta or snapshot. */
   private lastDeltaTick: number | null = null;
+  /** The ack of the last delta or snapshot, and whether that delta applied nothing of ours. */
+  private lastAck = 0;
+  private idleTickBefore = false;
   /** When the next automatic reconnect happens (ms, performance.now clock), or null. */
   reconnectAt: number | null = null;
 
@@ -178,6 +181,8 @@ export class Connection {
     this.timing = new TickTiming(1000 / this.session.tickRate);
     this.sent = [];
     this.lastDeltaTick = this.session.world.tick;
+    this.lastAck = this.session.world.ack;
+    this.idleTickBefore = false;
     this.nextInputAt = performance.now();
     this.inputTick();
   }
@@ -193,10 +198,16 @@ export class Connection {
     if (tick !== null) timing.deltaArrived(tick, now);
     this.lastDeltaTick = tick ?? this.session.world.tick;
     const ack = this.session.world.ack;
+    // Whether the tick before this one applied nothing of ours (we send one input per tick): a read really was
+    // missed. Without that, a latency that looks like a missed read is a delayed delivery (a busy page), and
+    // answering it by sending earlier would put two inputs into one read and queue one in the server.
+    const missed = this.idleTickBefore;
+    this.idleTickBefore = tick !== null && ack === this.lastAck;
+    this.lastAck = ack;
     let n = 0;
     while (n < this.sent.length && this.sent[n]!.seq <= ack) {
       const s = this.sent[n]!;
-      if (timed && s.onTime) timing.acknowledged(s.generation, now - s.at);
+      if (timed && s.onTime) timing.acknowledged(s.generation, now - s.at, missed);
       n++;
     }
     if (n > 0) this.sent.splice(0, n);

@@ -18,7 +18,10 @@
 // (bots/src/timing.rs, which measures latency and narrows down to a fraction of a millisecond), this one crosses the
 // read once to find it and then keeps a margin of an eighth of a tick (at least 2 ms; more after each later miss):
 // - until the first miss it moves the timer later by an eighth of a tick per acknowledged input;
-// - after a miss the next input goes out earlier by how far it missed and the margin (the next read takes both);
+// - after a miss (a tick that applied nothing of ours, then a late acknowledgement) the next input goes out earlier
+//   by how far it missed and the margin (the next read takes both); a late acknowledgement while every tick applied
+//   one of ours (a late delivery, inputs queued in the server) never sends earlier, which could put two inputs
+//   into one read;
 // - an input that waited more than the margin and an eighth of a tick moves the timer later by the difference
 //   (the read moved later);
 // - whole ticks above the best are inputs queued in the server, which the server and the input pacer
@@ -106,10 +109,11 @@ export class TickTiming {
   }
 
   /**
-   * An input sent under `generation` was acknowledged by the latest delta, `latencyMs` after it was sent.
-   * Returns whether it was late.
+   * An input sent under `generation` was acknowledged by the latest delta, `latencyMs` after it was sent;
+   * `missedRead` says the tick before applied nothing of ours (a read was really missed, rather than a delivery
+   * delayed). Returns whether it was late.
    */
-  acknowledged(generation: number, latencyMs: number): boolean {
+  acknowledged(generation: number, latencyMs: number, missedRead = true): boolean {
     this.recent.push(latencyMs);
     if (this.recent.length > RECENT) this.recent.shift();
     // A delta more than half a tick off the grid (a tick that overran, a page that was busy) says nothing reliable
@@ -124,19 +128,20 @@ export class TickTiming {
     if (late) this.late++;
     if (generation !== this.generation || this.pending) return late;
     const afterLate = this.lastLate;
-    this.lastLate = late;
+    this.lastLate = late && missedRead;
     // Whole periods above the best are inputs queued in the server, not timing: the server and the input pacer
     // drain those. Only the phase counts (moving later by whole periods would send nothing meanwhile, and the
     // local player would stop).
     const phase = above % this.periodMs;
-    if (late && !afterLate && above < this.periodMs) {
+    if (late && missedRead && !afterLate && above < this.periodMs) {
       // It missed a read by a period less what it waited above the best: send the next one that much (and the
       // margin) earlier. The next read takes both (the server banks the tick this one missed): nothing is lost.
       if (this.found) this.margin = Math.min(this.margin + MARGIN_UP_MS, this.periodMs / 2);
       this.found = true;
       this.move(-(this.periodMs - above + this.margin));
     } else if (phase > this.margin + this.step) {
-      // It waited longer than it had to: send that much later, less the margin.
+      // It waited longer than it had to (or, late while every tick applied one of ours, it waited behind inputs
+      // queued in the server: only the part within a tick counts): send that much later, less the margin.
       this.move(phase - this.margin);
     } else if (!this.found) {
       // Still looking for the read: a step later.
