@@ -1,7 +1,8 @@
 //! What the safe wrappers do not offer: the socket option `SO_RCVLOWAT` (`socket2`, `nix` and `rustix` lack it),
-//! and a cache prefetch hint for the passes that touch every client once per tick.
+//! and (from `tickwire_shared::hint`) a cache prefetch hint for the passes that touch every client once per tick.
 //!
-//! This is the only `unsafe` in the workspace (the workspace denies `unsafe_code`; this module alone allows it).
+//! With `tickwire_shared::hint`, the only `unsafe` in the workspace (the workspace denies `unsafe_code`; these
+//! modules alone allow it).
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
@@ -31,28 +32,7 @@ pub fn set_recv_low_water(socket: &impl AsFd, bytes: u32) -> io::Result<()> {
     }
 }
 
-/// Asks the CPU to start loading every cache line of `value`, so that a pass over many clients can fetch the
-/// next clients' state while it works on this one (each client's state is cold by the time a pass reaches it:
-/// it was last touched a tick ago). A hint only: it reads nothing the program sees and cannot fault. A no-op
-/// where the architecture has no such hint here.
-#[allow(unsafe_code)]
-#[inline]
-pub fn prefetch<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        let start = std::ptr::from_ref(value).cast::<i8>();
-        let mut offset = 0;
-        while offset < size_of::<T>() {
-            // SAFETY: `prefetch` is a hint: it does not access memory as far as the program is concerned and never
-            // faults; every address lies inside `value`, which is live for the call. SSE is part of x86_64.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset)) };
-            offset += 64;
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
-}
+pub use tickwire_shared::hint::prefetch;
 
 #[cfg(test)]
 mod tests {

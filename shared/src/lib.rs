@@ -24,6 +24,7 @@ pub mod close;
 pub mod codec;
 pub mod duration;
 pub mod entity;
+pub mod hint;
 pub mod mirror;
 mod read;
 pub mod server;

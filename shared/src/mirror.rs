@@ -8,6 +8,9 @@
 use crate::entity::EntityId;
 use crate::server::{Delta, ServerMessage, Snapshot};
 
+/// How many entities ahead of a move the walk asks for the entity's fields to be loaded.
+const MOVE_PREFETCH_AHEAD: usize = 4;
+
 mod map;
 pub use map::{EntityMap, Iter as EntityIter};
 
@@ -153,6 +156,12 @@ impl Mirror {
             else {
                 return Err(MirrorError::MoveUnknown(m.id));
             };
+            // A load test holds one mirror per bot, each cold when its delta lands, and most entities move: ask
+            // for the entity a few places on while this one is worked on (the load of `e.x` below was half of
+            // this function's time in a profile of 1,000 bots).
+            if let Some(ahead) = fields.get(i + MOVE_PREFETCH_AHEAD) {
+                crate::hint::prefetch(ahead);
+            }
             let x = shift(e.x, m.dx).ok_or(MirrorError::MoveOutOfRange(m.id))?;
             let y = shift(e.y, m.dy).ok_or(MirrorError::MoveOutOfRange(m.id))?;
             targets.push((i, x, y));
