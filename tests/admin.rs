@@ -44,6 +44,51 @@ async fn kick_closes_exactly_that_client_with_4001_and_the_reason() {
     assert!(!ok && text.contains("no player"), "{text}");
 }
 
+/// The server names a second `ann` `ann #2`: kicking that name, with or without quotes, closes that player and
+/// no other.
+#[tokio::test]
+async fn kick_finds_a_name_with_spaces() {
+    let server = TestServer::start_admin(|_| {}).await;
+    let mut ann = server.join("ann").await;
+    let mut ann2 = server.join("ann").await;
+    let mut admin = server.admin().await;
+    let (ok, text) = admin.run("players").await;
+    assert!(
+        ok && text.contains("ann #2"),
+        "the second ann's name: {text}"
+    );
+
+    let (ok, text) = admin.run("kick ann #2 flooding the chat").await;
+    assert!(ok && text.contains("(ann #2): flooding the chat"), "{text}");
+    let (code, reason) = ann2.expect_close(WAIT).await.expect("ann #2 is closed");
+    assert_eq!(
+        (code, reason.as_str()),
+        (close::KICKED, "flooding the chat")
+    );
+    let tick = ann.mirror.tick.expect("tick");
+    ann.recv_until(WAIT, |c, _| c.mirror.tick >= Some(tick + 5))
+        .await
+        .expect("the first ann plays on");
+
+    let mut ann_smith = server.join("ann smith").await;
+    let (ok, text) = admin.run("kick \"ann smith\"").await;
+    assert!(ok, "{text}");
+    let (code, _) = ann_smith
+        .expect_close(WAIT)
+        .await
+        .expect("ann smith is closed");
+    assert_eq!(code, close::KICKED);
+    let (ok, text) = admin.run("kick \"ann smith\"").await;
+    assert!(
+        !ok && text.contains("no player"),
+        "quoted: that name exactly, not `ann`: {text}"
+    );
+    let tick = ann.mirror.tick.expect("tick");
+    ann.recv_until(WAIT, |c, _| c.mirror.tick >= Some(tick + 5))
+        .await
+        .expect("the first ann still plays");
+}
+
 #[tokio::test]
 async fn say_reaches_every_client() {
     let server = TestServer::start_admin(|_| {}).await;

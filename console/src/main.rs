@@ -67,6 +67,25 @@ fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
     }
 }
 
+/// The command line sent for a one-shot command's words. The shell already split them, so a `kick` target with
+/// spaces (`tickwire-console kick "ann #2" flooding`) is quoted to stay one name.
+fn command_line(words: &[String]) -> String {
+    match words {
+        [kick, target, rest @ ..]
+            if kick.eq_ignore_ascii_case("kick") && target.contains(char::is_whitespace) =>
+        {
+            let quote = if target.contains('"') { '\'' } else { '"' };
+            let mut line = format!("{kick} {quote}{target}{quote}");
+            for word in rest {
+                line.push(' ');
+                line.push_str(word);
+            }
+            line
+        }
+        _ => words.join(" "),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let Some(token) = cli.token.clone().filter(|t| !t.is_empty()) else {
@@ -105,7 +124,7 @@ fn main() -> ExitCode {
     let result = if cli.command.is_empty() {
         interactive(&runtime, conn)
     } else {
-        one_shot(&runtime, conn, &cli.command.join(" "))
+        one_shot(&runtime, conn, &command_line(&cli.command))
     };
     match result {
         Ok(code) => code,
@@ -200,4 +219,28 @@ fn interactive(
     }
     runtime.block_on(conn.close());
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::command_line;
+
+    fn line(words: &[&str]) -> String {
+        command_line(&words.iter().map(|w| w.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_kick_target_with_spaces_stays_one_name() {
+        assert_eq!(
+            line(&["kick", "ann #2", "flooding"]),
+            "kick \"ann #2\" flooding"
+        );
+        assert_eq!(line(&["kick", "say \"hi\" x"]), "kick 'say \"hi\" x'");
+        assert_eq!(
+            line(&["kick", "ann", "being", "rude"]),
+            "kick ann being rude"
+        );
+        assert_eq!(line(&["say", "hello world"]), "say hello world");
+        assert_eq!(line(&["status"]), "status");
+    }
 }

@@ -14,7 +14,9 @@ commands:
   help                     this list
   status                   uptime, tick rate, tick time p50/p99/max (last minute), overruns, clients, rates
   players                  id, name, address, RTT, score and time connected of every player
-  kick <id|name> [reason]  disconnect a player (close code 4001 with the reason)
+  kick <id|name> [reason]  disconnect a player (close code 4001 with the reason); a name with spaces
+                           may be quoted (\"ann smith\" or 'ann smith'), else the longest run of words
+                           that names a player is the name
   say <text>               show a server message to every player
   tickrate <hz>            change the tick rate, 20-60 (clients are told)
   shutdown [grace]         close every client with 1001 and exit; grace in seconds (default 5)";
@@ -29,18 +31,69 @@ pub enum Command {
     /// The player list.
     Players,
     /// Disconnect a player.
-    Kick {
-        /// Entity id or name.
-        target: String,
-        /// Shown to the player; a default when absent.
-        reason: Option<String>,
-    },
+    Kick(KickTarget),
     /// A message to every player.
     Say(String),
     /// A new tick rate.
     TickRate(u16),
     /// Graceful shutdown, with an optional grace period.
     Shutdown(Option<Duration>),
+}
+
+/// Who a `kick` names, and why. Names may hold spaces (the server itself names the second `ann` `ann #2`), so a
+/// target is either quoted or found among the players.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KickTarget {
+    /// `kick "ann smith" spamming`: exactly this id or name (in double or single quotes), then the reason.
+    Quoted {
+        /// Entity id or name.
+        target: String,
+        /// Shown to the player; a default when absent.
+        reason: Option<String>,
+    },
+    /// `kick ann smith spamming`: the longest leading run of these words that is a player's id or name is the
+    /// target, the words after it the reason ([`KickTarget::resolve`], against the players of that moment).
+    Words(String),
+}
+
+impl KickTarget {
+    /// Finds the player: `find` looks up one id or name (`Ok(None)`: nobody; `Err`: ambiguous, which stops the
+    /// search). Returns the player and the reason given, if any.
+    pub fn resolve<T>(
+        &self,
+        find: impl Fn(&str) -> Result<Option<T>, String>,
+    ) -> Result<(T, Option<&str>), String> {
+        let words = match self {
+            KickTarget::Quoted { target, reason } => {
+                return match find(target)? {
+                    Some(found) => Ok((found, reason.as_deref())),
+                    None => Err(format!("no player with id or name `{target}`")),
+                };
+            }
+            KickTarget::Words(words) => words.trim(),
+        };
+        // Where each word ends: the candidates, longest first.
+        let mut ends: Vec<usize> = words
+            .char_indices()
+            .filter(|&(i, c)| {
+                !c.is_whitespace()
+                    && words[i + c.len_utf8()..]
+                        .chars()
+                        .next()
+                        .is_none_or(char::is_whitespace)
+            })
+            .map(|(i, c)| i + c.len_utf8())
+            .collect();
+        ends.reverse();
+        for end in ends {
+            if let Some(found) = find(&words[..end])? {
+                let reason = words[end..].trim();
+                return Ok((found, (!reason.is_empty()).then_some(reason)));
+            }
+        }
+        let first = words.split_whitespace().next().unwrap_or(words);
+        Err(format!("no player with id or name `{first}`"))
+    }
 }
 
 impl Command {
@@ -57,17 +110,25 @@ impl Command {
             "status" => no_args(rest, Command::Status),
             "players" | "list" => no_args(rest, Command::Players),
             "kick" => {
-                let (target, reason) = match rest.split_once(char::is_whitespace) {
-                    Some((t, r)) => (t, Some(r.trim().to_string()).filter(|r| !r.is_empty())),
-                    None => (rest, None),
-                };
-                if target.is_empty() {
+                if rest.is_empty() {
                     return Err("usage: kick <id|name> [reason]".into());
                 }
-                Ok(Command::Kick {
+                let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+                    return Ok(Command::Kick(KickTarget::Words(rest.to_string())));
+                };
+                let inner = &rest[1..];
+                let Some(close) = inner.find(quote) else {
+                    return Err(format!("unclosed {quote} in kick's name"));
+                };
+                let target = &inner[..close];
+                let reason = inner[close + 1..].trim();
+                if target.trim().is_empty() {
+                    return Err("usage: kick <id|name> [reason]".into());
+                }
+                Ok(Command::Kick(KickTarget::Quoted {
                     target: target.to_string(),
-                    reason,
-                })
+                    reason: (!reason.is_empty()).then(|| reason.to_string()),
+                }))
             }
             "say" => {
                 let text: String = rest.chars().filter(|c| !c.is_control()).collect();
@@ -133,17 +194,23 @@ mod tests {
         assert_eq!(Command::parse("players"), Ok(Command::Players));
         assert_eq!(
             Command::parse("kick 3   spamming the chat "),
-            Ok(Command::Kick {
-                target: "3".into(),
-                reason: Some("spamming the chat".into())
-            })
+            Ok(Command::Kick(KickTarget::Words(
+                "3   spamming the chat".into()
+            )))
         );
         assert_eq!(
-            Command::parse("kick ann"),
-            Ok(Command::Kick {
-                target: "ann".into(),
+            Command::parse("kick \"ann #2\"  spamming "),
+            Ok(Command::Kick(KickTarget::Quoted {
+                target: "ann #2".into(),
+                reason: Some("spamming".into())
+            }))
+        );
+        assert_eq!(
+            Command::parse("kick 'say \"hi\"'"),
+            Ok(Command::Kick(KickTarget::Quoted {
+                target: "say \"hi\"".into(),
                 reason: None
-            })
+            }))
         );
         assert_eq!(
             Command::parse("say hello  all"),
@@ -163,6 +230,8 @@ mod tests {
             ("", "empty"),
             ("frobnicate", "unknown command"),
             ("kick", "usage"),
+            ("kick \"ann", "unclosed"),
+            ("kick \"\" x", "usage"),
             ("say   ", "usage"),
             ("tickrate 61", "20 to 60"),
             ("tickrate 19", "20 to 60"),
@@ -173,5 +242,42 @@ mod tests {
             let err = Command::parse(line).expect_err(line);
             assert!(err.contains(needle), "{line:?} gave {err:?}");
         }
+    }
+
+    #[test]
+    fn a_kick_names_the_longest_run_of_words_that_is_a_player() {
+        let names = ["ann", "ann #2", "ann smith", "7"];
+        let find = |t: &str| Ok::<_, String>(names.iter().position(|n| *n == t));
+        let kick = |line: &str| match Command::parse(line) {
+            Ok(Command::Kick(k)) => k
+                .resolve(find)
+                .map(|(i, reason)| (names[i], reason.map(str::to_string))),
+            other => panic!("{line}: {other:?}"),
+        };
+        assert_eq!(kick("kick ann #2"), Ok(("ann #2", None)));
+        assert_eq!(
+            kick("kick ann #2 spamming  the chat"),
+            Ok(("ann #2", Some("spamming  the chat".into())))
+        );
+        assert_eq!(kick("kick ann  #3"), Ok(("ann", Some("#3".into()))));
+        assert_eq!(kick("kick 7 seven"), Ok(("7", Some("seven".into()))));
+        assert_eq!(kick("kick 'ann' #2"), Ok(("ann", Some("#2".into()))));
+        assert_eq!(kick("kick \"ann #2\""), Ok(("ann #2", None)));
+        let err = kick("kick \"ann smith jr\"").expect_err("quoted: exactly that name");
+        assert!(err.contains("`ann smith jr`"), "{err}");
+        let err = kick("kick bob the builder").expect_err("nobody");
+        assert!(err.contains("`bob`"), "{err}");
+        // An ambiguous name stops the search rather than falling back to a shorter one.
+        let ambiguous = |t: &str| {
+            if t == "ann #2" {
+                Err("2 players are named `ann #2`".to_string())
+            } else {
+                Ok(names.iter().position(|n| *n == t))
+            }
+        };
+        let Ok(Command::Kick(k)) = Command::parse("kick ann #2") else {
+            panic!("parses")
+        };
+        assert!(k.resolve(ambiguous).is_err());
     }
 }

@@ -67,10 +67,7 @@ pub async fn execute(hub: &Hub, origin: &str, line: &str) -> Reply {
             Ok(TickAnswer::Done(text)) => Reply::ok(text),
             Err(e) => Reply::err(e),
         },
-        Command::Kick { target, reason } => {
-            let reason = truncate(reason.as_deref().unwrap_or(DEFAULT_KICK_REASON), 120);
-            done(ask_tick(hub, TickOp::Kick { target, reason }).await)
-        }
+        Command::Kick(target) => done(ask_tick(hub, TickOp::Kick(target)).await),
         Command::Say(text) => done(ask_tick(hub, TickOp::Say { text }).await),
         Command::TickRate(hz) => done(ask_tick(hub, TickOp::TickRate { hz }).await),
         Command::Shutdown(grace) => {

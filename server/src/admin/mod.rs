@@ -17,7 +17,7 @@ pub mod rcon;
 pub mod ws;
 
 pub use auth::AdminToken;
-pub use command::Command;
+pub use command::{Command, KickTarget};
 pub use exec::{Reply, execute};
 
 use std::net::SocketAddr;
@@ -47,13 +47,8 @@ impl AdminSettings {
 /// What an operator command asks of the tick driver.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TickOp {
-    /// Remove a player: by entity id or by name.
-    Kick {
-        /// An entity id or a name.
-        target: String,
-        /// The close reason the client is shown.
-        reason: String,
-    },
+    /// Remove a player: by entity id or by name (the reason follows the name; a default when none is given).
+    Kick(KickTarget),
     /// Show a message to every player (an `Event::Say` in the next delta).
     Say {
         /// The text.

@@ -2,7 +2,8 @@
 //! tick that drains it, with a `oneshot` that never blocks.
 
 use super::TickDriver;
-use crate::admin::{TickAnswer, TickOp, TickRequest};
+use crate::admin::exec::{DEFAULT_KICK_REASON, truncate};
+use crate::admin::{KickTarget, TickAnswer, TickOp, TickRequest};
 use std::sync::atomic::Ordering;
 use tickwire_shared::{Event, close};
 use tickwire_sim::roster::RosterEntry;
@@ -27,15 +28,17 @@ impl TickDriver {
                 }
                 Err(e) => Err(e.to_string()),
             },
-            TickOp::Kick { target, reason } => self.kick(&target, &reason),
+            TickOp::Kick(target) => self.kick(&target),
         };
         // The asker may have given up (timeout, connection gone): nothing to do then.
         let _ = request.reply.send(answer);
     }
 
-    fn kick(&mut self, target: &str, reason: &str) -> Result<TickAnswer, String> {
+    fn kick(&mut self, target: &KickTarget) -> Result<TickAnswer, String> {
         let roster = self.sim.roster();
-        let row = find_player(&roster, target)?;
+        let (row, reason) = target.resolve(|t| find_player(&roster, t))?;
+        let reason = truncate(reason.unwrap_or(DEFAULT_KICK_REASON), 120);
+        let reason = reason.as_str();
         match self.links.remove(&row.client) {
             // The session is woken and closes with this code and reason.
             Some(link) => link.close(close::KICKED, reason),
@@ -55,13 +58,16 @@ impl TickDriver {
 }
 
 /// Finds a player by entity id, else by name: the one player with exactly that name, else the one whose name
-/// matches ignoring case (names are unique only as written: `ann` and `Ann` may both play); refuses an ambiguous
-/// name.
-pub fn find_player<'a>(roster: &'a [RosterEntry], target: &str) -> Result<&'a RosterEntry, String> {
+/// matches ignoring case (names are unique only as written: `ann` and `Ann` may both play). `Ok(None)`: nobody;
+/// an ambiguous name is an error.
+pub fn find_player<'a>(
+    roster: &'a [RosterEntry],
+    target: &str,
+) -> Result<Option<&'a RosterEntry>, String> {
     if let Ok(id) = target.parse::<u32>()
         && let Some(row) = roster.iter().find(|r| r.id == id)
     {
-        return Ok(row);
+        return Ok(Some(row));
     }
     let exact: Vec<&RosterEntry> = roster.iter().filter(|r| r.name == target).collect();
     let named: Vec<&RosterEntry> = if exact.is_empty() {
@@ -73,8 +79,8 @@ pub fn find_player<'a>(roster: &'a [RosterEntry], target: &str) -> Result<&'a Ro
         exact
     };
     match named.as_slice() {
-        [one] => Ok(one),
-        [] => Err(format!("no player with id or name `{target}`")),
+        [one] => Ok(Some(one)),
+        [] => Ok(None),
         many => Err(format!(
             "{} players are named `{target}`; kick by id: {}",
             many.len(),
@@ -102,21 +108,30 @@ mod tests {
     #[test]
     fn finds_by_id_then_name_and_refuses_ambiguity() {
         let roster = vec![row(1, "ann"), row(2, "Bob"), row(3, "bob"), row(4, "7")];
-        assert_eq!(find_player(&roster, "1").map(|r| r.id), Ok(1));
-        assert_eq!(find_player(&roster, "ANN").map(|r| r.id), Ok(1));
         assert_eq!(
-            find_player(&roster, "7").map(|r| r.id),
-            Ok(4),
+            find_player(&roster, "1").map(|r| r.map(|r| r.id)),
+            Ok(Some(1))
+        );
+        assert_eq!(
+            find_player(&roster, "ANN").map(|r| r.map(|r| r.id)),
+            Ok(Some(1))
+        );
+        assert_eq!(
+            find_player(&roster, "7").map(|r| r.map(|r| r.id)),
+            Ok(Some(4)),
             "a numeric name"
         );
         assert_eq!(
-            find_player(&roster, "bob").map(|r| r.id),
-            Ok(3),
+            find_player(&roster, "bob").map(|r| r.map(|r| r.id)),
+            Ok(Some(3)),
             "the exact name first"
         );
-        assert_eq!(find_player(&roster, "Bob").map(|r| r.id), Ok(2));
+        assert_eq!(
+            find_player(&roster, "Bob").map(|r| r.map(|r| r.id)),
+            Ok(Some(2))
+        );
         let err = find_player(&roster, "BOB").expect_err("two bobs, neither exactly");
         assert!(err.contains("2, 3"), "{err}");
-        assert!(find_player(&roster, "zed").is_err());
+        assert_eq!(find_player(&roster, "zed").map(|r| r.is_some()), Ok(false));
     }
 }
