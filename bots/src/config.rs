@@ -71,8 +71,8 @@ pub const LOOK_EVERY_RANGE: std::ops::RangeInclusive<Duration> =
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigError {
     /// The URL is not a WebSocket URL.
-    #[error("--url must start with ws:// or wss://, got `{0}`")]
-    Url(String),
+    #[error("--url must be a ws:// or wss:// URL, got `{0}`: {1}")]
+    Url(String, String),
     /// No bots asked for.
     #[error("--clients must be at least 1")]
     NoClients,
@@ -125,9 +125,8 @@ impl Config {
 
     /// Checks the configuration; every error names the flag to fix.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if !(self.url.starts_with("ws://") || self.url.starts_with("wss://")) {
-            return Err(ConfigError::Url(self.url.clone()));
-        }
+        tickwire_client::check_url(&self.url)
+            .map_err(|why| ConfigError::Url(self.url.clone(), why))?;
         if self.clients == 0 {
             return Err(ConfigError::NoClients);
         }
@@ -219,6 +218,12 @@ mod tests {
         let mut c = base.clone();
         c.url = "http://h/ws".into();
         assert!(c.validate().is_err_and(|e| e.to_string().contains("--url")));
+        c.url = "ws://[::1".into();
+        assert!(c.validate().is_err_and(|e| e.to_string().contains("--url")));
+        c.url = "ws:///ws".into();
+        assert!(c.validate().is_err_and(|e| e.to_string().contains("--url")));
+        c.url = "wss://[::1]:9/ws".into();
+        assert_eq!(c.validate(), Ok(()));
         let mut c = base.clone();
         c.input_rate = Some(0.0);
         assert!(

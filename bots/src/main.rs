@@ -96,7 +96,7 @@ struct Cli {
     #[arg(long)]
     insecure: bool,
     /// Worker threads of the bots' runtime (default: the CPUs this process may use).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     threads: Option<usize>,
     /// No progress display.
     #[arg(long, short)]

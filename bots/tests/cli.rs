@@ -108,3 +108,27 @@ fn tick_timing_is_refused_with_an_input_rate_of_its_own() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("cannot write the report there"), "{err}");
 }
+
+#[test]
+fn zero_threads_and_a_malformed_url_are_refused_before_the_run() {
+    let (code, err) = bots_until_the_report_path(&["--threads", "0"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--threads"), "{err}");
+    let (code, err) = bots_until_the_report_path(&["--threads", "1"]);
+    assert!(
+        code == Some(2) && err.contains("cannot write the report there"),
+        "one thread is fine: {err}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_tickwire-bots"))
+        .args(["--url", "ws://[::1", "--clients", "1", "-q"])
+        .args(["--json", "/nonexistent-dir/report.json"])
+        .output()
+        .expect("tickwire-bots runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--url must be a ws:// or wss:// URL"), "{err}");
+    assert!(
+        !err.contains("cannot write the report there"),
+        "refused first: {err}"
+    );
+}

@@ -28,6 +28,21 @@ pub mod lean;
 pub mod tls;
 pub use lean::LeanClient;
 
+/// Why `url` cannot be connected to, before trying: not a `ws://` or `wss://` URL with a host (the same parse
+/// [`LeanClient::connect`] does). The text suits a message about a `--url` flag.
+pub fn check_url(url: &str) -> Result<(), String> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let request = url.into_client_request().map_err(|e| e.to_string())?;
+    let uri = request.uri();
+    if !matches!(uri.scheme_str(), Some("ws" | "wss")) {
+        return Err("the scheme must be ws:// or wss://".into());
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err("no host".into());
+    }
+    Ok(())
+}
+
 pub use tokio_tungstenite::tungstenite::Error as WsError;
 pub use tokio_tungstenite::tungstenite::error::ProtocolError;
 pub use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;

@@ -186,7 +186,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     );
     announce_admin(
         &config.admin,
-        local_addr,
+        (ws, local_addr),
         admin_listener.as_ref().map(|(_, a)| *a),
     );
     if let Some((listener, _)) = admin_listener {
@@ -219,7 +219,12 @@ async fn bind_optional(
 }
 
 /// Says at startup where remote admin is, or that it is off (never the token).
-fn announce_admin(cfg: &config::AdminConfig, main: SocketAddr, separate: Option<SocketAddr>) {
+/// `main`: the game listener's scheme (`ws` or `wss`) and address; the separate admin listener serves plain `ws`.
+fn announce_admin(
+    cfg: &config::AdminConfig,
+    main: (&str, SocketAddr),
+    separate: Option<SocketAddr>,
+) {
     let path = tickwire_shared::admin::ADMIN_PATH;
     if cfg.token.is_none() {
         info!(
@@ -230,7 +235,8 @@ fn announce_admin(cfg: &config::AdminConfig, main: SocketAddr, separate: Option<
         }
         return;
     }
-    info!("remote admin on ws://{}{path}", separate.unwrap_or(main));
+    let (scheme, addr) = separate.map_or(main, |a| ("ws", a));
+    info!("remote admin on {scheme}://{addr}{path}");
     if cfg.weak_token {
         warn!(
             "the admin token is shorter than {} characters; use a long random one",

@@ -125,7 +125,8 @@ impl Scheduling {
             Scheduling::Normal => Ok(TickPolicy::Untouched),
             Scheduling::Auto if !raises_allowed(self, inherited) => {
                 Ok(TickPolicy::Refused(format!(
-                    "the server was started at nice {inherited}, and auto does not raise a priority the operator                  lowered (--scheduling realtime insists)"
+                    "the server was started at nice {inherited}, and auto does not raise a priority the operator \
+                     lowered (--scheduling realtime insists)"
                 )))
             }
             Scheduling::Auto => Ok(match os::fifo(TICK_RT_PRIORITY) {
