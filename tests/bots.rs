@@ -205,3 +205,58 @@ async fn tick_timed_bots_reach_the_read_just_in_time() {
     );
     server.shutdown(Duration::from_secs(5)).await;
 }
+
+/// Ctrl-C in `tickwire-bots` (here the library's stop future): the run ends early with a report of what ran,
+/// marked interrupted; the playing bots close their connections properly, so the server holds no player for
+/// resume; bots whose place on the ramp had not come never connect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stopped_early_reports_what_ran_and_leaves_no_player_behind() {
+    let server = TestServer::start_admin(|_| {}).await;
+    let mut config = Config::new(server.ws_url(), 10);
+    // One bot every second: after 2.5 s three have started, seven have not.
+    config.ramp = Duration::from_secs(10);
+    config.duration = Duration::from_secs(60);
+    let started = std::time::Instant::now();
+    let stop = tokio::time::sleep(Duration::from_millis(2500));
+    let report = tickwire_bots::run_until(config, Progress::Off, stop)
+        .await
+        .expect("the run completes");
+    let summary = tickwire_bots::render_table(&report);
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "it stopped early: {summary}"
+    );
+    assert!(report.run.interrupted, "{summary}");
+    assert_eq!(report.exit_code(), ExitCode::Interrupted, "{summary}");
+    assert!(summary.contains("INTERRUPTED (exit 130)"), "{summary}");
+    assert!(
+        report.verdict.reasons[0].contains("nothing was measured")
+            && report.verdict.warnings.is_empty(),
+        "stopped in the warm-up: {summary}"
+    );
+    assert_eq!(
+        report.connections.attempted as usize + report.run.not_started,
+        10,
+        "{summary}"
+    );
+    assert!(
+        (2..=4).contains(&report.connections.established) && report.run.not_started >= 6,
+        "{summary}"
+    );
+    assert_eq!(report.connections.failed, 0, "{summary}");
+    assert_eq!(report.connections.dropped, 0, "{summary}");
+    assert_eq!(report.bots.len(), report.connections.attempted as usize);
+
+    let open = server
+        .server()
+        .hub()
+        .open
+        .load(std::sync::atomic::Ordering::Acquire);
+    assert_eq!(open, 0, "every connection is closed when the run returns");
+    let mut admin = server.admin().await;
+    let (ok, players) = admin.run("players").await;
+    assert!(
+        ok && !players.contains("bot-"),
+        "no bot is held for resume: {players}"
+    );
+}

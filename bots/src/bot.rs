@@ -95,7 +95,26 @@ struct Sent {
 /// shard plays it (see [`crate::shard`]) while this task waits for the outcome.
 pub(crate) async fn run(ctx: Arc<RunCtx>, index: usize) -> BotOutcome {
     let n = ctx.config.clients as f64;
-    sleep_until(ctx.start + ctx.config.ramp.mul_f64(index as f64 / n)).await;
+    let slot = ctx.start + ctx.config.ramp.mul_f64(index as f64 / n);
+    {
+        // Registered before the flag is read, so a stop between the two is not missed.
+        let interrupt = ctx.interrupt.notified();
+        let mut interrupt = std::pin::pin!(interrupt);
+        interrupt.as_mut().enable();
+        if !ctx.interrupted.load(std::sync::atomic::Ordering::Acquire) {
+            tokio::select! {
+                () = sleep_until(slot) => {}
+                () = interrupt => {}
+            }
+        }
+    }
+    if ctx.interrupted.load(std::sync::atomic::Ordering::Acquire) {
+        return BotOutcome {
+            index,
+            not_started: true,
+            ..Default::default()
+        };
+    }
     Live::bump(&ctx.live.attempted);
     let mut bot = Bot {
         out: BotOutcome {

@@ -37,7 +37,7 @@ pub use behaviour::Behaviour;
 pub use config::{Config, ConfigError, Thresholds};
 pub use progress::Progress;
 pub use report::{ExitCode, Report};
-pub use run::run;
+pub use run::{run, run_until};
 pub use table::render as render_table;
 pub use timing::InputTiming;
 

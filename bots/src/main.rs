@@ -178,7 +178,23 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     } else {
         Progress::Auto
     };
-    let report = runtime.block_on(tickwire_bots::run(config, progress))?;
+    // Ctrl-C stops the run early and still reports what ran (the bots close their connections properly, so the
+    // server gives their places back at once); a second Ctrl-C quits at once.
+    let interrupted = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            // No signal handling here: never stop early.
+            return std::future::pending().await;
+        }
+        eprintln!(
+            "\ntickwire-bots: interrupted: closing the bots and writing the report (Ctrl-C again to quit at once)"
+        );
+        tokio::spawn(async {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        });
+    };
+    let report = runtime.block_on(tickwire_bots::run_until(config, progress, interrupted))?;
     let json = serde_json::to_string_pretty(&report)?;
     match cli.json.as_deref() {
         Some(p) if p.as_os_str() == "-" => println!("{json}"),

@@ -22,6 +22,8 @@ pub enum ExitCode {
     Failed,
     /// 2: bad usage, or bots could not connect/join: the load asked for was not applied.
     NotRun,
+    /// 130: the run was stopped early (Ctrl-C); the figures cover the part that ran.
+    Interrupted,
 }
 
 impl From<ExitCode> for u8 {
@@ -30,6 +32,7 @@ impl From<ExitCode> for u8 {
             ExitCode::Ok => 0,
             ExitCode::Failed => 1,
             ExitCode::NotRun => 2,
+            ExitCode::Interrupted => 130,
         }
     }
 }
@@ -122,6 +125,11 @@ pub struct RunInfo {
     pub elapsed_s: f64,
     /// The shards' look period (`--look-every`), ms: the resolution of the bots' timers.
     pub look_every_ms: f64,
+    /// The run was stopped early (Ctrl-C): the figures cover the part that ran.
+    pub interrupted: bool,
+    /// Bots that never started because the run was stopped before their place on the ramp (not in any other
+    /// figure).
+    pub not_started: usize,
 }
 
 /// Connection figures.

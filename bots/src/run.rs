@@ -7,9 +7,10 @@ use crate::shard::{self, ShardTx, ToShard};
 use crate::stats::{Live, SharedHistograms};
 use crate::{BotsError, bot};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::{Notify, Semaphore, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -31,6 +32,22 @@ pub(crate) struct RunCtx {
     pub connecting: Semaphore,
     /// The shards that play the joined bots (bot `k` goes to shard `k % shards.len()`).
     pub shards: Vec<ShardTx>,
+    /// The run was stopped early ([`run_until`]): bots not yet started stay unstarted.
+    pub interrupted: AtomicBool,
+    /// Wakes the bots still waiting for their place on the ramp when the run is stopped.
+    pub interrupt: Notify,
+}
+
+impl RunCtx {
+    /// Stops the run now: the shards close every playing bot (close 1000, as at the end of a run) and end;
+    /// bots still waiting on the ramp do not start; bots connecting finish joining and are closed at once.
+    fn stop_early(&self) {
+        self.interrupted.store(true, Ordering::Release);
+        self.interrupt.notify_waiters();
+        for shard in &self.shards {
+            let _ = shard.send(ToShard::Stop);
+        }
+    }
 }
 
 /// Runs the bots described by `config` to the end and returns the report.
@@ -38,6 +55,17 @@ pub(crate) struct RunCtx {
 /// Must be called inside a tokio runtime; the bots are tasks on it. A server that cannot be reached is not an
 /// error here: every bot's failure is in the report (and its verdict).
 pub async fn run(config: Config, progress: Progress) -> Result<Report, BotsError> {
+    run_until(config, progress, std::future::pending()).await
+}
+
+/// [`run`], stopped early when `stop` completes (the binary's Ctrl-C): every playing bot closes its connection
+/// properly, bots not yet started never start, and the report covers what ran, marked interrupted (its exit
+/// status is [`crate::ExitCode::Interrupted`]).
+pub async fn run_until(
+    config: Config,
+    progress: Progress,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<Report, BotsError> {
     config.validate()?;
     let start = Instant::now() + Duration::from_millis(10);
     let measure_from = start + config.ramp + config.warmup;
@@ -58,6 +86,8 @@ pub async fn run(config: Config, progress: Progress) -> Result<Report, BotsError
         hist: SharedHistograms::default(),
         connecting: Semaphore::new(config.connect_concurrency),
         shards,
+        interrupted: AtomicBool::new(false),
+        interrupt: Notify::new(),
         config,
     });
     // Whatever way this function returns, the shards stop (at once, or when their bots are done).
@@ -80,10 +110,22 @@ pub async fn run(config: Config, progress: Progress) -> Result<Report, BotsError
     }
     let shown = progress::spawn(ctx.clone(), progress);
     let mut outcomes = Vec::with_capacity(ctx.config.clients);
-    while let Some(joined) = bots.join_next().await {
+    let mut stop = std::pin::pin!(stop);
+    let mut stopped = false;
+    loop {
+        let joined = tokio::select! {
+            joined = bots.join_next() => joined,
+            () = &mut stop, if !stopped => {
+                stopped = true;
+                tracing::info!("stopping early: closing every bot");
+                ctx.stop_early();
+                continue;
+            }
+        };
         match joined {
-            Ok(outcome) => outcomes.push(outcome),
-            Err(e) => {
+            None => break,
+            Some(Ok(outcome)) => outcomes.push(outcome),
+            Some(Err(e)) => {
                 shown.stop().await;
                 return Err(BotsError::BotPanicked(e.to_string()));
             }
@@ -101,11 +143,16 @@ pub async fn run(config: Config, progress: Progress) -> Result<Report, BotsError
     }
     outcomes.sort_by_key(|o| o.index);
     let elapsed = start.elapsed().as_secs_f64();
+    // Bots an early stop kept from starting are not part of the figures, only counted.
+    let before = outcomes.len();
+    outcomes.retain(|o| !o.not_started);
+    let interrupted = stopped.then_some(before - outcomes.len());
     Ok(Report::build(
         &ctx.config,
         &outcomes,
         &ctx.hist.snapshot(),
         elapsed,
+        interrupted,
     ))
 }
 

@@ -686,8 +686,11 @@ fn await_close_answers(mut closing: Vec<LeanClient>, deadline: Instant) {
                 open[i] = false;
                 continue;
             }
-            c.mark_readable();
             loop {
+                // Read until the socket says it is empty: the close answer and the end of the stream often arrive
+                // together, and a read that stops short of the end would wait for a readiness edge that never
+                // comes (until the deadline: every run ended 2 s late that way).
+                c.mark_readable();
                 match c.try_recv() {
                     Ok(Some(_)) | Err(ClientError::Closed { .. }) => {}
                     Ok(None) => break,

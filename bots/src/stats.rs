@@ -138,6 +138,8 @@ pub struct BotOutcome {
     pub decoder: bool,
     /// Why it could not connect or join, when it could not.
     pub failed: Option<String>,
+    /// The run was stopped before this bot's place on the ramp: it never connected.
+    pub not_started: bool,
     /// How its connection ended early, when it did.
     pub dropped: Option<Dropped>,
     /// The server's tick rate from the welcome.

@@ -158,6 +158,7 @@ pub fn render(r: &Report) -> String {
         ExitCode::Ok => "PASS",
         ExitCode::Failed => "FAIL",
         ExitCode::NotRun => "LOAD NOT APPLIED",
+        ExitCode::Interrupted => "INTERRUPTED",
     };
     let _ = writeln!(out, "\nresult: {word} (exit {code})");
     for reason in &v.reasons {

@@ -131,6 +131,7 @@ impl Report {
         outcomes: &[BotOutcome],
         hist: &Histograms,
         elapsed_s: f64,
+        interrupted: Option<usize>,
     ) -> Report {
         let joined: Vec<&BotOutcome> = outcomes.iter().filter(|o| o.failed.is_none()).collect();
         let tick_rate = joined.iter().find_map(|o| o.tick_rate);
@@ -227,6 +228,8 @@ impl Report {
                     .unwrap_or_default(),
                 elapsed_s,
                 look_every_ms: config.look_every.as_secs_f64() * 1000.0,
+                interrupted: interrupted.is_some(),
+                not_started: interrupted.unwrap_or(0),
             },
             connections,
             per_client: PerClient {
@@ -257,7 +260,14 @@ impl Report {
             bots,
         };
         report.judge();
-        report.warn(config);
+        if interrupted.is_some() && !outcomes.iter().any(|o| o.measured_secs > 0.0) {
+            // Stopped before the window opened: no figure describes the load, so none is warned about.
+            if let Some(line) = report.verdict.reasons.first_mut() {
+                *line += " (before the measurement window opened: nothing was measured)";
+            }
+        } else {
+            report.warn(config);
+        }
         report
     }
 
@@ -308,7 +318,22 @@ impl Report {
                 _ => {}
             }
         }
-        self.verdict.exit_code = if !not_run.is_empty() {
+        if self.run.interrupted {
+            let mut line = format!(
+                "interrupted after {:.1} s: the figures cover the part that ran",
+                self.run.elapsed_s
+            );
+            if self.run.not_started > 0 {
+                line += &format!(
+                    "; {} of {} bots never started",
+                    self.run.not_started, self.run.clients
+                );
+            }
+            not_run.insert(0, line);
+        }
+        self.verdict.exit_code = if self.run.interrupted {
+            ExitCode::Interrupted
+        } else if !not_run.is_empty() {
             ExitCode::NotRun
         } else if !failed.is_empty() {
             ExitCode::Failed
@@ -480,7 +505,7 @@ mod tests {
         for _ in 0..100 {
             hist.timer_lag_us.record(lag_us);
         }
-        Report::build(&config, &[bot], &hist, 10.0)
+        Report::build(&config, &[bot], &hist, 10.0, None)
     }
 
     fn config(look_every: Duration, input_rate: Option<f64>) -> Config {
@@ -489,6 +514,42 @@ mod tests {
             input_rate,
             ..Config::new("ws://127.0.0.1:1/ws", 1)
         }
+    }
+
+    #[test]
+    fn an_interrupted_run_says_so_and_exits_130_whatever_else_it_found() {
+        let played = BotOutcome {
+            tick_rate: Some(30),
+            measured_secs: 4.0,
+            inputs_in_window: 120,
+            protocol_errors: 1,
+            ..BotOutcome::default()
+        };
+        let mut c = config(Duration::from_millis(1), None);
+        c.clients = 4;
+        let r = Report::build(&c, &[played], &Histograms::default(), 6.0, Some(3));
+        assert_eq!(r.verdict.exit_code, ExitCode::Interrupted);
+        assert!(r.run.interrupted && r.run.not_started == 3);
+        assert_eq!(
+            r.verdict.reasons[0],
+            "interrupted after 6.0 s: the figures cover the part that ran; 3 of 4 bots never started"
+        );
+        assert!(
+            r.verdict
+                .reasons
+                .iter()
+                .any(|l| l.contains("protocol errors")),
+            "what it found is still listed: {:?}",
+            r.verdict.reasons
+        );
+        let r = Report::build(
+            &c,
+            &[BotOutcome::default()],
+            &Histograms::default(),
+            1.0,
+            None,
+        );
+        assert!(!r.run.interrupted && r.verdict.exit_code != ExitCode::Interrupted);
     }
 
     #[test]
@@ -510,7 +571,7 @@ mod tests {
         };
         let base = config(Duration::from_millis(1), None);
         let verdict = |config: &Config, bots: &[BotOutcome]| {
-            Report::build(config, bots, &Histograms::default(), 10.0).verdict
+            Report::build(config, bots, &Histograms::default(), 10.0, None).verdict
         };
         let v = verdict(&base, &[kept(0), kept(1)]);
         assert_eq!(v.exit_code, ExitCode::Ok, "{v:?}");
@@ -557,6 +618,7 @@ mod tests {
             &bots,
             &Histograms::default(),
             10.0,
+            None,
         );
         let table = crate::table::render(&r);
         assert!(
@@ -584,6 +646,7 @@ mod tests {
             &[changed],
             &Histograms::default(),
             10.0,
+            None,
         );
         assert!(
             r.verdict.warnings.iter().any(|w| w.contains("then 60 Hz")),
@@ -666,7 +729,7 @@ mod tests {
                 hist.timer_lag_us.record(lag_us);
                 hist.input_latency_us.record(5_000);
             }
-            Report::build(&c, std::slice::from_ref(&bot), &hist, 10.0)
+            Report::build(&c, std::slice::from_ref(&bot), &hist, 10.0, None)
                 .verdict
                 .warnings
         };
