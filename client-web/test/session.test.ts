@@ -123,6 +123,17 @@ describe('session', () => {
     expect(s.debugState().view).toBeNull();
   });
 
+  it('says a connection that never opened could not connect (the server may be down or full), not that it was lost', () => {
+    const s = new Session();
+    s.beginConnecting('ann');
+    const info = s.closed(1006, '');
+    expect(info.message).toMatch(/^Could not connect: the server is down, full/);
+    expect(info.transient).toBe(true);
+    // Lost while playing: the plain description.
+    const p = joined();
+    expect(p.closed(1006, '').message).toBe('The connection was lost (abnormal closure).');
+  });
+
   it('turns the error message before a close into the close reason', () => {
     const s = joined();
     s.receive(fixture('error'), 50);

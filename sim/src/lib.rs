@@ -725,23 +725,55 @@ pub fn export_players(
     }
 }
 
-/// Cleans a requested display name: trims it, drops control characters, keeps at most [`MAX_NAME_CHARS`]
-/// characters; an empty result becomes `player`.
+/// Cleans a requested display name: every run of whitespace (tabs and newlines too) becomes one space, control
+/// characters and invisible formatting characters go ([`invisible`]), the ends are trimmed and at most
+/// [`MAX_NAME_CHARS`] characters are kept; an empty result becomes `player`. So `alice` followed by a zero-width
+/// space, or a name that reverses its text with a direction override, cannot pass for another player's name.
 pub fn clean_name(raw: &str) -> String {
-    let cleaned: String = raw
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect::<String>()
-        .trim()
-        .chars()
-        .take(MAX_NAME_CHARS)
-        .collect();
+    let chars: Vec<char> = raw.chars().collect();
+    let mut cleaned = String::new();
+    let mut space = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_whitespace() {
+            space = !cleaned.is_empty();
+            continue;
+        }
+        let joiner = matches!(c, '\u{200C}' | '\u{200D}');
+        // A joiner shapes the characters on both sides (Persian and Indic scripts, emoji sequences): kept between
+        // two non-ASCII characters, dropped elsewhere (where it only hides).
+        let shaping = joiner
+            && i > 0
+            && !chars[i - 1].is_ascii()
+            && chars
+                .get(i + 1)
+                .is_some_and(|n| !n.is_ascii() && !n.is_whitespace());
+        if c.is_control() || (invisible(c) && !shaping) {
+            continue;
+        }
+        if space {
+            cleaned.push(' ');
+            space = false;
+        }
+        cleaned.push(c);
+    }
+    let cleaned: String = cleaned.chars().take(MAX_NAME_CHARS).collect();
     let cleaned = cleaned.trim_end().to_string();
     if cleaned.is_empty() {
         "player".to_string()
     } else {
         cleaned
     }
+}
+
+/// Characters that draw nothing themselves: zero-width spaces and joiners, direction marks, embeddings,
+/// overrides and isolates, the soft hyphen, word joiners and invisible operators, fillers, variation selectors,
+/// the byte-order mark, interlinear annotation marks and tag characters.
+fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
+        | '\u{FFF9}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}' | '\u{E0100}'..='\u{E01EF}')
 }
 
 #[cfg(test)]

@@ -276,7 +276,21 @@ fn tick_rate_changes_are_announced() {
 
 #[test]
 fn names_are_cleaned() {
-    assert_eq!(clean_name("  a\tb\u{0}c  "), "abc");
+    assert_eq!(clean_name("  a\tb\u{0}c  "), "a bc");
+    assert_eq!(clean_name("a\nb\t\t c\u{a0}d"), "a b c d");
+    // Invisible characters cannot make a name pass for another, nor be a name.
+    assert_eq!(clean_name("alice\u{200B}"), "alice");
+    assert_eq!(clean_name("al\u{200D}ice\u{200C}"), "alice");
+    assert_eq!(clean_name("\u{200B}"), "player");
+    assert_eq!(clean_name("\u{202E}evil"), "evil");
+    assert_eq!(clean_name("\u{2066}bob\u{2069}\u{FEFF}"), "bob");
+    // Joiners that shape text stay: a Persian name with a ZWNJ, an emoji family sequence.
+    assert_eq!(clean_name("می\u{200C}خواهم"), "می\u{200C}خواهم");
+    assert_eq!(
+        clean_name("\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}"),
+        "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}"
+    );
+    assert_eq!(clean_name("Zoë 日本語 🎮🎮"), "Zoë 日本語 🎮🎮");
     assert_eq!(clean_name(""), "player");
     assert_eq!(clean_name("\u{1b}[31m"), "[31m");
     assert_eq!(clean_name("abcdefghijklmnopqrstuvwxyz"), "abcdefghijklmnop");

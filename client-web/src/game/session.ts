@@ -342,7 +342,15 @@ export class Session {
   /** The connection closed: remember why, for the screen and the debug hook. */
   closed(code: number, reason: string): CloseInfo {
     const useError = !reason && this.lastError && this.lastError.code === code;
-    const info = describeClose(code, useError ? this.lastError!.message : reason);
+    let info = describeClose(code, useError ? this.lastError!.message : reason);
+    // 1006 while connecting: the socket never opened (or closed before the welcome). A browser is not shown why
+    // (a refused connection, an HTTP 503 from a full server and a 403 for a foreign origin all look alike).
+    if (code === 1006 && this.phase === 'connecting') {
+      info = {
+        ...info,
+        message: 'Could not connect: the server is down, full (it refuses players over its limit) or refused this page.',
+      };
+    }
     // A reconnect attempt that never reached the server (1006 before any welcome) does not replace the reason
     // the game ended: "the server is shutting down" stays on the screen while the retries fail.
     if (code === 1006 && this.phase === 'connecting' && this.lastClose !== null) {

@@ -16,6 +16,32 @@ export const KIND_OBJECT = 2;
 /** Length of a resume token (Welcome.resume, Hello.resume). */
 export const RESUME_TOKEN_BYTES = 16;
 
+/** The longest display name the server keeps, in Unicode scalar values (code points), as `MAX_NAME_CHARS` in Rust. */
+export const MAX_NAME_CHARS = 16;
+
+/**
+ * A typed name as the server will keep it, at most `max` code points, cut between whole characters as the reader
+ * sees them (grapheme clusters, where the browser can tell: an emoji family or an accented letter stays whole or
+ * goes whole) rather than by UTF-16 units, which split emoji in half. Leading spaces go; the server does the rest
+ * of the cleaning.
+ */
+export function cutName(raw: string, max = MAX_NAME_CHARS): string {
+  const text = raw.trimStart();
+  const pieces: string[] =
+    typeof Intl !== 'undefined' && 'Segmenter' in Intl
+      ? Array.from(new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(text), (s) => s.segment)
+      : Array.from(text);
+  let out = '';
+  let used = 0;
+  for (const piece of pieces) {
+    const n = Array.from(piece).length;
+    if (used + n > max) break;
+    out += piece;
+    used += n;
+  }
+  return out;
+}
+
 /** Flag bit 0: the entity is dead (a player waiting to respawn). */
 export const FLAG_DEAD = 0b1;
 

@@ -2,6 +2,7 @@
 
 import type { Connection } from '../net/connection';
 import type { Session } from '../game/session';
+import { cutName } from '../protocol/types';
 
 const NAME_KEY = 'tickwire.name';
 
@@ -20,10 +21,16 @@ export class Screens {
     private readonly connection: () => Connection,
     private readonly onPlaying: (playing: boolean) => void,
   ) {
-    this.nameInput.value = localStorage.getItem(NAME_KEY) ?? '';
+    this.nameInput.value = cutName(localStorage.getItem(NAME_KEY) ?? '');
+    // The field holds no more than the server keeps: 16 characters as the server counts them (not the UTF-16
+    // units `maxlength` counts, which take two per emoji), never half an emoji.
+    this.nameInput.addEventListener('input', () => {
+      const cut = cutName(this.nameInput.value);
+      if (cut !== this.nameInput.value.trimStart()) this.nameInput.value = cut;
+    });
     this.join.addEventListener('submit', (e) => {
       e.preventDefault();
-      const name = this.nameInput.value.trim().slice(0, 16) || 'player';
+      const name = cutName(this.nameInput.value).trim() || 'player';
       localStorage.setItem(NAME_KEY, name);
       this.connection().connect(name);
     });
@@ -73,7 +80,7 @@ export class Screens {
   tickCountdown(): void {
     if (this.session.phase !== 'closed') return;
     const at = this.connection().reconnectAt;
-    const failed = this.session.lastAttempt ? 'The server cannot be reached. ' : '';
+    const failed = this.session.lastAttempt ? 'The server cannot be reached or is full. ' : '';
     this.statusRetry.textContent =
       failed + (at === null ? '' : `Reconnecting in ${Math.max(0, Math.ceil((at - performance.now()) / 1000))} s…`);
   }
