@@ -102,3 +102,43 @@ async fn metrics_parse_as_prometheus_text_and_move_when_clients_join() {
         "b's normal close is counted by code: {text}"
     );
 }
+
+/// The page lists its metric families in name order, every scrape the same, each family's HELP and TYPE first.
+#[tokio::test]
+async fn metric_families_come_in_name_order() {
+    let server = TestServer::start().await;
+    let families = |page: &str| -> Vec<String> {
+        page.lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .filter_map(|l| l.split_whitespace().next())
+            .map(str::to_string)
+            .collect()
+    };
+    let first = metrics(server.addr()).await;
+    let names = families(&first);
+    assert!(names.len() >= 10, "{first}");
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "{first}");
+    for _ in 0..3 {
+        assert_eq!(families(&metrics(server.addr()).await), names);
+    }
+    // Every sample follows its own family's HELP and TYPE.
+    let mut current = String::new();
+    for line in first.lines().filter(|l| !l.is_empty()) {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            current = rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+        } else if !line.starts_with('#') {
+            assert!(
+                line.starts_with(current.as_str()),
+                "{line} outside its family"
+            );
+        }
+    }
+    let parsed = parse(&first);
+    assert!(parsed.contains_key("tickwire_joins_total"), "{parsed:?}");
+}

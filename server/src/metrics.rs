@@ -273,8 +273,34 @@ impl Metrics {
         for (gauge, read) in &self.gauges {
             gauge.set(read(hub));
         }
-        self.handle.render()
+        sorted_families(&self.handle.render())
     }
+}
+
+/// The exporter's page with its metric families (blocks separated by a blank line) in name order: the exporter
+/// keeps them in a hash map, so each scrape had its own order, which made two scrapes hard to compare by eye.
+fn sorted_families(page: &str) -> String {
+    let mut families: Vec<&str> = page
+        .split("\n\n")
+        .map(|b| b.trim_matches('\n'))
+        .filter(|b| !b.is_empty())
+        .collect();
+    let name = |block: &str| -> String {
+        let first = block.lines().next().unwrap_or_default();
+        let mut words = first.split_whitespace();
+        match (words.next(), words.next(), words.next()) {
+            (Some("#"), Some(_), Some(name)) => name.to_string(),
+            (Some(sample), ..) => sample.to_string(),
+            _ => String::new(),
+        }
+    };
+    families.sort_by_cached_key(|b| name(b));
+    let mut out = String::with_capacity(page.len());
+    for block in families {
+        out.push_str(block);
+        out.push_str("\n\n");
+    }
+    out
 }
 
 /// Answers `GET /metrics`.
