@@ -4,6 +4,7 @@
 use crate::run::RunCtx;
 use crate::stats::Live;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::VecDeque;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +37,33 @@ impl Shown {
     }
 }
 
+/// How far back the live deltas/s looks.
+const RATE_WINDOW: Duration = Duration::from_secs(2);
+
+/// A count's rate over the last [`RATE_WINDOW`]: deltas come a tick's worth at a time, and over one 250 ms refresh
+/// a tick more or less swung the figure by a tenth or more.
+struct RateWindow {
+    samples: VecDeque<(Instant, u64)>,
+}
+
+impl RateWindow {
+    fn new(start: Instant) -> RateWindow {
+        RateWindow {
+            samples: VecDeque::from([(start, 0)]),
+        }
+    }
+
+    /// The count is `count` at `now`: its rate per second since the oldest sample inside the window.
+    fn rate(&mut self, now: Instant, count: u64) -> f64 {
+        while self.samples.len() > 1 && self.samples[1].0 + RATE_WINDOW <= now {
+            self.samples.pop_front();
+        }
+        let (since, counted) = self.samples.front().copied().unwrap_or((now, count));
+        self.samples.push_back((now, count));
+        count.saturating_sub(counted) as f64 / now.duration_since(since).as_secs_f64().max(1e-3)
+    }
+}
+
 /// Starts the progress task.
 pub(crate) fn spawn(ctx: Arc<RunCtx>, mode: Progress) -> Shown {
     let (stop, mut stopped) = oneshot::channel();
@@ -56,7 +84,7 @@ pub(crate) fn spawn(ctx: Arc<RunCtx>, mode: Progress) -> Shown {
         };
         let every = if tty { 250 } else { 5000 };
         let mut ticker = tokio::time::interval(Duration::from_millis(every));
-        let mut last = (Instant::now(), 0u64);
+        let mut window = RateWindow::new(Instant::now());
         loop {
             tokio::select! {
                 _ = ticker.tick() => {}
@@ -64,9 +92,7 @@ pub(crate) fn spawn(ctx: Arc<RunCtx>, mode: Progress) -> Shown {
             }
             let now = Instant::now();
             let deltas = Live::get(&ctx.live.deltas);
-            let rate =
-                (deltas - last.1) as f64 / now.duration_since(last.0).as_secs_f64().max(1e-3);
-            last = (now, deltas);
+            let rate = window.rate(now, deltas);
             let line = status_line(&ctx, rate);
             match &bar {
                 Some(bar) => {
@@ -105,4 +131,32 @@ fn status_line(ctx: &RunCtx, deltas_per_s: f64) -> String {
         deltas_per_s,
         Live::get(&live.protocol_errors),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_live_rate_does_not_swing_with_the_tick_bursts() {
+        // 50 bots at 30 Hz: 50 deltas every 33.3 ms, shown every 250 ms.
+        let start = Instant::now();
+        let mut window = RateWindow::new(start);
+        let mut shown = Vec::new();
+        for refresh in 1..=40u32 {
+            let at = Duration::from_millis(250) * refresh;
+            let ticks = (at.as_secs_f64() * 30.0).floor() as u64;
+            shown.push(window.rate(start + at, ticks * 50));
+        }
+        for r in &shown[8..] {
+            assert!((1400.0..=1600.0).contains(r), "{shown:?}");
+        }
+        let (lo, hi) = shown[8..]
+            .iter()
+            .fold((f64::MAX, 0.0f64), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
+        assert!(
+            hi - lo <= 60.0,
+            "steady within a tick over the window: {shown:?}"
+        );
+    }
 }
