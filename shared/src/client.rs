@@ -130,12 +130,11 @@ impl<'de> Deserialize<'de> for ClientMessage {
                     HELLO => ClientMessage::Hello(Hello {
                         version: field(&mut seq, "version")?,
                         name: field(&mut seq, "name")?,
-                        resume: match seq
-                            .next_element::<Option<serde_bytes::ByteBuf>>()?
-                            .flatten()
-                        {
+                        resume: match seq.next_element::<Option<TokenBytes>>()?.flatten() {
                             None => None,
-                            Some(bytes) => Some(token(&bytes).map_err(de::Error::custom)?),
+                            Some(TokenBytes(bytes)) => {
+                                Some(token(&bytes).map_err(de::Error::custom)?)
+                            }
                         },
                     }),
                     INPUT => ClientMessage::Input(Input {
@@ -159,6 +158,29 @@ impl<'de> Deserialize<'de> for ClientMessage {
             }
         }
         deserializer.deserialize_seq(V)
+    }
+}
+
+/// A resume token's bytes as the wire carries them: a MessagePack bin, never a str (PROTOCOL.md; a string of 16
+/// characters is not a token, and is refused as the malformed message it is).
+struct TokenBytes(Vec<u8>);
+
+impl<'de> Deserialize<'de> for TokenBytes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TokenBytes;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a resume token: bin of 16 bytes")
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<TokenBytes, E> {
+                Ok(TokenBytes(v.to_vec()))
+            }
+            fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<TokenBytes, E> {
+                Ok(TokenBytes(v))
+            }
+        }
+        deserializer.deserialize_bytes(V)
     }
 }
 

@@ -254,6 +254,35 @@ mod tests {
     }
 
     #[test]
+    fn a_resume_token_is_a_bin_of_16_bytes_never_a_string() {
+        let hello = |token: &dyn Fn(&mut Vec<u8>)| {
+            let mut b = Vec::new();
+            rmp::encode::write_array_len(&mut b, 4).expect("vec");
+            rmp::encode::write_uint(&mut b, 0).expect("vec");
+            rmp::encode::write_uint(&mut b, 2).expect("vec");
+            rmp::encode::write_str(&mut b, "ann").expect("vec");
+            token(&mut b);
+            decode_client(&b)
+        };
+        let ok = hello(&|b| rmp::encode::write_bin(b, &[7; 16]).expect("vec"));
+        assert!(
+            matches!(ok, Ok(ClientMessage::Hello(Hello { resume: Some(t), .. })) if t == [7; 16]),
+            "{ok:?}"
+        );
+        let nil = hello(&|b| rmp::encode::write_nil(b).expect("vec"));
+        assert!(
+            matches!(nil, Ok(ClientMessage::Hello(Hello { resume: None, .. }))),
+            "{nil:?}"
+        );
+        let err = hello(&|b| rmp::encode::write_str(b, "0123456789abcdef").expect("vec"))
+            .expect_err("a string of 16 characters is no token");
+        assert!(err.to_string().contains("bin of 16 bytes"), "{err}");
+        let err =
+            hello(&|b| rmp::encode::write_bin(b, &[7; 15]).expect("vec")).expect_err("15 bytes");
+        assert!(err.to_string().contains("16 bytes, not 15"), "{err}");
+    }
+
+    #[test]
     fn client_messages_round_trip() {
         for msg in [
             ClientMessage::Hello(Hello {
