@@ -109,6 +109,10 @@ impl AdminConnection {
                 let status = response.status();
                 let why = match status.as_u16() {
                     401 => "authentication failed: wrong admin token".to_string(),
+                    403 if body.is_empty() => {
+                        "refused (403 Forbidden): is remote admin enabled on this server (--admin-token)?"
+                            .to_string()
+                    }
                     403 => format!("refused: {body}"),
                     404 if !path_hint(url).is_empty() => {
                         format!("no admin endpoint at this URL{}", path_hint(url))
@@ -198,6 +202,28 @@ impl AdminConnection {
                     bail!("the server closed the admin connection{why}{}", self.hint);
                 }
                 _ => {}
+            }
+        }
+    }
+
+    /// Whether the server ended the session while the console waited for the operator (it shut down, restarted or
+    /// dropped the connection): `Some` with what it said (`" (1001: server shutting down)"`, or nothing), `None`
+    /// while the session is open. Reads what waits on the socket without waiting for more; late answers and pings
+    /// are skipped. Call it inside the runtime, after the reactor had a chance to see the socket.
+    pub async fn ended(&mut self) -> Option<String> {
+        use futures_util::FutureExt;
+        loop {
+            match self.ws.next().now_or_never() {
+                None => return None,
+                Some(Some(Ok(Message::Close(frame)))) => {
+                    return Some(
+                        frame
+                            .map(|f| format!(" ({}: {})", u16::from(f.code), f.reason))
+                            .unwrap_or_default(),
+                    );
+                }
+                Some(Some(Ok(_))) => {}
+                Some(Some(Err(_)) | None) => return Some(String::new()),
             }
         }
     }

@@ -50,12 +50,10 @@ struct Cli {
     /// For a wss:// URL: accept any server certificate (a self-signed one on a machine you control).
     #[arg(long)]
     insecure: bool,
-    /// A command to run once (e.g. `status`, `kick 3 spamming`); none: interactive console.
-    #[arg(
-        value_name = "COMMAND",
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
+    /// A command to run once (e.g. `status`, `kick 3 spamming`); none: interactive console. Options may come
+    /// before or after it (`status --url ...`); words of the command that start with `-` go after `--`
+    /// (`say -- -- maintenance at noon --`).
+    #[arg(value_name = "COMMAND", allow_negative_numbers = true)]
     command: Vec<String>,
 }
 
@@ -113,8 +111,13 @@ fn main() -> ExitCode {
         (None, true) => Some(tickwire_client::tls::without_verification()),
         (None, false) => None,
     };
-    let conn = match runtime.block_on(AdminConnection::connect(&cli.url, &token, cli.timeout, tls))
-    {
+    let target = Target {
+        url: cli.url.clone(),
+        token,
+        timeout: cli.timeout,
+        tls,
+    };
+    let conn = match runtime.block_on(target.connect()) {
         Ok(c) => c,
         Err(ConnectError(e)) => {
             eprintln!("tickwire-console: {e:#}");
@@ -122,7 +125,7 @@ fn main() -> ExitCode {
         }
     };
     let result = if cli.command.is_empty() {
-        interactive(&runtime, conn)
+        interactive(&runtime, &target, conn)
     } else {
         one_shot(&runtime, conn, &command_line(&cli.command))
     };
@@ -168,16 +171,77 @@ fn one_shot(
     }
 }
 
+/// Where the admin session is opened, and how: kept to open it again.
+struct Target {
+    url: String,
+    token: String,
+    timeout: std::time::Duration,
+    tls: Option<tickwire_client::tls::TlsClientConfig>,
+}
+
+impl Target {
+    async fn connect(&self) -> Result<AdminConnection, ConnectError> {
+        AdminConnection::connect(&self.url, &self.token, self.timeout, self.tls.clone()).await
+    }
+}
+
+/// Where the interactive console's words go. On a terminal everything goes to stdout, between prompts. With
+/// commands piped in (`tickwire-console < commands.txt`) it is a script: answers on stdout, errors and the state of
+/// the connection on stderr, no banner, and an exit status that says whether every command succeeded.
+struct Tell {
+    tty: bool,
+    /// 0, or 1 once a command failed, or 2 once one could not be sent.
+    status: u8,
+}
+
+impl Tell {
+    fn answer(&self, text: impl std::fmt::Display) {
+        out(format_args!("{text}\n"));
+    }
+
+    /// Something the operator should know that is not an answer (the connection's state).
+    fn note(&self, text: impl std::fmt::Display) {
+        if self.tty {
+            out(format_args!("{text}\n"));
+        } else {
+            eprintln!("tickwire-console: {text}");
+        }
+    }
+
+    /// A command that failed (`status` 1) or could not run (2).
+    fn error(&mut self, text: impl std::fmt::Display, status: u8) {
+        self.status = self.status.max(status);
+        self.note(format_args!("error: {text}"));
+    }
+}
+
+/// The interactive console. Like redis-cli it outlives its connection: when the server shut down or restarted
+/// while the operator was typing, the next command says so and opens a new session first; when that fails the
+/// prompt says `not connected` and the command after tries again.
 fn interactive(
     runtime: &tokio::runtime::Runtime,
-    mut conn: AdminConnection,
+    target: &Target,
+    conn: AdminConnection,
 ) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    let mut tell = Tell {
+        tty: std::io::stdin().is_terminal(),
+        status: 0,
+    };
     let mut editor = DefaultEditor::new().context("cannot open the terminal")?;
-    out(
-        "connected; `help` lists the commands, `watch [secs]` shows a live status, `quit` leaves\n",
-    );
+    if tell.tty {
+        tell.note(
+            "connected; `help` lists the commands, `watch [secs]` shows a live status, `quit` leaves",
+        );
+    }
+    let mut conn = Some(conn);
     loop {
-        let line = match editor.readline("tickwire> ") {
+        let prompt = if conn.is_some() {
+            "tickwire> "
+        } else {
+            "tickwire (not connected)> "
+        };
+        let line = match editor.readline(prompt) {
             Ok(line) => line,
             Err(ReadlineError::Interrupted | ReadlineError::Eof) => break,
             Err(e) => return Err(e).context("reading the terminal"),
@@ -191,34 +255,69 @@ fn interactive(
             "quit" | "exit" => break,
             _ => {}
         }
-        match watch::parse(line) {
-            Some(Ok(args)) => {
-                if let Err(e) = watch::run(runtime, &mut conn, args) {
-                    out(format_args!("error: {e:#}\n"));
-                }
-                continue;
-            }
+        let watch = match watch::parse(line) {
             Some(Err(e)) => {
-                out(format_args!("error: {e}\n"));
+                tell.error(e, 2);
                 continue;
             }
-            None => {}
+            other => other.and_then(Result::ok),
+        };
+        // A session the server ended while the operator typed: say so, and open a new one for this command.
+        if let Some(c) = conn.as_mut() {
+            let ended = runtime.block_on(async {
+                // Lets the reactor see what arrived on the socket since the last command.
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                c.ended().await
+            });
+            if let Some(why) = ended {
+                tell.note(format_args!(
+                    "the server closed the admin connection{why}; reconnecting to {}",
+                    target.url
+                ));
+                conn = None;
+            }
         }
-        let answer = runtime.block_on(conn.run(line))?;
-        if answer.ok {
-            out(format_args!("{}\n", answer.text));
-        } else {
-            out(format_args!("error: {}\n", answer.text));
+        let c = match conn.as_mut() {
+            Some(c) => c,
+            None => match runtime.block_on(target.connect()) {
+                Ok(c) => {
+                    tell.note("connected");
+                    conn.insert(c)
+                }
+                Err(ConnectError(e)) => {
+                    tell.error(format_args!("{e:#}"), 2);
+                    tell.note("not connected: the next command tries again");
+                    continue;
+                }
+            },
+        };
+        let result = match watch {
+            Some(args) => watch::run(runtime, c, args).map(|()| None),
+            None => runtime.block_on(c.run(line)).map(Some),
+        };
+        match result {
+            Ok(Some(answer)) if answer.ok => tell.answer(answer.text),
+            Ok(Some(answer)) => tell.error(answer.text, 1),
+            Ok(None) => {}
+            Err(e) => {
+                // No answer (the connection ended, or the timeout passed): this session is not trusted again.
+                tell.error(format_args!("{e:#}"), 2);
+                tell.note("not connected: the next command reconnects");
+                conn = None;
+                continue;
+            }
         }
         if line == "help" {
-            out(
+            tell.answer(
                 "  watch [secs] [command]   repeat status or players (default: status every 2 s) until Enter\n  \
-                 quit                     leave the console\n",
+                 quit                     leave the console",
             );
         }
     }
-    runtime.block_on(conn.close());
-    Ok(ExitCode::SUCCESS)
+    if let Some(c) = conn {
+        runtime.block_on(c.close());
+    }
+    Ok(ExitCode::from(tell.status))
 }
 
 #[cfg(test)]

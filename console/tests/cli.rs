@@ -275,3 +275,225 @@ async fn a_tls_admin_endpoint_with_a_private_certificate() {
     assert!(out.status.success(), "{out:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs the console with exactly `args` (no `--url` put first).
+async fn console_raw(args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tickwire-console"));
+    cmd.args(args).env("TICKWIRE_ADMIN_TOKEN", TEST_TOKEN);
+    tokio::task::spawn_blocking(move || cmd.output().expect("tickwire-console runs"))
+        .await
+        .expect("the console process finishes")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn options_after_the_command_are_options_not_words_of_it() {
+    let server = TestServer::start_admin(|_| {}).await;
+    let mut ann = server.join("ann").await;
+    let url = server.admin_url();
+
+    // `--url` after the command names the server: the command must not go to the default address with the
+    // option as its words (a kick "bot-0" with the reason "--url ...", on whatever listens on 127.0.0.1:8080).
+    let out = console_raw(&["say", "hi", "there", "--url", &url]).await;
+    assert!(out.status.success(), "{out:?}");
+    ann.recv_until(WAIT, |_, m| {
+        matches!(m, ServerMessage::Delta(d)
+            if d.events.contains(&Event::Say { text: "hi there".into() }))
+    })
+    .await
+    .expect("ann sees exactly the words of the command");
+
+    let out = console_raw(&["status", "--timeout", "5s", "--url", &url]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("tick rate"),
+        "{out:?}"
+    );
+
+    // An unknown option is a usage error, before anything is sent.
+    let out = console_raw(&["--url", &url, "kick", "ann", "--bogus"]).await;
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--bogus"),
+        "{out:?}"
+    );
+    let out = console_raw(&["--url", &url, "players"]).await;
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("ann"),
+        "ann was not kicked: {out:?}"
+    );
+
+    // Words that start with `-` go after `--`; negative numbers need nothing.
+    let out = console_raw(&["--url", &url, "say", "--", "-", "x", "-5"]).await;
+    assert!(out.status.success(), "{out:?}");
+    ann.recv_until(WAIT, |_, m| {
+        matches!(m, ServerMessage::Delta(d)
+            if d.events.contains(&Event::Say { text: "- x -5".into() }))
+    })
+    .await
+    .expect("ann sees the words after --");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_remote_admin_says_so_every_time() {
+    // No admin token: /admin answers 403 with a body that says how to turn it on. Head and body go out in one
+    // write; sent apart, the console often printed "refused: " and nothing else.
+    let server = TestServer::start().await;
+    let url = format!("ws://{}/admin", server.addr());
+    for _ in 0..10 {
+        let (code, err) = console_err(&url, Some(TEST_TOKEN), &["status"]).await;
+        assert_eq!(code, Some(2), "{err}");
+        assert!(
+            err.contains("remote admin is disabled") && err.contains("--admin-token"),
+            "{err}"
+        );
+    }
+}
+
+/// An interactive console on pipes: lines typed in, what it prints read line by line.
+struct Interactive {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Interactive {
+    fn start(url: &str) -> Interactive {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tickwire-console"))
+            .args(["--url", url, "--timeout", "3s"])
+            .env("TICKWIRE_ADMIN_TOKEN", TEST_TOKEN)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("tickwire-console runs");
+        let stdin = child.stdin.take().expect("stdin");
+        let (tx, lines) = std::sync::mpsc::channel();
+        // Piped, it prints answers on stdout and the rest on stderr; both are read, as a terminal would show them.
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        fn forward(from: impl std::io::Read + Send + 'static, tx: std::sync::mpsc::Sender<String>) {
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(from).lines() {
+                    let Ok(line) = line else { return };
+                    if tx.send(line).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        forward(stdout, tx.clone());
+        forward(stderr, tx);
+        Interactive {
+            child,
+            stdin,
+            lines,
+        }
+    }
+
+    fn type_line(&mut self, line: &str) {
+        use std::io::Write;
+        writeln!(self.stdin, "{line}").expect("the console reads");
+    }
+
+    /// Everything printed up to and including the first line that contains `what`.
+    async fn until(&mut self, what: &str) -> String {
+        let mut seen = String::new();
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = tokio::task::block_in_place(|| self.lines.recv_timeout(left))
+                .unwrap_or_else(|_| panic!("no line with {what:?}; printed:\n{seen}"));
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.contains(what) {
+                return seen;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_interactive_console_outlives_a_server_restart() {
+    let admin_listener =
+        |addr| move |c: &mut tickwire_server::config::ServerConfig| c.admin.bind = Some(addr);
+    let server = TestServer::start_admin(admin_listener(([127, 0, 0, 1], 0).into())).await;
+    let addr = server.server().admin_addr().expect("the admin listener");
+    let mut console = Interactive::start(&format!("ws://{addr}/admin"));
+    console.type_line("status");
+    console.until("tick rate").await;
+
+    // The server goes away while the operator is not typing; the next command says so and cannot reconnect.
+    server.shutdown(std::time::Duration::from_millis(100)).await;
+    console.type_line("status");
+    let said = console.until("not connected").await;
+    assert!(
+        said.contains("the server closed the admin connection (1001"),
+        "{said}"
+    );
+    assert!(said.contains("connection refused"), "{said}");
+
+    // Back on the same address: the next command opens a new session and runs.
+    let _again = TestServer::start_admin(admin_listener(addr)).await;
+    console.type_line("status");
+    let said = console.until("tick rate").await;
+    assert!(said.contains("connected"), "{said}");
+    console.type_line("quit");
+    let status = tokio::task::block_in_place(|| console.child.wait()).expect("it exits");
+    assert_eq!(
+        status.code(),
+        Some(2),
+        "a piped session in which a command could not be sent exits 2"
+    );
+}
+
+/// Runs the console with `script` on its stdin: (exit status, stdout, stderr).
+async fn script(url: &str, script: &str) -> (Option<i32>, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tickwire-console"))
+        .args(["--url", url])
+        .env("TICKWIRE_ADMIN_TOKEN", TEST_TOKEN)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tickwire-console runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(script.as_bytes()).expect("written");
+    drop(stdin);
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().expect("it exits"))
+        .await
+        .expect("joined");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_piped_in_run_as_a_script() {
+    let server = TestServer::start_admin(|_| {}).await;
+    let _ann = server.join("ann").await;
+    let url = server.admin_url();
+
+    let (code, stdout, stderr) = script(&url, "players\nsay hello\n").await;
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("ann") && !stdout.contains("help"),
+        "answers only: {stdout}"
+    );
+    assert!(stderr.is_empty(), "{stderr}");
+
+    // A failed command: its error on stderr, the others still run, and the exit status says one failed.
+    let (code, stdout, stderr) = script(&url, "kick nobody\nstatus\n").await;
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("error:") && stderr.contains("nobody"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("tick rate") && !stdout.contains("error"),
+        "{stdout}"
+    );
+}

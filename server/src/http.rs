@@ -449,7 +449,7 @@ pub(crate) async fn respond(
 /// [`respond`], for a `HEAD` request when `head_only`: the same head, `Content-Length` the length of the body a
 /// `GET` would get, and no body (RFC 9110 §9.3.2).
 pub(crate) async fn answer(
-    stream: &mut Conn,
+    stream: &mut (impl tokio::io::AsyncWrite + Unpin),
     head_only: bool,
     status: u16,
     reason: &str,
@@ -465,10 +465,13 @@ pub(crate) async fn answer(
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).await?;
+    // One write for the head and the body: a client that reads the head may stop reading there (a WebSocket
+    // client refused with 403 reports the body it has, which was empty when the body came in a second segment).
+    let mut response = head.into_bytes();
     if !head_only {
-        stream.write_all(body).await?;
+        response.extend_from_slice(body);
     }
+    stream.write_all(&response).await?;
     stream.flush().await?;
     let _ = stream.shutdown().await;
     Ok(())
@@ -488,6 +491,69 @@ mod tests {
         assert!(req.upgrade_websocket && req.connection_upgrade);
         assert!(valid_ws_key(req.ws_key.as_deref().unwrap_or("")));
         assert_eq!(req.ws_version.as_deref(), Some("13"));
+    }
+
+    /// Records every write it is given.
+    #[derive(Default)]
+    struct Writes(Vec<Vec<u8>>);
+
+    impl tokio::io::AsyncWrite for Writes {
+        fn poll_write(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            self.0.push(buf.to_vec());
+            std::task::Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_response_goes_out_in_one_write() {
+        // A WebSocket client refused with 403 reports the body it read with the head: sent apart, the console
+        // printed "refused: " with nothing after it most of the time.
+        let mut w = Writes::default();
+        answer(
+            &mut w,
+            false,
+            403,
+            "Forbidden",
+            "text/plain",
+            b"why\n",
+            &[("Retry-After", "5")],
+        )
+        .await
+        .expect("written");
+        assert_eq!(w.0.len(), 1, "one write: {:?}", w.0);
+        let text = String::from_utf8_lossy(&w.0[0]).into_owned();
+        assert!(text.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{text}");
+        assert!(
+            text.contains("Content-Length: 4\r\n") && text.contains("Retry-After: 5\r\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("\r\n\r\nwhy\n"), "{text}");
+
+        let mut w = Writes::default();
+        answer(&mut w, true, 200, "OK", "text/plain", b"body", &[])
+            .await
+            .expect("written");
+        let text = String::from_utf8_lossy(&w.0.concat()).into_owned();
+        assert!(
+            text.contains("Content-Length: 4\r\n") && text.ends_with("\r\n\r\n"),
+            "HEAD: {text}"
+        );
     }
 
     #[test]

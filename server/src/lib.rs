@@ -56,8 +56,10 @@ use tracing::{error, info, warn};
 pub enum StartError {
     /// The listen address could not be bound.
     // The OS error is the source (printed after this by error reports), not repeated in the message.
-    #[error("cannot listen on {addr}")]
+    #[error("cannot listen on {addr} ({flag})")]
     Bind {
+        /// Which listener, by the flag (or config key) that set its address: `--bind`, `--admin-bind`, `--rcon-bind`.
+        flag: &'static str,
         /// The address.
         addr: SocketAddr,
         /// The OS error.
@@ -123,18 +125,20 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let listener = TcpListener::bind(config.bind)
         .await
         .map_err(|source| StartError::Bind {
+            flag: "--bind",
             addr: config.bind,
             source,
         })?;
     let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
+        flag: "--bind",
         addr: config.bind,
         source,
     })?;
     let limits = config.limits.clone();
     // Without a token there is no remote admin: the extra listeners are not even bound.
     let remote = |addr: Option<SocketAddr>| addr.filter(|_| config.admin.token.is_some());
-    let admin_listener = bind_optional(remote(config.admin.bind)).await?;
-    let rcon_listener = bind_optional(remote(config.admin.rcon_bind)).await?;
+    let admin_listener = bind_optional("--admin-bind", remote(config.admin.bind)).await?;
+    let rcon_listener = bind_optional("--rcon-bind", remote(config.admin.rcon_bind)).await?;
     let settings = admin::AdminSettings {
         token: config.admin.token.clone(),
         admin_addr: admin_listener.as_ref().map(|(_, a)| *a),
@@ -206,15 +210,16 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
 
 /// Binds an optional extra listener (admin or RCON).
 async fn bind_optional(
+    flag: &'static str,
     addr: Option<SocketAddr>,
 ) -> Result<Option<(TcpListener, SocketAddr)>, StartError> {
     let Some(addr) = addr else { return Ok(None) };
     let listener = TcpListener::bind(addr)
         .await
-        .map_err(|source| StartError::Bind { addr, source })?;
+        .map_err(|source| StartError::Bind { flag, addr, source })?;
     let local = listener
         .local_addr()
-        .map_err(|source| StartError::Bind { addr, source })?;
+        .map_err(|source| StartError::Bind { flag, addr, source })?;
     Ok(Some((listener, local)))
 }
 

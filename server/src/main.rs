@@ -1,7 +1,6 @@
 //! `tickwire-server`: runs the game server with the browser client served at `/`, and the operator's console on
 //! stdin when it is a terminal.
 
-use anyhow::Context;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches};
 use tickwire_server::config::{Cli, LogFormat, ServerConfig};
@@ -10,15 +9,32 @@ use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
     // Errors are printed with their causes and without a backtrace (RUST_BACKTRACE is for panics, and a bad flag
-    // or a busy port is not one).
+    // or a busy port is not one). Exit status 2 for a usage error (a flag or a configuration value refused, as
+    // clap's own refusals), 1 for a server that could not start or run.
     match start() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("Error: {e:#}");
-            std::process::ExitCode::FAILURE
+            if e.is::<Usage>() {
+                std::process::ExitCode::from(2)
+            } else {
+                std::process::ExitCode::FAILURE
+            }
         }
     }
 }
+
+/// A usage error: what was asked cannot be run as given (exit status 2).
+#[derive(Debug)]
+struct Usage(String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
 
 fn start() -> anyhow::Result<()> {
     let command = Cli::command();
@@ -38,16 +54,22 @@ fn start() -> anyhow::Result<()> {
             .map(|id| format!("--{}", id.as_str().replace('_', "-")))
             .collect();
         if !others.is_empty() {
-            anyhow::bail!(
+            return Err(Usage(format!(
                 "--replay runs alone (no server starts), without {}",
                 others.join(", ")
-            );
+            ))
+            .into());
         }
         let replayed = tickwire_server::replay::replay(path)?;
         print!("{replayed}");
         return Ok(());
     }
-    let config = ServerConfig::from_cli(cli).context("invalid configuration")?;
+    let config = ServerConfig::from_cli(cli).map_err(|e| {
+        Usage(format!(
+            "invalid configuration: {:#}",
+            anyhow::Error::from(e)
+        ))
+    })?;
     init_logging(config.log_format);
     let scheduling = config.scheduling;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -85,15 +107,21 @@ async fn run(config: ServerConfig) -> anyhow::Result<()> {
 async fn wait_for_signal() {
     #[cfg(unix)]
     {
+        // SIGHUP too: the terminal the server runs in went away (an SSH session ended), which would otherwise
+        // kill it without a word to its players.
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
+            (Ok(mut term), Ok(mut hup)) => {
                 tokio::select! {
                     _ = tokio::signal::ctrl_c() => {}
                     _ = term.recv() => {}
+                    _ = hup.recv() => {}
                 }
             }
-            Err(_) => {
+            _ => {
                 let _ = tokio::signal::ctrl_c().await;
             }
         }

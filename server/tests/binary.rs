@@ -124,6 +124,17 @@ async fn expect_1001(clients: &mut [Client]) {
 
 #[tokio::test]
 async fn sigterm_closes_every_client_with_1001_and_exits_0() {
+    stopped_by_signal("TERM").await;
+}
+
+/// The terminal the server ran in went away (an SSH session ended): the same graceful shutdown, not a death
+/// without a close frame.
+#[tokio::test]
+async fn sighup_closes_every_client_with_1001_and_exits_0() {
+    stopped_by_signal("HUP").await;
+}
+
+async fn stopped_by_signal(signal: &str) {
     let server = Server::start();
     let mut clients = vec![
         Client::join(&server.ws_url(), "a", WAIT)
@@ -134,7 +145,7 @@ async fn sigterm_closes_every_client_with_1001_and_exits_0() {
             .expect("join"),
     ];
     let status = Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
+        .args([&format!("-{signal}"), &server.child.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(status.success());
@@ -533,6 +544,63 @@ async fn a_recorded_match_survives_kill_9_and_replays_from_the_command_line() {
     let stderr = refused(&["--replay", "Cargo.toml"]);
     assert!(
         stderr.contains("Error: Cargo.toml: not a tickwire recording"),
+        "{stderr}"
+    );
+}
+
+/// What an operator's mistake exits with: 2 for a refused flag or configuration value, whichever check refused
+/// it (clap's parsing or the configuration's own), 1 for a server that could not start (a busy port).
+#[test]
+fn usage_errors_exit_2_and_a_failed_start_exits_1() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tickwire-server"))
+            .args(args)
+            .env_remove("RUST_BACKTRACE")
+            .env_remove("TICKWIRE_ADMIN_TOKEN")
+            .stdin(Stdio::null())
+            .output()
+            .expect("the server binary runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for args in [
+        &["--tick-rate", "abc"][..],
+        &["--tick-rate", "61"],
+        &["--max-clients", "0"],
+        &["--idle-timeout", "500ms"],
+        &["--replay", "x.rec", "--tick-rate", "40"],
+    ] {
+        let (code, stderr) = run(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+    }
+    let (_, stderr) = run(&["--tick-rate", "61"]);
+    assert!(
+        stderr.starts_with("Error: invalid configuration: ") && stderr.contains("61"),
+        "{stderr}"
+    );
+
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = busy.local_addr().expect("addr").to_string();
+    let (code, stderr) = run(&["--bind", &addr]);
+    assert_eq!(code, Some(1), "a busy port: {stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr} (--bind)")),
+        "{stderr}"
+    );
+    // Which listener's port is busy is named: here the admin one, the game's being free.
+    let out = Command::new(env!("CARGO_BIN_EXE_tickwire-server"))
+        .args(["--bind", "127.0.0.1:0", "--admin-bind", &addr])
+        .env("TICKWIRE_ADMIN_TOKEN", TOKEN)
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the server binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr} (--admin-bind)")),
         "{stderr}"
     );
 }

@@ -175,6 +175,10 @@ fn run(hub: &Hub, runtime: &tokio::runtime::Handle, terminal: &TerminalGuard) {
                     continue;
                 }
                 let _ = editor.add_history_entry(line.as_str());
+                if let Some(text) = console_only(&line) {
+                    println!("{text}");
+                    continue;
+                }
                 let reply = runtime.block_on(execute(hub, "console", &line));
                 if reply.ok {
                     println!("{}", reply.text);
@@ -205,6 +209,19 @@ fn run(hub: &Hub, runtime: &tokio::runtime::Handle, terminal: &TerminalGuard) {
     }
 }
 
+/// What the server's own console answers to the words `tickwire-console` takes for itself: leaving (which here
+/// would be ambiguous: the console, or the server?) and `watch`.
+fn console_only(line: &str) -> Option<&'static str> {
+    match line.split_whitespace().next()? {
+        "quit" | "exit" => Some(
+            "this is the server's own console: Ctrl-D closes it and the server keeps running; \
+             `shutdown` stops the server",
+        ),
+        "watch" => Some("`watch` is tickwire-console's; here, type `status` or `players`"),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +243,18 @@ mod tests {
             }
             Ok(())
         }
+    }
+
+    #[test]
+    fn quit_and_watch_are_answered_not_refused() {
+        assert!(
+            console_only("quit").is_some_and(|t| t.contains("Ctrl-D") && t.contains("shutdown"))
+        );
+        assert!(console_only("  exit ").is_some());
+        assert!(console_only("watch 2").is_some_and(|t| t.contains("status")));
+        assert_eq!(console_only("status"), None);
+        assert_eq!(console_only("kick quit"), None);
+        assert_eq!(console_only(""), None);
     }
 
     #[test]
