@@ -14,15 +14,27 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 use tickwire_client::ProtocolError;
+use tickwire_client::tls::Trust;
 use tickwire_client::{ClientError, LeanClient, WsError};
 use tickwire_shared::{ClientMessage, Hello, Mirror, PROTOCOL_VERSION, Welcome};
 use tokio::time::{Instant, sleep_until, timeout_at};
+
+/// What a run's bots trust for `wss://`: a certificate refusal can only come with `--ca-cert` or with nothing
+/// (`--insecure` refuses none).
+pub(crate) fn trust_of(ctx: &RunCtx) -> Trust {
+    if ctx.config.tls.is_some() {
+        Trust::CaFile
+    } else {
+        Trust::PublicRoots
+    }
+}
 
 /// Inputs remembered while waiting for their acknowledgement (about 8 s at 30 Hz).
 const MAX_PENDING_INPUTS: usize = 256;
 
 /// A short, groupable description of why a connection failed or ended.
-pub(crate) fn describe(e: &ClientError) -> String {
+/// `trust`: what the bots were told to trust for `wss://` (`--ca-cert` or not), for a certificate refusal's advice.
+pub(crate) fn describe(e: &ClientError, trust: Trust) -> String {
     match e {
         ClientError::Ws(WsError::Http(resp)) => {
             let status = resp.status().as_u16();
@@ -43,7 +55,7 @@ pub(crate) fn describe(e: &ClientError) -> String {
             std::io::ErrorKind::ConnectionReset => "connection reset".into(),
             std::io::ErrorKind::TimedOut => "timeout".into(),
             // rustls's refusal, through tokio-rustls's I/O error.
-            _ => tickwire_client::tls::explain_refusal(&io.to_string())
+            _ => tickwire_client::tls::explain_refusal(io, trust)
                 .unwrap_or_else(|| format!("i/o error: {io}")),
         },
         // The server's side ended without a close frame (a reset is the `ConnectionReset` above).
@@ -161,6 +173,7 @@ impl Bot {
             .map_err(|_| "run stopped".to_string())?;
         let t0 = Instant::now();
         let deadline = t0 + ctx.config.connect_timeout;
+        let trust = trust_of(&ctx);
         let connect = async {
             match &ctx.config.tls {
                 Some(tls) => LeanClient::connect_tls(&ctx.config.url, tls.clone()).await,
@@ -170,7 +183,7 @@ impl Bot {
         let mut client = timeout_at(deadline, connect)
             .await
             .map_err(|_| "timeout (handshake)".to_string())?
-            .map_err(|e| describe(&e))?;
+            .map_err(|e| describe(&e, trust))?;
         let handshake = t0.elapsed();
         let name = format!("{}{}", ctx.config.name_prefix, self.out.index);
         let hello = ClientMessage::Hello(Hello {
@@ -178,17 +191,17 @@ impl Bot {
             name,
             resume: None,
         });
-        client.queue(&hello).map_err(|e| describe(&e))?;
+        client.queue(&hello).map_err(|e| describe(&e, trust))?;
         timeout_at(deadline, client.flush())
             .await
             .map_err(|_| "timeout (join)".to_string())?
-            .map_err(|e| describe(&e))?;
+            .map_err(|e| describe(&e, trust))?;
         let t1 = Instant::now();
         while self.welcome.is_none() || self.held.is_none() {
             let frame = timeout_at(deadline, client.recv())
                 .await
                 .map_err(|_| "timeout (join)".to_string())?
-                .map_err(|e| describe(&e))?;
+                .map_err(|e| describe(&e, trust))?;
             // Nothing is measured before the window opens, in the shard: no sample goes to these histograms.
             self.on_frame(&frame, Instant::now(), &mut Histograms::default());
         }
@@ -291,7 +304,7 @@ impl Bot {
         };
         let reason = match e {
             ClientError::Closed { reason, .. } => reason,
-            other => describe(&other),
+            other => describe(&other, trust_of(&self.ctx)),
         };
         Live::bump(&self.ctx.live.dropped);
         Dropped { code, reason }

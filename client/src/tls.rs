@@ -26,35 +26,81 @@ pub enum TlsSetupError {
     },
 }
 
-/// Why a server's certificate was refused, in words an operator can act on (the flags named are those of
-/// `tickwire-bots` and `tickwire-console`), or `None` when `error` is not a certificate refusal. `error` is the
-/// text of the I/O error the TLS stream reported (rustls's "invalid peer certificate: ...").
-pub fn explain_refusal(error: &str) -> Option<String> {
-    if error.contains("InvalidContentType") {
-        // rustls read bytes that are not TLS: the server answered in plain text.
-        return Some(format!(
-            "TLS: the server did not answer with TLS: it serves plain HTTP, so use a ws:// URL ({})",
-            error.trim()
-        ));
-    }
-    let detail = error.strip_prefix("invalid peer certificate")?;
-    let why = if detail.contains("CaUsedAsEndEntity") {
-        "the server's certificate is a CA certificate (basicConstraints CA:TRUE, which openssl gives a \
-         self-signed certificate by default), and a CA certificate cannot be a server's own: make it with \
-         `-addext basicConstraints=critical,CA:FALSE` (docs/OPERATIONS.md, section TLS), or use --insecure for a test"
-    } else if detail.contains("UnknownIssuer") {
-        "the server's certificate is not trusted: no trusted CA signed it; for a private CA use --ca-cert FILE, \
-         for a self-signed test certificate --ca-cert with the certificate itself or --insecure"
-    } else if detail.contains("NotValidForName") {
-        "the server's certificate is not valid for the host in --url: its subjectAltName must name that host \
-         (an IP address needs an IP entry)"
-    } else if detail.contains("Expired") || detail.contains("NotValidYet") {
-        "the server's certificate has expired or is not valid yet (check its dates and this machine's clock)"
-    } else {
-        "the server's certificate is not trusted; for a private CA use --ca-cert FILE, for a self-signed test \
-         certificate --insecure"
+/// What the client was told to trust, for [`explain_refusal`]'s advice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// The public roots only.
+    PublicRoots,
+    /// `--ca-cert FILE` as well.
+    CaFile,
+}
+
+/// Why a `wss://` connection failed its TLS handshake, in words an operator can act on (the flags named are those
+/// of `tickwire-bots` and `tickwire-console`), or `None` when `error` is not a TLS refusal. `error` is the I/O
+/// error the TLS stream reported; rustls's own error inside it says exactly what was refused.
+pub fn explain_refusal(error: &std::io::Error, trust: Trust) -> Option<String> {
+    let tls = error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())?;
+    Some(format!("TLS: {} ({tls})", explain(tls, trust)?))
+}
+
+fn explain(error: &rustls::Error, trust: Trust) -> Option<String> {
+    use rustls::{CertificateError as C, Error as E, InvalidMessage};
+    let with_ca = trust == Trust::CaFile;
+    let cert = match error {
+        E::InvalidMessage(InvalidMessage::InvalidContentType) => {
+            // rustls read bytes that are not TLS: the server answered in plain text.
+            return Some(
+                "the server did not answer with TLS: it serves plain HTTP, so use a ws:// URL"
+                    .into(),
+            );
+        }
+        E::InvalidCertificate(c) => c,
+        _ => return None,
     };
-    Some(format!("TLS: {why} ({})", error.trim()))
+    Some(match cert {
+        C::NotValidForNameContext { presented, .. } if !presented.is_empty() => format!(
+            "the server's certificate is not valid for the host in --url; it names {}: put one of those in \
+             --url, or give the server a certificate whose subjectAltName names this host",
+            presented.join(", ")
+        ),
+        C::NotValidForName | C::NotValidForNameContext { .. } => {
+            "the server's certificate is not valid for the host in --url: its subjectAltName must name that host \
+             (an IP address needs an IP entry)"
+                .into()
+        }
+        C::UnknownIssuer if with_ca => {
+            "no CA this client trusts signed the server's certificate: the file given to --ca-cert is neither \
+             the CA that signed it nor the certificate itself"
+                .into()
+        }
+        C::UnknownIssuer => {
+            "the server's certificate is not trusted: no trusted CA signed it; for a private CA use --ca-cert \
+             FILE, for a self-signed test certificate --ca-cert with the certificate itself or --insecure"
+                .into()
+        }
+        C::BadSignature if with_ca => {
+            "the server's certificate names the CA in --ca-cert as its issuer, but that CA's key did not sign it: \
+             is --ca-cert the right file (was the CA or the certificate made again)?"
+                .into()
+        }
+        C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. } => {
+            "the server's certificate has expired or is not valid yet (check its dates and this machine's clock)"
+                .into()
+        }
+        C::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+            "the server's certificate is a CA certificate (basicConstraints CA:TRUE, which openssl gives a \
+             self-signed certificate by default), and a CA certificate cannot be a server's own: make it with \
+             `-addext basicConstraints=critical,CA:FALSE` (docs/OPERATIONS.md, section TLS), or use --insecure for \
+             a test"
+                .into()
+        }
+        _ if with_ca => "the server's certificate is not trusted, even with --ca-cert".into(),
+        _ => "the server's certificate is not trusted; for a private CA use --ca-cert FILE, for a self-signed \
+              test certificate --insecure"
+            .into(),
+    })
 }
 
 /// Trusts the public (webpki) roots and the PEM certificates in `ca_file`: a server whose certificate a private
@@ -148,32 +194,97 @@ impl ServerCertVerifier for AnyCertificate {
 
 #[cfg(test)]
 mod refusal_tests {
-    use super::explain_refusal;
+    use super::{Trust, explain_refusal};
+    use rustls::pki_types::ServerName;
+    use rustls::{CertificateError as C, Error as E, InvalidMessage, OtherError};
+
+    /// The I/O error tokio-rustls reports for a rustls error.
+    fn io(e: E) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, e)
+    }
+
+    #[derive(Debug)]
+    struct CaUsedAsEndEntity;
+    impl std::fmt::Display for CaUsedAsEndEntity {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("CaUsedAsEndEntity")
+        }
+    }
+    impl std::error::Error for CaUsedAsEndEntity {}
 
     #[test]
     fn each_refusal_says_what_to_do() {
-        for (error, wanted) in [
+        let wrong_name = C::NotValidForNameContext {
+            expected: ServerName::try_from("127.0.0.2")
+                .expect("a name")
+                .to_owned(),
+            presented: vec![
+                "DnsName(\"localhost\")".into(),
+                "IpAddress(127.0.0.1)".into(),
+            ],
+        };
+        let ca_as_server = C::Other(OtherError(std::sync::Arc::new(CaUsedAsEndEntity)));
+        for (error, trust, wanted, unwanted) in [
             (
-                "invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))",
+                ca_as_server,
+                Trust::PublicRoots,
                 "basicConstraints=critical,CA:FALSE",
+                "--ca-cert FILE",
             ),
-            ("invalid peer certificate: UnknownIssuer", "--ca-cert FILE"),
             (
-                "invalid peer certificate: NotValidForName",
-                "subjectAltName",
+                C::UnknownIssuer,
+                Trust::PublicRoots,
+                "--ca-cert FILE",
+                "neither",
             ),
-            ("invalid peer certificate: Expired", "expired"),
-            ("invalid peer certificate: BadSignature", "--insecure"),
+            (
+                C::UnknownIssuer,
+                Trust::CaFile,
+                "neither the CA",
+                "use --ca-cert",
+            ),
+            (
+                wrong_name.clone(),
+                Trust::PublicRoots,
+                "localhost",
+                "--ca-cert",
+            ),
+            // Given --ca-cert already, a wrong host must not send the operator back to --ca-cert.
+            (
+                wrong_name,
+                Trust::CaFile,
+                "IpAddress(127.0.0.1)",
+                "--ca-cert",
+            ),
+            (
+                C::NotValidForName,
+                Trust::PublicRoots,
+                "subjectAltName",
+                "--ca-cert",
+            ),
+            (C::Expired, Trust::PublicRoots, "expired", "--ca-cert"),
+            (
+                C::BadSignature,
+                Trust::PublicRoots,
+                "--insecure",
+                "right file",
+            ),
+            (C::BadSignature, Trust::CaFile, "right file", "--insecure"),
         ] {
-            let text = explain_refusal(error).expect("a refusal");
+            let text = explain_refusal(&io(E::InvalidCertificate(error.clone())), trust)
+                .expect("a refusal");
             assert!(
-                text.starts_with("TLS: ") && text.contains(wanted),
-                "{error}: {text}"
+                text.starts_with("TLS: ") && text.contains(wanted) && !text.contains(unwanted),
+                "{error:?} {trust:?}: {text}"
             );
         }
-        let plain = explain_refusal("received corrupt message of type InvalidContentType")
-            .expect("plain text where TLS was expected");
+        let plain = explain_refusal(
+            &io(E::InvalidMessage(InvalidMessage::InvalidContentType)),
+            Trust::PublicRoots,
+        )
+        .expect("plain text where TLS was expected");
         assert!(plain.contains("use a ws:// URL"), "{plain}");
-        assert_eq!(explain_refusal("connection reset by peer"), None);
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert_eq!(explain_refusal(&reset, Trust::PublicRoots), None);
     }
 }

@@ -3,7 +3,7 @@
 use anyhow::{Context, anyhow, bail};
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
-use tickwire_client::tls::TlsClientConfig;
+use tickwire_client::tls::{TlsClientConfig, Trust};
 use tickwire_shared::admin::{
     AdminRequest, AdminResponse, decode_admin_response, encode_admin_request,
 };
@@ -91,6 +91,11 @@ impl AdminConnection {
         request.headers_mut().insert("Authorization", header);
         // `true`: TCP_NODELAY, so a command goes out at once even while an earlier reply is unacknowledged.
         // `None` for `tls`: the public roots (tokio-tungstenite's default for wss://).
+        let trust = if tls.is_some() {
+            Trust::CaFile
+        } else {
+            Trust::PublicRoots
+        };
         let connector = tls.map(tokio_tungstenite::Connector::Rustls);
         match tokio_tungstenite::connect_async_tls_with_config(request, None, true, connector).await
         {
@@ -137,7 +142,7 @@ impl AdminConnection {
             }
             // rustls's refusal comes through the TLS stream's I/O error: explained; other I/O errors as they are.
             Err(WsError::Io(e)) => {
-                let why = tickwire_client::tls::explain_refusal(&e.to_string())
+                let why = tickwire_client::tls::explain_refusal(&e, trust)
                     .unwrap_or_else(|| WsError::Io(e).to_string());
                 Err(ConnectError(anyhow!("cannot connect to {url}: {why}")))
             }

@@ -273,6 +273,29 @@ async fn a_tls_admin_endpoint_with_a_private_certificate() {
     );
     let out = console(&url, Some(TEST_TOKEN), &["--insecure", "status"]).await;
     assert!(out.status.success(), "{out:?}");
+
+    // Given --ca-cert, the advice is never "use --ca-cert": a host the certificate does not name is named as the
+    // problem, with the names it has; a wrong CA file is called that.
+    let by_ip = format!("wss://127.0.0.1:{}/admin", server.addr().port());
+    let (code, err) = console_err(&by_ip, Some(TEST_TOKEN), &["--ca-cert", &ca, "status"]).await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("not valid for the host in --url")
+            && err.contains("localhost")
+            && !err.contains("use --ca-cert"),
+        "{err}"
+    );
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
+        .expect("generate certificate");
+    let wrong = dir.join("other.pem");
+    std::fs::write(&wrong, other.cert.pem()).expect("write cert");
+    let wrong = wrong.display().to_string();
+    let (code, err) = console_err(&url, Some(TEST_TOKEN), &["--ca-cert", &wrong, "status"]).await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--ca-cert") && !err.contains("use --ca-cert") && !err.contains("--insecure"),
+        "a CA file that did not sign the certificate: {err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
