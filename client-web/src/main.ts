@@ -7,7 +7,7 @@ import { Session } from './game/session';
 import { Connection } from './net/connection';
 import { RateMeter } from './net/meter';
 import type { InputTimingState } from './net/timing';
-import { Renderer, type CameraState } from './render/renderer';
+import { Renderer, type CameraState, type LabelState } from './render/renderer';
 import { Hud } from './ui/hud';
 import { InputState } from './ui/input';
 import { Screens } from './ui/screens';
@@ -20,6 +20,8 @@ declare global {
       state(): DebugState & { inputTiming: InputTimingState | null };
       fps(): number;
       camera(): CameraState;
+      /** The players' name labels as the last frame laid them out. */
+      labels(): LabelState[];
     };
   }
 }
@@ -51,12 +53,16 @@ window.__tickwire = Object.freeze({
   fps: () => frames.rate(performance.now()),
   // What the last frame showed: follow or fit, scale, the visible world rectangle, the local player on screen.
   camera: () => renderer.cameraState(),
+  labels: () => renderer.labelState(),
 });
 
 function loop(now: number): void {
   frames.add(now);
   const frame = session.frame(now);
-  renderer.draw(session, frame);
+  // The camera keeps the arena's edges out from under the HUD's panels as the last frame laid them out (measured
+  // before the HUD changes anything this frame, so no extra layout is forced).
+  renderer.draw(session, frame, hud.insetPanels(), now);
+  hud.seeThrough(renderer.marks(), now);
   hud.update(session, now, frames.rate(now));
   screens.tickCountdown();
   requestAnimationFrame(loop);

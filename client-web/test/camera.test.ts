@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   FOLLOW_MARGIN_PX,
+  NO_INSETS,
+  PULL_RATE,
   fitArena,
   followAxis,
   followCamera,
@@ -12,6 +14,7 @@ import {
   newCamera,
   visibleWorld,
   type Camera,
+  type Insets,
 } from '../src/render/camera';
 import { DEFAULT_RULES } from '../src/game/session';
 import type { Arena } from '../src/protocol/types';
@@ -162,5 +165,165 @@ describe('follow camera (view)', () => {
     expect(followMargin({ ...DEFAULT_RULES, player_speed: 440 }, 20)).toBeGreaterThan(m20);
     // 220 units/s, 16 radius at 20 Hz: 16 + 16 + 220 × 4 / 20.
     expect(m20).toBeCloseTo(76, 9);
+  });
+});
+
+/** The old follow axis, before HUD insets: with no insets the camera must be exactly this. */
+function plainAxis(p: number, len: number, half: number, safe: number): number {
+  const clampTo = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+  const target = len <= 2 * half ? len / 2 : clampTo(p, half, len - half);
+  const slack = Math.max(0, safe - half);
+  return clampTo(target, p - slack, p + slack);
+}
+
+describe('cameras with HUD insets', () => {
+  // The HUD at 800 × 600 (render/insets.ts: the stats line on top, the scoreboard column on the right).
+  const HUD_800: Insets = { left: 0, top: 41, right: 240, bottom: 0 };
+  const CASES: [number, number, Insets][] = [
+    [800, 600, HUD_800],
+    [1000, 700, { left: 0, top: 41, right: 240, bottom: 0 }],
+    [1280, 800, { left: 0, top: 41, right: 250, bottom: 0 }],
+    [600, 900, { left: 0, top: 41, right: 210, bottom: 160 }],
+    [800, 600, { left: 120, top: 0, right: 0, bottom: 150 }],
+  ];
+  const E2E_VIEW = 375;
+
+  it('is the plain follow camera without insets', () => {
+    for (let p = -10; p <= 4010; p += 7.25) {
+      for (const [half, safe] of [[300, 300], [200, 300], [2500, 2600]]) {
+        expect(followAxis(p, 4000, half!, safe!)).toBe(plainAxis(p, 4000, half!, safe!));
+        expect(followAxis(p, 4000, half!, safe!, 0, 0)).toBe(plainAxis(p, 4000, half!, safe!));
+      }
+    }
+    expect(followCamera(newCamera(), BIG, VIEW, 50, 3900, 800, 600, MARGIN, FOLLOW_MARGIN_PX, NO_INSETS)).toEqual(
+      followCamera(newCamera(), BIG, VIEW, 50, 3900, 800, 600, MARGIN),
+    );
+    expect(fitArena(ARENA, 800, 600, newCamera(), NO_INSETS)).toEqual(fitArena(ARENA, 800, 600));
+  });
+
+  it('fits the arena inside the usable area, clear of the panels, centred in it', () => {
+    for (const [w, h, ins] of CASES) {
+      const cam = fitArena(ARENA, w, h, newCamera(), ins);
+      const tl = onScreen(cam, 0, 0);
+      const br = onScreen(cam, ARENA.width, ARENA.height);
+      const where = `${w}×${h} ${JSON.stringify(ins)}: ${JSON.stringify([tl, br])}`;
+      expect(tl.x, where).toBeGreaterThanOrEqual(ins.left + 16 - 1e-9);
+      expect(tl.y, where).toBeGreaterThanOrEqual(ins.top + FOLLOW_MARGIN_PX - 1e-9);
+      expect(br.x, where).toBeLessThanOrEqual(w - ins.right - 16 + 1e-9);
+      expect(br.y, where).toBeLessThanOrEqual(h - ins.bottom - 16 + 1e-9);
+      // It fills the usable area along one axis and is centred along the other.
+      const fillsX = Math.abs(br.x - tl.x - (w - ins.left - ins.right - 32)) < 1e-6;
+      const fillsY = Math.abs(br.y - tl.y - (h - Math.max(44, ins.top + FOLLOW_MARGIN_PX) - ins.bottom - 16)) < 1e-6;
+      expect(fillsX || fillsY, where).toBe(true);
+      expect(tl.x - ins.left - 16, where).toBeCloseTo(w - ins.right - 16 - br.x, 6);
+    }
+  });
+
+  it('never shows anything of the arena beyond the view, wherever the player is', () => {
+    // Beyond the arena nothing can be: there the camera may show more, to bring an edge out from under a panel.
+    for (const [w, h, ins] of CASES) {
+      for (let px = 0; px <= BIG.width; px += 125) {
+        for (const py of [0, 16, 150, 300, 1999, 3700, 3900, 4000]) {
+          const cam = followCamera(newCamera(), BIG, E2E_VIEW, px, py, w, h, MARGIN, FOLLOW_MARGIN_PX, ins);
+          const v = visibleWorld(cam, w, h);
+          const reach = E2E_VIEW - MARGIN - FOLLOW_MARGIN_PX / cam.scale + 1e-9;
+          const where = `player (${px}, ${py}) on ${w}×${h} ${JSON.stringify(ins)}: ${JSON.stringify(v)}`;
+          expect(Math.max(v.left, 0), where).toBeGreaterThanOrEqual(px - reach);
+          expect(Math.min(v.right, BIG.width), where).toBeLessThanOrEqual(px + reach);
+          expect(Math.max(v.top, 0), where).toBeGreaterThanOrEqual(py - reach);
+          expect(Math.min(v.bottom, BIG.height), where).toBeLessThanOrEqual(py + reach);
+          // The scale is the plain camera's: insets never zoom.
+          expect(cam.scale).toBe(followCamera(newCamera(), BIG, E2E_VIEW, px, py, w, h, MARGIN).scale);
+        }
+      }
+    }
+  });
+
+  it('keeps an arena edge near the player out from under the panels, and the player in the usable area', () => {
+    let checked = 0;
+    for (const [w, h, ins] of CASES) {
+      const base = followCamera(newCamera(), BIG, E2E_VIEW, 2000, 2000, w, h, MARGIN);
+      const halfX = w / (2 * base.scale);
+      const halfY = h / (2 * base.scale);
+      // An edge is near when it is within this of the player: a screen half less the panel's share that the
+      // camera needs to bring it out (PULL_RATE: it moves ahead faster than the player walks).
+      const near = (half: number, inset: number) => half - inset / base.scale / (1 + PULL_RATE);
+      for (let px = 0; px <= BIG.width; px += 10) {
+        for (const py of [16, 60, 120, 200, 2000, 3800, 3900, 3984]) {
+          const cam = followCamera(newCamera(), BIG, E2E_VIEW, px, py, w, h, MARGIN, FOLLOW_MARGIN_PX, ins);
+          const tl = onScreen(cam, 0, 0);
+          const br = onScreen(cam, BIG.width, BIG.height);
+          const me = onScreen(cam, px, py);
+          const where = `player (${px}, ${py}) on ${w}×${h} ${JSON.stringify(ins)}: edges ${JSON.stringify([tl, br])}`;
+          if (px <= near(halfX, ins.left)) (checked++, expect(tl.x, where).toBeGreaterThanOrEqual(ins.left - 1e-6));
+          if (BIG.width - px <= near(halfX, ins.right)) {
+            checked++;
+            expect(br.x, where).toBeLessThanOrEqual(w - ins.right + 1e-6);
+          }
+          if (py <= near(halfY, ins.top)) (checked++, expect(tl.y, where).toBeGreaterThanOrEqual(ins.top - 1e-6));
+          if (BIG.height - py <= near(halfY, ins.bottom)) {
+            checked++;
+            expect(br.y, where).toBeLessThanOrEqual(h - ins.bottom + 1e-6);
+          }
+          // The player is never under a panel.
+          expect(me.x, where).toBeGreaterThanOrEqual(ins.left - 1e-6);
+          expect(me.x, where).toBeLessThanOrEqual(w - ins.right + 1e-6);
+          expect(me.y, where).toBeGreaterThanOrEqual(ins.top - 1e-6);
+          expect(me.y, where).toBeLessThanOrEqual(h - ins.bottom + 1e-6);
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(1000);
+  });
+
+  it('walks to the right wall at 800 × 600: the wall comes out from under the scoreboard, the player stays put', () => {
+    const [w, h] = [800, 600];
+    const seen: { d: number; wall: number; me: number }[] = [];
+    for (let px = 3000; px <= BIG.width - 16; px += 4) {
+      const cam = followCamera(newCamera(), BIG, E2E_VIEW, px, 2000, w, h, MARGIN, FOLLOW_MARGIN_PX, HUD_800);
+      seen.push({ d: BIG.width - px, wall: onScreen(cam, BIG.width, 0).x, me: onScreen(cam, px, 2000).x });
+    }
+    // Far away: the player in the middle of the canvas, as without insets.
+    expect(seen[0]!.me).toBeCloseTo(w / 2, 9);
+    // Without insets the wall would lie under the scoreboard while it is 112 to 280 units away (scale ≈ 1.43):
+    // with them it is under it only during a short stretch, and out from under it for the last 200 units.
+    const hidden = seen.filter((s) => s.wall > w - HUD_800.right && s.wall < w);
+    expect(hidden.length * 4).toBeLessThan(70);
+    for (const s of seen.filter((s) => s.d <= 200)) expect(s.wall).toBeLessThanOrEqual(w - HUD_800.right + 1e-6);
+    // At the wall the player stands clear of the panel, with room to see what comes along it.
+    expect(seen.at(-1)!.wall - seen.at(-1)!.me).toBeGreaterThan(16);
+    expect(seen.at(-1)!.me).toBeLessThan(w - HUD_800.right - 16);
+  });
+
+  it('moves continuously with the player, at most 1 + PULL_RATE times as fast', () => {
+    for (const [w, h, ins] of CASES) {
+      let prev: Camera | null = null;
+      for (let p = -20; p <= 4020; p += 0.5) {
+        const cam = followCamera(newCamera(), BIG, E2E_VIEW, p, p, w, h, MARGIN, FOLLOW_MARGIN_PX, ins);
+        if (prev) {
+          expect(Math.abs(cam.ox - prev.ox) / cam.scale).toBeLessThanOrEqual((1 + PULL_RATE) * 0.5 + 1e-9);
+          expect(Math.abs(cam.oy - prev.oy) / cam.scale).toBeLessThanOrEqual((1 + PULL_RATE) * 0.5 + 1e-9);
+        }
+        prev = cam;
+      }
+    }
+  });
+
+  it('keeps both edges of a narrow arena in the usable area, centred when the player is in the middle', () => {
+    // 500 units high at 1280 × 800: less than the usable height at this scale; y has slack (the shorter axis).
+    const narrow: Arena = { width: 4000, height: 500, walls: [] };
+    const [w, h, ins] = [1280, 800, { left: 0, top: 41, right: 250, bottom: 60 }];
+    for (const py of [16, 100, 250, 400, 484]) {
+      const cam = followCamera(newCamera(), narrow, 600, 2000, py, w, h, MARGIN, FOLLOW_MARGIN_PX, ins);
+      const top = onScreen(cam, 0, 0).y;
+      const bottom = onScreen(cam, 0, narrow.height).y;
+      expect(top, `py ${py}`).toBeGreaterThanOrEqual(ins.top - 1e-6);
+      expect(bottom, `py ${py}`).toBeLessThanOrEqual(h - ins.bottom + 1e-6);
+      if (py === 250) expect(top - ins.top).toBeCloseTo(h - ins.bottom - bottom, 6);
+    }
+    const small: Arena = { width: 300, height: 200, walls: [] };
+    expect(followCamera(newCamera(), small, 1000, 20, 20, w, h, MARGIN, FOLLOW_MARGIN_PX, ins)).toEqual(
+      fitArena(small, w, h, newCamera(), ins),
+    );
   });
 });

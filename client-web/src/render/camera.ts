@@ -12,6 +12,14 @@
 //   screen axis there is room for it; on the longer one the player stays centred and outside the arena is drawn
 //   as background). An arena so small that it lies within that square wherever the player is, is fitted.
 //
+// **HUD insets.** The HUD's panels (stats, scoreboard, kill feed: DOM over the canvas) take room at the canvas'
+// sides (`Insets`, measured from the panels' real rectangles by render/insets.ts). The fitted arena goes in the
+// rest, the usable area. The follow camera keeps the player in the middle of the canvas (its scale and the
+// guarantee above are the canvas'), but near an arena edge it keeps that edge inside the usable area, never
+// under a panel: it stops with the edge at the usable area's side, as it stopped with it at the screen's side, and
+// where that side is under a panel it moves ahead of the player towards the edge (`followAxis`). Going ahead shows
+// more than the view beyond the player only outside the arena, where nothing can be.
+//
 // Every function here writes into a Camera it is given and allocates nothing: they run once per frame.
 
 import type { Arena, GameRules } from '../protocol/types';
@@ -29,19 +37,43 @@ export function newCamera(): Camera {
   return { scale: 1, ox: 0, oy: 0 };
 }
 
+/**
+ * How far the HUD's panels reach into the canvas from each side (CSS pixels): what the camera keeps clear of the
+ * arena's edges. The usable area is the canvas less these.
+ */
+export interface Insets {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+export const NO_INSETS: Readonly<Insets> = Object.freeze({ left: 0, top: 0, right: 0, bottom: 0 });
+
 /** Room around the arena (CSS pixels); more at the top for the HUD line. */
 const MARGIN = 16;
 const TOP = 44;
 
-/** The whole arena in the canvas (`width` × `height` CSS pixels), written into `out`. */
-export function fitArena(arena: Arena, width: number, height: number, out: Camera = newCamera()): Camera {
-  const scale = Math.max(
-    0.05,
-    Math.min((width - 2 * MARGIN) / arena.width, (height - TOP - MARGIN) / arena.height),
-  );
+/**
+ * The whole arena in the canvas (`width` × `height` CSS pixels), written into `out`: centred in the usable area
+ * (the canvas less `insets`) with a margin, and room above for the names of players at the top edge below a top
+ * inset. Without insets, centred in the canvas below the HUD line.
+ */
+export function fitArena(
+  arena: Arena,
+  width: number,
+  height: number,
+  out: Camera = newCamera(),
+  insets: Readonly<Insets> = NO_INSETS,
+): Camera {
+  const left = insets.left + MARGIN;
+  const top = Math.max(TOP, insets.top + FOLLOW_MARGIN_PX);
+  const w = width - left - insets.right - MARGIN;
+  const h = height - top - insets.bottom - MARGIN;
+  const scale = Math.max(0.05, Math.min(w / arena.width, h / arena.height));
   out.scale = scale;
-  out.ox = (width - arena.width * scale) / 2;
-  out.oy = TOP + (height - TOP - MARGIN - arena.height * scale) / 2;
+  out.ox = left + (w - arena.width * scale) / 2;
+  out.oy = top + (h - arena.height * scale) / 2;
   return out;
 }
 
@@ -61,6 +93,11 @@ export const FOLLOW_MARGIN_PX = 28;
 const LEAD_TICKS = INTERP_DELAY_TICKS + 2;
 /** With a tiny view the margins could eat it all: the camera shows at least this fraction of it. */
 const MIN_VIEW_FRACTION = 0.5;
+/**
+ * How much faster than the player the camera moves ahead of it towards an arena edge that would be under a panel
+ * (`followAxis`): the edge crosses the panel while the player covers 1 / (1 + PULL_RATE) of the panel's width.
+ */
+export const PULL_RATE = 2;
 
 /** The follow camera's margin in world units for these rules and tick rate (see the file comment). */
 export function followMargin(rules: Readonly<GameRules>, tickRate: number): number {
@@ -83,21 +120,41 @@ function clamp(v: number, lo: number, hi: number): number {
 
 /**
  * The camera centre along one axis. `p`: the player, `len`: the arena's size, `half`: half of what is visible
- * along this axis, `safe`: the half-size around the player that everything visible must stay in (half ≤ safe).
- * The centre is the one that shows the most arena (the player, pushed away from the arena's edges, or the
- * arena's middle when it is narrower than the screen), but no further than safe − half from the player. It is
- * continuous in `p`: the camera never jumps while the player moves.
+ * along this axis, `safe`: the half-size around the player that everything visible must stay in (half ≤ safe),
+ * `lo` and `hi`: the HUD's insets at the start and the end of the axis, in world units (lo + hi < 2 half).
+ *
+ * The centre is the one that shows the most arena in the usable area (the player, pushed away from the arena's
+ * edges so that an edge stops at the usable area's side; or the arena's middle in the usable area when the arena
+ * is narrower than it), but no further than safe − half from the player. Then, where that shows an arena edge
+ * under an inset, the camera moves further towards that edge until the edge sits at the usable area's side: by
+ * at most the inset, and by PULL_RATE times as much as the edge has come on screen (so it starts at 0 as the
+ * edge comes on screen, and the edge crosses the panel quickly). What it shows beyond the player then reaches
+ * past the view (safe) only outside the arena, where nothing can be: the edge is on screen, so within safe of the
+ * player. Without insets none of this happens and it is the plain follow camera. It is continuous in `p`: the
+ * camera never jumps while the player moves.
  */
-export function followAxis(p: number, len: number, half: number, safe: number): number {
-  const target = len <= 2 * half ? len / 2 : clamp(p, half, len - half);
+export function followAxis(p: number, len: number, half: number, safe: number, lo = 0, hi = 0): number {
+  /** The centres at which the arena's start (end) sits at the usable area's start (end). */
+  const startAtSide = half - lo;
+  const endAtSide = len - half + hi;
+  const target = len <= 2 * half - lo - hi ? (len - lo + hi) / 2 : clamp(p, startAtSide, endAtSide);
   const slack = Math.max(0, safe - half);
-  return clamp(target, p - slack, p + slack);
+  const c = clamp(target, p - slack, p + slack);
+  // How far past each arena edge this shows (positive: the edge is on screen), how far ahead of it the camera may
+  // go (0 while the edge is off screen, then growing PULL_RATE times as fast, at most the inset), and how far it
+  // goes: to put the edge at the usable area's side, no further. All continuous in p, so the sum is.
+  const aheadHi = Math.min(hi, PULL_RATE * Math.max(0, c + half - len));
+  const aheadLo = Math.min(lo, PULL_RATE * Math.max(0, half - c));
+  const up = Math.max(0, Math.min(endAtSide - c, aheadHi));
+  const down = Math.max(0, Math.min(c - startAtSide, aheadLo));
+  return c + up - down;
 }
 
 /**
  * The follow camera for a player drawn at (px, py) in a `width` × `height` canvas, written into `out`. `view`:
- * the welcome's view; `marginWorld`: followMargin(); `marginPx`: FOLLOW_MARGIN_PX. An arena that fits inside the
- * safe square wherever the player is (every entity is always replicated) is simply fitted.
+ * the welcome's view; `marginWorld`: followMargin(); `marginPx`: FOLLOW_MARGIN_PX; `insets`: the HUD's (see
+ * followAxis). An arena that fits inside the safe square wherever the player is (every entity is always
+ * replicated) is simply fitted, in the usable area.
  */
 export function followCamera(
   out: Camera,
@@ -109,13 +166,14 @@ export function followCamera(
   height: number,
   marginWorld: number,
   marginPx = FOLLOW_MARGIN_PX,
+  insets: Readonly<Insets> = NO_INSETS,
 ): Camera {
   const longPx = Math.max(1, width, height);
   const safe = followHalfSize(view, marginWorld, marginPx, longPx);
-  if (arena.width <= safe && arena.height <= safe) return fitArena(arena, width, height, out);
+  if (arena.width <= safe && arena.height <= safe) return fitArena(arena, width, height, out, insets);
   const scale = longPx / (2 * safe);
-  const cx = followAxis(px, arena.width, width / (2 * scale), safe);
-  const cy = followAxis(py, arena.height, height / (2 * scale), safe);
+  const cx = followAxis(px, arena.width, width / (2 * scale), safe, insets.left / scale, insets.right / scale);
+  const cy = followAxis(py, arena.height, height / (2 * scale), safe, insets.top / scale, insets.bottom / scale);
   out.scale = scale;
   out.ox = width / 2 - cx * scale;
   out.oy = height / 2 - cy * scale;

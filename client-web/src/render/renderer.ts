@@ -1,11 +1,15 @@
-// Draws one frame on the 2D canvas: the arena and its walls, projectiles, objects and players (name, colour,
-// health bar, aim). Everything else (HUD, scoreboard, feeds) is DOM, see ui/hud.ts.
+// Draws one frame on the 2D canvas: the arena and its walls, projectiles, objects and players (colour, health bar,
+// aim), then the players' names on top, laid out so that they do not overlap (render/labels.ts). Everything else
+// (HUD, scoreboard, feeds) is DOM, see ui/hud.ts; its panels' rectangles come in every frame and the camera keeps
+// the arena's edges out from under them (render/insets.ts, camera.ts).
 
 import type { EntityView } from '../game/interpolation';
 import type { RenderFrame, Session } from '../game/session';
 import { OBJECT_RADIUS } from '../game/constants';
 import { FLAG_DEAD, KIND_OBJECT, KIND_PROJECTILE, type Arena } from '../protocol/types';
-import { fitArena, followCamera, followMargin, newCamera, visibleWorld, type Camera } from './camera';
+import { fitArena, followCamera, followMargin, newCamera, visibleWorld, type Camera, type Insets } from './camera';
+import { InsetTracker, hudInsets, newInsets, usableRect, type Rect } from './insets';
+import { LABEL_HEIGHT, LabelPlacer, type LabelInput } from './labels';
 
 /** What the camera showed in the last frame, for the debug hook (`window.__tickwire.camera()`). */
 export interface CameraState {
@@ -21,7 +25,48 @@ export interface CameraState {
   visible: { left: number; top: number; right: number; bottom: number };
   /** Where the local player was drawn (CSS pixels), null when it was not. */
   me: { x: number; y: number } | null;
+  /** The HUD's insets the camera used (CSS pixels), and the usable area they leave. */
+  insets: Insets;
+  usable: Rect;
 }
+
+/** A name label as the last frame drew it (CSS pixels), for the debug hook (`window.__tickwire.labels()`). */
+export interface LabelState {
+  id: number;
+  text: string;
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+  /** How far it was moved up from its place above the player (≤ 0). */
+  dy: number;
+  faded: boolean;
+  mine: boolean;
+}
+
+/** Something drawn on screen (CSS pixels, `r`: its reach), for the see-through panels (ui/hud.ts). */
+export interface ScreenMark {
+  x: number;
+  y: number;
+  r: number;
+}
+
+/** A label to place, with what drawing it needs. */
+interface LabelJob extends LabelInput {
+  text: string;
+  mine: boolean;
+  dead: boolean;
+}
+
+/** Name font size (CSS pixels) and the label's padding on each side. */
+const LABEL_FONT_PX = 13;
+const LABEL_PAD_X = 3;
+/** A label's bottom above its player's body: the health bar (10 px above it) and 3 px (CSS pixels). */
+const LABEL_ABOVE_BODY = 13;
+/** Labels whose place is further than this outside the canvas are not drawn (CSS pixels). */
+const LABEL_CULL = 200;
+/** Faded labels (no room within their shift) are drawn this faint. */
+const FADED_ALPHA = 0.25;
 
 export function cssColour(rgb: number | undefined, fallback = 0xcccccc): string {
   return `#${((rgb ?? fallback) & 0xffffff).toString(16).padStart(6, '0')}`;
@@ -42,6 +87,20 @@ export class Renderer {
   private followX = 0;
   private followY = 0;
   private followId: number | null = null;
+  /** The HUD's panels (CSS pixels), as last measured, and the insets the camera keeps clear of them. */
+  private panels: readonly Rect[] = [];
+  private readonly targetInsets = newInsets();
+  private readonly insets = new InsetTracker();
+  /** This frame's name labels (pooled: the first `labelCount` are used) and their layout. */
+  private readonly labelJobs: LabelJob[] = [];
+  private labelCount = 0;
+  private readonly placer = new LabelPlacer();
+  private readonly textWidths = new Map<string, number>();
+  /** Where players and projectiles were drawn this frame (pooled: the first `markCount`). */
+  private readonly markPool: ScreenMark[] = [];
+  private markCount = 0;
+  private myX = 0;
+  private myY = 0;
 
   constructor(private readonly canvas: HTMLCanvasElement) {
     const g = canvas.getContext('2d', { alpha: false });
@@ -66,8 +125,9 @@ export class Renderer {
    * (`mine`), or stays where it last followed that player while it is not drawn (a resume, before the snapshot);
    * otherwise (no view, or nothing of our own to follow yet: a spectator) it fits the arena.
    */
-  private placeCamera(session: Session, arena: Arena, mine: EntityView | null): Camera {
+  private placeCamera(session: Session, arena: Arena, mine: EntityView | null, nowMs: number): Camera {
     this.resize();
+    const insets = this.insets.update(hudInsets(this.cssW, this.cssH, this.panels, this.targetInsets), nowMs);
     const view = session.view;
     if (view !== null) {
       if (mine) {
@@ -78,11 +138,13 @@ export class Renderer {
       if (this.followId !== null && this.followId === session.you) {
         this.following = true;
         const margin = followMargin(session.rules, session.tickRate);
-        return followCamera(this.cam, arena, view, this.followX, this.followY, this.cssW, this.cssH, margin);
+        return followCamera(
+          this.cam, arena, view, this.followX, this.followY, this.cssW, this.cssH, margin, undefined, insets,
+        );
       }
     }
     this.following = false;
-    return fitArena(arena, this.cssW, this.cssH, this.cam);
+    return fitArena(arena, this.cssW, this.cssH, this.cam, insets);
   }
 
   /** A copy of what the camera showed in the last frame (for the debug hook). */
@@ -97,10 +159,39 @@ export class Renderer {
       height: this.cssH,
       visible: visibleWorld(c, this.cssW, this.cssH),
       me: this.myScreenPos && { ...this.myScreenPos },
+      insets: { ...this.insets.current },
+      usable: usableRect(this.cssW, this.cssH, this.insets.current),
     };
   }
 
-  draw(session: Session, frame: RenderFrame | null): void {
+  /** The name labels of the last frame as drawn (for the debug hook). */
+  labelState(): LabelState[] {
+    const out: LabelState[] = [];
+    const placed = this.placer.placed;
+    for (let i = 0; i < this.labelCount; i++) {
+      const j = this.labelJobs[i]!;
+      const p = placed[i]!;
+      out.push({
+        id: p.id, text: j.text, left: p.left, top: p.top, right: p.right, bottom: p.bottom, dy: p.dy,
+        faded: p.faded, mine: j.mine,
+      });
+    }
+    return out;
+  }
+
+  /** Where players and projectiles were drawn in the last frame (valid until the next). */
+  marks(): readonly ScreenMark[] {
+    return this.markPool.slice(0, this.markCount);
+  }
+
+  /**
+   * Draws a frame. `panels`: the HUD's panels' rectangles now (CSS pixels, viewport coordinates: the canvas fills
+   * the viewport); `nowMs`: the frame's time (the insets follow the panels over time).
+   */
+  draw(session: Session, frame: RenderFrame | null, panels: readonly Rect[] = [], nowMs = 0): void {
+    this.panels = panels;
+    this.labelCount = 0;
+    this.markCount = 0;
     const g = this.g;
     const dpr = window.devicePixelRatio || 1;
     g.setTransform(1, 0, 0, 1, 0, 0);
@@ -119,7 +210,10 @@ export class Renderer {
         }
       }
     }
-    const cam = this.placeCamera(session, arena, mine);
+    const cam = this.placeCamera(session, arena, mine, nowMs);
+    // Labels nearer the local player keep their place (the canvas' middle while there is none).
+    this.myX = mine ? cam.ox + mine.x * cam.scale : this.cssW / 2;
+    this.myY = mine ? cam.oy + mine.y * cam.scale : this.cssH / 2;
     g.setTransform(dpr * cam.scale, 0, 0, dpr * cam.scale, dpr * cam.ox, dpr * cam.oy);
     this.drawArena(arena, cam);
     if (!frame) return;
@@ -129,6 +223,7 @@ export class Renderer {
     for (const v of frame.others) {
       if (v.fields.kind === KIND_PROJECTILE) {
         this.drawProjectile(v, colours.get(v.fields.owner ?? -1), session.rules.projectile_radius, cam);
+        this.mark(cam, v.x, v.y, session.rules.projectile_radius);
       }
       else if (v.fields.kind === KIND_OBJECT) this.drawObject(v);
     }
@@ -136,6 +231,7 @@ export class Renderer {
       if (v.fields.kind !== KIND_PROJECTILE && v.fields.kind !== KIND_OBJECT) this.drawPlayer(v, false, session, cam);
     }
     if (frame.me) this.drawPlayer(frame.me, true, session, cam);
+    this.drawLabels(dpr);
     if (mine) {
       this.screenPos.x = cam.ox + mine.x * cam.scale;
       this.screenPos.y = cam.oy + mine.y * cam.scale;
@@ -230,7 +326,7 @@ export class Renderer {
     g.lineWidth = mine ? 3 : 2;
     g.strokeStyle = mine ? '#ffffff' : 'rgba(0,0,0,0.55)';
     g.stroke();
-    // Health bar and name, sized in screen pixels.
+    // Health bar, sized in screen pixels.
     const px = 1 / cam.scale;
     const barW = 40 * px;
     const barH = 5 * px;
@@ -240,11 +336,86 @@ export class Renderer {
     g.fillRect(v.x - barW / 2, barY, barW, barH);
     g.fillStyle = frac > 0.5 ? '#3fb950' : frac > 0.25 ? '#d29922' : '#f85149';
     g.fillRect(v.x - barW / 2, barY, barW * frac, barH);
-    g.font = `${mine ? 'bold ' : ''}${13 * px}px system-ui, sans-serif`;
+    g.restore();
+    if (!dead) this.mark(cam, v.x, v.y, r + 9);
+    // The name: placed with the others' after every player is drawn (drawLabels).
+    const text = dead ? `${f.name ?? ''} (dead)` : (f.name ?? `#${v.id}`);
+    const x = cam.ox + v.x * cam.scale;
+    const y = cam.oy + (v.y - r) * cam.scale - LABEL_ABOVE_BODY;
+    if (x < -LABEL_CULL || y < -LABEL_CULL || x > this.cssW + LABEL_CULL || y > this.cssH + LABEL_CULL) return;
+    const job = (this.labelJobs[this.labelCount] ??= {
+      id: 0, x: 0, y: 0, width: 0, height: LABEL_HEIGHT, priority: 0, fixed: false, text: '', mine: false, dead: false,
+    });
+    this.labelCount++;
+    // The local player's label stays put, alive (predicted) or dead (interpolated among the others).
+    const own = mine || v.id === session.you;
+    job.id = v.id;
+    job.x = x;
+    job.y = y;
+    job.width = this.textWidth(text, own) + 2 * LABEL_PAD_X;
+    job.priority = (x - this.myX) ** 2 + (y - this.myY) ** 2;
+    job.fixed = own;
+    job.text = text;
+    job.mine = own;
+    job.dead = dead;
+  }
+
+  private labelFont(mine: boolean): string {
+    return `${mine ? 'bold ' : ''}${LABEL_FONT_PX}px system-ui, sans-serif`;
+  }
+
+  /** The width of a name in CSS pixels, measured once per text (the cache is dropped when it grows large). */
+  private textWidth(text: string, mine: boolean): number {
+    const key = mine ? `*${text}` : ` ${text}`;
+    let w = this.textWidths.get(key);
+    if (w === undefined) {
+      if (this.textWidths.size > 2048) this.textWidths.clear();
+      const g = this.g;
+      g.save();
+      g.setTransform(1, 0, 0, 1, 0, 0);
+      g.font = this.labelFont(mine);
+      w = g.measureText(text).width;
+      g.restore();
+      this.textWidths.set(key, w);
+    }
+    return w;
+  }
+
+  private mark(cam: Camera, x: number, y: number, reach: number): void {
+    const m = (this.markPool[this.markCount++] ??= { x: 0, y: 0, r: 0 });
+    m.x = cam.ox + x * cam.scale;
+    m.y = cam.oy + y * cam.scale;
+    m.r = reach * cam.scale;
+  }
+
+  /** Lays out this frame's name labels and draws them in screen space: the faded ones first, faint, then the rest. */
+  private drawLabels(dpr: number): void {
+    const jobs = this.labelJobs;
+    const n = this.labelCount;
+    const placed = this.placer.place(jobs, n);
+    const g = this.g;
+    g.save();
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
     g.textAlign = 'center';
     g.textBaseline = 'bottom';
-    g.fillStyle = '#e6edf3';
-    g.fillText(dead ? `${f.name ?? ''} (dead)` : (f.name ?? `#${v.id}`), v.x, barY - 3 * px);
+    for (let pass = 0; pass < 2; pass++) {
+      const faded = pass === 0;
+      for (let i = 0; i < n; i++) {
+        const p = placed[i]!;
+        if (p.faded !== faded) continue;
+        const j = jobs[i]!;
+        const alpha = (j.dead ? 0.3 : 1) * (faded ? FADED_ALPHA : 1);
+        if (!faded) {
+          g.globalAlpha = alpha * 0.5;
+          g.fillStyle = '#0d1117';
+          g.fillRect(p.left, p.top, p.right - p.left, p.bottom - p.top);
+        }
+        g.globalAlpha = alpha;
+        g.font = this.labelFont(j.mine);
+        g.fillStyle = '#e6edf3';
+        g.fillText(j.text, (p.left + p.right) / 2, p.bottom);
+      }
+    }
     g.restore();
   }
 }

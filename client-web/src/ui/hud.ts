@@ -1,8 +1,13 @@
 // The HUD (ping, tick rate, inbound bytes/s, frame rate), the scoreboard, the kill feed and operator messages.
 // Plain DOM, refreshed a few times a second (text layout is the browser's job, not the canvas').
+//
+// The panels lie over the canvas. Their rectangles, measured every frame (`insetPanels`), are what the camera
+// keeps the arena's edges out from under (render/insets.ts); and a panel with a living player or a projectile
+// beneath it turns see-through (`seeThrough`) until nothing has been there for a moment.
 
 import type { Session } from '../game/session';
-import { cssColour } from '../render/renderer';
+import { coveredPanels, type Rect } from '../render/insets';
+import { cssColour, type ScreenMark } from '../render/renderer';
 import { compactBoard, fittingRows, rankPlayers } from './scoreboard';
 
 const REFRESH_MS = 250;
@@ -14,6 +19,8 @@ const SCOREBOARD_ROW_PX = 19;
  * apart), and the board's caption, header, gap and own rows and padding. Short windows show fewer top rows.
  */
 const SCOREBOARD_RESERVED_PX = 8 + 12 + 8 + 6 * 27 + 4 * SCOREBOARD_ROW_PX + 12;
+/** A panel stays see-through this long after the last thing beneath it left (ms): no flicker. */
+const SEE_THROUGH_HOLD_MS = 500;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -30,13 +37,41 @@ function formatBytes(perSecond: number): string {
 export class Hud {
   private lastRefresh = -Infinity;
   private feedVersion = -1;
+  /** The panels that may turn see-through, and when each last had something beneath it. */
+  private readonly faders: HTMLElement[];
+  private readonly coveredAt: number[];
+  private readonly covered: boolean[] = [];
 
   constructor(
     private readonly stats: HTMLElement,
     private readonly scoreboard: HTMLElement,
     private readonly killfeed: HTMLElement,
     private readonly says: HTMLElement,
-  ) {}
+  ) {
+    this.faders = [stats, scoreboard, killfeed, says];
+    this.coveredAt = this.faders.map(() => -Infinity);
+  }
+
+  /**
+   * The rectangles (CSS pixels, viewport coordinates) of the panels the camera keeps the arena's edges out from
+   * under: the stats line, the scoreboard and the kill feed (0 × 0 while hidden or empty). Operator messages are
+   * rare and short-lived: they are not kept clear, they turn see-through.
+   */
+  insetPanels(): Rect[] {
+    return [this.stats.getBoundingClientRect(), this.scoreboard.getBoundingClientRect(),
+      this.killfeed.getBoundingClientRect()];
+  }
+
+  /** Makes the panels with something of `marks` (drawn this frame, CSS pixels) beneath them see-through. */
+  seeThrough(marks: readonly ScreenMark[], nowMs: number): void {
+    const rects = this.faders.map((e) => e.getBoundingClientRect());
+    coveredPanels(rects, marks, this.covered);
+    this.faders.forEach((e, i) => {
+      if (this.covered[i]) this.coveredAt[i] = nowMs;
+      const on = nowMs - this.coveredAt[i]! < SEE_THROUGH_HOLD_MS;
+      if (e.classList.contains('see-through') !== on) e.classList.toggle('see-through', on);
+    });
+  }
 
   update(session: Session, nowMs: number, fps: number): void {
     session.feed.expire(nowMs);
