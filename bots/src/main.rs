@@ -96,11 +96,20 @@ struct Cli {
     #[arg(long)]
     insecure: bool,
     /// Worker threads of the bots' runtime (default: the CPUs this process may use).
-    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     threads: Option<usize>,
     /// No progress display.
     #[arg(long, short)]
     quiet: bool,
+}
+
+/// `--threads`: a whole number of threads, at least one.
+fn parse_threads(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("at least one thread is needed".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a whole number of threads")),
+    }
 }
 
 fn main() -> std::process::ExitCode {

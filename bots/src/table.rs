@@ -7,22 +7,32 @@ fn num(v: Option<f64>, decimals: usize) -> String {
     v.map_or("-".into(), |v| format!("{v:.decimals$}"))
 }
 
+/// Rows fit an 80-column terminal: a 26-column name, four 9-column figures, the unit and the count.
 fn dist_row(out: &mut String, name: &str, d: &Dist, unit: &str, decimals: usize) {
     let _ = writeln!(
         out,
-        "  {name:<28} {:>10} {:>10} {:>10} {:>10}  {unit}  (n={})",
+        "  {name:<26}{:>9}{:>9}{:>9}{:>9}  {unit:<5} n={}",
         num(d.p50, decimals),
         num(d.p99, decimals),
         num(d.max, decimals),
         num(d.mean, decimals),
-        d.count
+        count(d.count)
     );
+}
+
+/// A sample count in at most 6 characters: `950`, `12.3k`, `1.2M`.
+fn count(n: u64) -> String {
+    match n {
+        0..10_000 => n.to_string(),
+        10_000..999_950 => format!("{:.1}k", n as f64 / 1e3),
+        _ => format!("{:.1}M", n as f64 / 1e6),
+    }
 }
 
 fn spread_row(out: &mut String, name: &str, s: &Spread, decimals: usize) {
     let _ = writeln!(
         out,
-        "  {name:<28} {:>10} {:>10} {:>10} {:>10}",
+        "  {name:<26}{:>9}{:>9}{:>9}{:>9}",
         num(s.min, decimals),
         num(s.p50, decimals),
         num(s.mean, decimals),
@@ -36,8 +46,8 @@ pub fn render(r: &Report) -> String {
     let run = &r.run;
     let _ = writeln!(
         out,
-        "tickwire-bots: {} {} ({}) against {}\n  ramp {:.1} s, warm-up {:.1} s, window {:.1} s; server {} Hz; \
-         inputs {}; look every {} ms; decoding: {} ({} of {} bots keep a full mirror)",
+        "tickwire-bots: {} {} ({}) against {}\n  ramp {:.1} s, warm-up {:.1} s, window {:.1} s; server {} Hz\n  \
+         inputs {}; look every {} ms\n  decoding: {} ({} of {} bots keep a full mirror)",
         run.clients,
         if run.clients == 1 {
             "client"
@@ -64,6 +74,16 @@ pub fn render(r: &Report) -> String {
         run.decoders,
         run.clients,
     );
+    // A run that ended before its window did (every bot dropped, or Ctrl-C): say how long it ran, beside the
+    // window it was given.
+    let planned = run.ramp_s + run.warmup_s + run.duration_s;
+    if run.elapsed_s + 0.5 < planned {
+        let _ = writeln!(
+            out,
+            "  the run ended after {:.1} s of the {planned:.1} s planned",
+            run.elapsed_s
+        );
+    }
     let c = &r.connections;
     let _ = writeln!(
         out,
@@ -89,7 +109,7 @@ pub fn render(r: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "\n  {:<28} {:>10} {:>10} {:>10} {:>10}",
+        "\n  {:<26}{:>9}{:>9}{:>9}{:>9}",
         "distribution", "p50", "p99", "max", "mean"
     );
     dist_row(&mut out, "handshake", &c.handshake_ms, "ms", 2);
@@ -113,7 +133,7 @@ pub fn render(r: &Report) -> String {
     dist_row(&mut out, "delta size", &r.delta_bytes, "bytes", 0);
     let _ = writeln!(
         out,
-        "\n  {:<28} {:>10} {:>10} {:>10} {:>10}",
+        "\n  {:<26}{:>9}{:>9}{:>9}{:>9}",
         "per client", "min", "p50", "mean", "max"
     );
     let p = &r.per_client;
@@ -136,7 +156,7 @@ pub fn render(r: &Report) -> String {
     };
     let _ = writeln!(
         out,
-        "\ntotals: {} deltas, {} bytes received, {} bytes sent, {} inputs ({} unacknowledged{late}), {} resyncs",
+        "\ntotals: {} deltas, {} bytes received, {} bytes sent\n        {} inputs ({} unacknowledged{late}), {} resyncs",
         t.deltas, t.bytes_received, t.bytes_sent, t.inputs_sent, t.inputs_unacked, t.resyncs
     );
     let m = &r.missed_ticks;
@@ -162,10 +182,70 @@ pub fn render(r: &Report) -> String {
     };
     let _ = writeln!(out, "\nresult: {word} (exit {code})");
     for reason in &v.reasons {
-        let _ = writeln!(out, "  - {reason}");
+        wrapped(&mut out, "  - ", "    ", reason);
     }
     for w in &v.warnings {
-        let _ = writeln!(out, "warning: {w}");
+        wrapped(&mut out, "warning: ", "         ", w);
     }
     out
+}
+
+/// Writes `text` after `first`, broken between words into lines of at most 80 columns, the ones after the first
+/// indented by `rest`. A word longer than a line stays whole.
+fn wrapped(out: &mut String, first: &str, rest: &str, text: &str) {
+    const WIDTH: usize = 80;
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        let width = line.chars().count();
+        if !empty && width + 1 + word.chars().count() > WIDTH {
+            let _ = writeln!(out, "{line}");
+            line = rest.to_string();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    let _ = writeln!(out, "{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{count, wrapped};
+
+    #[test]
+    fn long_lines_wrap_at_80_columns_between_words() {
+        let text = "each bot needs about 60 inputs (2.0 s here) to find when to send, longer than --warmup: \
+                    the window's first seconds include that search (and its late inputs); use --warmup 2s or more";
+        let mut out = String::new();
+        wrapped(&mut out, "warning: ", "         ", text);
+        assert!(out.lines().count() > 1, "{out}");
+        assert!(out.lines().all(|l| l.chars().count() <= 80), "{out}");
+        assert!(out.starts_with("warning: each bot"), "{out}");
+        assert!(
+            out.lines()
+                .skip(1)
+                .all(|l| l.starts_with("         ") && !l[9..].starts_with(' ')),
+            "{out}"
+        );
+        let words: Vec<&str> = out.split_whitespace().skip(1).collect();
+        assert_eq!(
+            words,
+            text.split_whitespace().collect::<Vec<_>>(),
+            "every word, in order"
+        );
+    }
+
+    #[test]
+    fn sample_counts_fit_six_characters() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(9_999), "9999");
+        assert_eq!(count(10_000), "10.0k");
+        assert_eq!(count(999_949), "999.9k");
+        assert_eq!(count(999_950), "1.0M");
+        assert_eq!(count(1_200_000), "1.2M");
+    }
 }

@@ -113,7 +113,10 @@ fn tick_timing_is_refused_with_an_input_rate_of_its_own() {
 fn zero_threads_and_a_malformed_url_are_refused_before_the_run() {
     let (code, err) = bots_until_the_report_path(&["--threads", "0"]);
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("--threads"), "{err}");
+    assert!(
+        err.contains("--threads") && err.contains("at least one thread"),
+        "{err}"
+    );
     let (code, err) = bots_until_the_report_path(&["--threads", "1"]);
     assert!(
         code == Some(2) && err.contains("cannot write the report there"),

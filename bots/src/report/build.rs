@@ -632,6 +632,42 @@ mod tests {
     }
 
     #[test]
+    fn a_run_that_ended_early_says_how_long_it_ran() {
+        let played = BotOutcome {
+            tick_rate: Some(30),
+            measured_secs: 2.0,
+            ..BotOutcome::default()
+        };
+        let mut c = config(Duration::from_millis(1), None);
+        (c.ramp, c.warmup, c.duration) = (
+            Duration::from_secs(1),
+            Duration::from_secs(2),
+            Duration::from_secs(20),
+        );
+        let r = Report::build(
+            &c,
+            std::slice::from_ref(&played),
+            &Histograms::default(),
+            4.3,
+            None,
+        );
+        let table = crate::table::render(&r);
+        assert!(
+            table.contains("window 20.0 s")
+                && table.contains("the run ended after 4.3 s of the 23.0 s planned"),
+            "{table}"
+        );
+        // Past the first line (which holds the URL), the report fits an 80-column terminal.
+        assert!(
+            table.lines().skip(1).all(|l| l.chars().count() <= 80),
+            "{table}"
+        );
+        let r = Report::build(&c, &[played], &Histograms::default(), 23.2, None);
+        let table = crate::table::render(&r);
+        assert!(!table.contains("the run ended after"), "{table}");
+    }
+
+    #[test]
     fn after_a_followed_rate_change_the_checks_use_the_fastest_rate() {
         // 30 Hz at the start, then 60: a 20 ms look is too coarse for the 16.7 ms period of the second half.
         let changed = BotOutcome {
