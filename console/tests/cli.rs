@@ -296,6 +296,36 @@ async fn a_tls_admin_endpoint_with_a_private_certificate() {
         err.contains("--ca-cert") && !err.contains("use --ca-cert") && !err.contains("--insecure"),
         "a CA file that did not sign the certificate: {err}"
     );
+
+    // A separate admin listener (--admin-bind) serves TLS too: the token never crosses in clear.
+    let tls = (cert.clone(), dir.join("key.pem"));
+    let separate = TestServer::start_admin(move |c| {
+        c.tls = Some(tls);
+        c.admin.bind = Some(([127, 0, 0, 1], 0).into());
+    })
+    .await;
+    let port = separate
+        .server()
+        .admin_addr()
+        .expect("the admin listener")
+        .port();
+    let out = console(
+        &format!("wss://localhost:{port}/admin"),
+        Some(TEST_TOKEN),
+        &["--ca-cert", &ca, "status"],
+    )
+    .await;
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("tick rate"),
+        "{out:?}"
+    );
+    let (code, err) = console_err(
+        &format!("ws://localhost:{port}/admin"),
+        Some(TEST_TOKEN),
+        &["status"],
+    )
+    .await;
+    assert_eq!(code, Some(2), "plain ws:// to a TLS admin listener: {err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -18,6 +18,30 @@ pub enum Conn {
 }
 
 impl Conn {
+    /// An accepted connection, after its TLS handshake when `tls` is given. The handshake has `timeout` (the same
+    /// limit as the HTTP request head that follows, each of its own); `None` when it failed or took too long.
+    pub(crate) async fn accept(
+        stream: TcpStream,
+        peer: std::net::SocketAddr,
+        tls: Option<&tokio_rustls::TlsAcceptor>,
+        timeout: std::time::Duration,
+    ) -> Option<Conn> {
+        let Some(acceptor) = tls else {
+            return Some(Conn::Plain(stream));
+        };
+        match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+            Ok(Ok(tls)) => Some(Conn::Tls(Box::new(tls))),
+            Ok(Err(e)) => {
+                tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                None
+            }
+            Err(_) => {
+                tracing::debug!(%peer, "TLS handshake not complete in time");
+                None
+            }
+        }
+    }
+
     /// True for a TLS connection.
     pub fn is_tls(&self) -> bool {
         matches!(self, Conn::Tls(_))

@@ -182,6 +182,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     } else {
         ("http", "ws")
     };
+    // The separate admin listener serves TLS as the game's does: the admin token never crosses in clear.
+    let tls_admin = tls.clone();
     let accept_task = tokio::spawn(accept_loop(listener, hub.clone(), limits.clone(), tls));
     tokio::spawn(metrics::upkeep_loop(hub.clone()));
     info!(
@@ -194,7 +196,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         admin_listener.as_ref().map(|(_, a)| *a),
     );
     if let Some((listener, _)) = admin_listener {
-        tokio::spawn(admin::ws::listen(listener, hub.clone(), limits));
+        tokio::spawn(admin::ws::listen(listener, hub.clone(), limits, tls_admin));
     }
     if let Some((listener, addr)) = rcon_listener {
         info!("RCON on {addr} (the admin token is the password)");
@@ -224,7 +226,8 @@ async fn bind_optional(
 }
 
 /// Says at startup where remote admin is, or that it is off (never the token).
-/// `main`: the game listener's scheme (`ws` or `wss`) and address; the separate admin listener serves plain `ws`.
+/// `main`: the game listener's scheme (`ws` or `wss`) and address; the separate admin listener uses the same
+/// scheme.
 fn announce_admin(
     cfg: &config::AdminConfig,
     main: (&str, SocketAddr),
@@ -240,7 +243,7 @@ fn announce_admin(
         }
         return;
     }
-    let (scheme, addr) = separate.map_or(main, |a| ("ws", a));
+    let (scheme, addr) = separate.map_or(main, |a| (main.0, a));
     info!("remote admin on {scheme}://{addr}{path}");
     if cfg.weak_token {
         warn!(
@@ -267,20 +270,8 @@ async fn accept_loop(
                     let _ = socket2::SockRef::from(&stream).set_send_buffer_size(limits.send_buffer_bytes);
                     let (hub, limits, tls) = (hub.clone(), limits.clone(), tls.clone());
                     tokio::spawn(async move {
-                        let conn = match tls {
-                            None => conn::Conn::Plain(stream),
-                            // The TLS handshake counts against the same time limit as the HTTP request head.
-                            Some(acceptor) => match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(stream)).await {
-                                Ok(Ok(tls)) => conn::Conn::Tls(Box::new(tls)),
-                                Ok(Err(e)) => {
-                                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                                    return;
-                                }
-                                Err(_) => {
-                                    tracing::debug!(%peer, "TLS handshake not complete in time");
-                                    return;
-                                }
-                            },
+                        let Some(conn) = conn::Conn::accept(stream, peer, tls.as_ref(), limits.handshake_timeout).await else {
+                            return;
                         };
                         http::serve_connection(conn, peer, hub, limits).await;
                     });

@@ -168,14 +168,25 @@ async fn session(mut ws: WebSocketStream<Conn>, peer: SocketAddr, hub: Arc<Hub>)
 }
 
 /// The separate admin listener (`--admin-bind`): serves `/admin`, `/metrics` and `/healthz`, nothing of the game.
-pub(crate) async fn listen(listener: TcpListener, hub: Arc<Hub>, limits: Limits) {
+pub(crate) async fn listen(
+    listener: TcpListener,
+    hub: Arc<Hub>,
+    limits: Limits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
     let mut shutdown = hub.shutdown.clone();
     loop {
         tokio::select! {
             _ = crate::hub::shutdown_signalled(&mut shutdown) => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    tokio::spawn(admin_connection(stream, peer, hub.clone(), limits.clone()));
+                    tokio::spawn(admin_connection(
+                        stream,
+                        peer,
+                        hub.clone(),
+                        limits.clone(),
+                        tls.clone(),
+                    ));
                 }
                 Err(e) => {
                     warn!(error = %e, "admin accept failed");
@@ -186,9 +197,18 @@ pub(crate) async fn listen(listener: TcpListener, hub: Arc<Hub>, limits: Limits)
     }
 }
 
-async fn admin_connection(stream: TcpStream, peer: SocketAddr, hub: Arc<Hub>, limits: Limits) {
+async fn admin_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    hub: Arc<Hub>,
+    limits: Limits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
     let _ = stream.set_nodelay(true);
-    let mut stream = Conn::Plain(stream);
+    let Some(mut stream) = Conn::accept(stream, peer, tls.as_ref(), limits.handshake_timeout).await
+    else {
+        return;
+    };
     let head = match tokio::time::timeout(limits.handshake_timeout, read_head(&mut stream)).await {
         Ok(Ok(head)) => head,
         Ok(Err(HeadError::NotHttp)) => return refuse_not_http(&mut stream, peer).await,
