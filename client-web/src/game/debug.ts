@@ -51,7 +51,12 @@ export interface DebugState {
   renderTick: number | null;
   /** Where the last frame drew each entity (world units). */
   drawn: { id: number; x: number; y: number }[];
+  /** The HUD's ping: the smallest round trip of the last 10 s of pings (net/ping.ts), without the server's read wait. */
+  pingMs: number | null;
+  /** Every ping's round trip (server read wait included), smoothed: what the input pacer uses. */
   rttMs: number | null;
+  /** The newest raw round trip of a ping. */
+  rttLastMs: number | null;
   lastClose: CloseInfo | null;
   /** The last reconnect attempt that failed without reaching the server, since `lastClose`. */
   lastAttempt: CloseInfo | null;
@@ -91,7 +96,9 @@ export function debugState(s: Session): DebugState {
     lastCorrection: s.predictor.lastCorrection,
     renderTick: f?.renderTick ?? null,
     drawn: f ? [...(f.me ? [f.me] : []), ...f.others].map((v) => ({ id: v.id, x: v.x, y: v.y })) : [],
+    pingMs: s.pingMs(),
     rttMs: s.rtt.value,
+    rttLastMs: s.rtt.last,
     lastClose: s.lastClose && { ...s.lastClose },
     lastAttempt: s.lastAttempt && { ...s.lastAttempt },
     closes: s.closes.map((c) => ({ ...c })),

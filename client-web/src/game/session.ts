@@ -17,6 +17,7 @@ import {
   type Welcome,
 } from '../protocol/types';
 import { RateMeter, RttEstimator } from '../net/meter';
+import { MinRtt } from '../net/ping';
 import { RenderClock } from './clock';
 import { MAX_HEALTH, PLAYER_RADIUS, PLAYER_SPEED, PROJECTILE_RADIUS } from './constants';
 import { debugState, type DebugState } from './debug';
@@ -92,7 +93,12 @@ export class Session {
   readonly pacer = new InputPacer();
   readonly clock = new RenderClock(20);
   readonly feed = new Feed();
+  /** Every ping's round trip, smoothed (what the input pacer allows for in flight). */
   readonly rtt = new RttEstimator();
+  /** The HUD's ping: the smallest round trip of recent pings sent after the welcome (net/ping.ts). */
+  readonly ping = new MinRtt();
+  /** When this connection's welcome arrived (ms), null before it: pings sent earlier are not the HUD's. */
+  private welcomedAt: number | null = null;
   readonly inBytes = new RateMeter();
   /** The latest tick the server reported in a pong. */
   serverTick: number | null = null;
@@ -148,6 +154,8 @@ export class Session {
     this.pacer.reset();
     this.clock.reset();
     this.rtt.reset();
+    this.ping.reset();
+    this.welcomedAt = null;
     this.lastError = null;
     this.lastFrame = null;
     if (!resuming) {
@@ -177,6 +185,7 @@ export class Session {
   handle(msg: ServerMessage, nowMs: number): void {
     switch (msg.type) {
       case 'welcome':
+        this.welcomedAt = nowMs;
         return this.onWelcome(msg);
       case 'snapshot': {
         const before = this.world.entities;
@@ -194,10 +203,14 @@ export class Session {
         this.afterState(nowMs);
         return this.onEvents(msg, nowMs);
       }
-      case 'pong':
-        this.rtt.add(Math.max(0, nowMs - msg.client_time));
+      case 'pong': {
+        const rtt = Math.max(0, nowMs - msg.client_time);
+        this.rtt.add(rtt);
+        // A ping sent before the welcome was answered only after it (after the join's work on both sides).
+        if (this.welcomedAt !== null && msg.client_time > this.welcomedAt) this.ping.add(nowMs, rtt);
         this.serverTick = msg.server_tick;
         return;
+      }
       case 'error':
         this.lastError = { code: msg.code, message: msg.message };
         return;
@@ -337,6 +350,11 @@ export class Session {
       others = others.filter((v) => v.id !== this.you);
     }
     return (this.lastFrame = { renderTick, others, me });
+  }
+
+  /** The HUD's ping at `nowMs` (ms): the network path's round trip, null before the first pong after the welcome. */
+  pingMs(nowMs: number = performance.now()): number | null {
+    return this.ping.value(nowMs);
   }
 
   /** The connection closed: remember why, for the screen and the debug hook. */

@@ -86,7 +86,8 @@ export class Hud {
   }
 
   private renderStats(session: Session, nowMs: number, fps: number): void {
-    const rtt = session.rtt.value;
+    // The network path's round trip (net/ping.ts): not the time pings wait for the server's once-a-tick read.
+    const rtt = session.pingMs(nowMs);
     const parts = [
       `ping ${rtt === null ? '–' : rtt < 10 ? rtt.toFixed(1) : Math.round(rtt)} ms`,
       `${session.tickRate} Hz`,
