@@ -7,6 +7,7 @@ import type { EntityView } from '../game/interpolation';
 import type { RenderFrame, Session } from '../game/session';
 import { OBJECT_RADIUS } from '../game/constants';
 import { FLAG_DEAD, KIND_OBJECT, KIND_PROJECTILE, type Arena } from '../protocol/types';
+import { playerCss } from './colours';
 import { fitArena, followCamera, followMargin, newCamera, visibleWorld, type Camera, type Insets } from './camera';
 import { InsetTracker, hudInsets, newInsets, usableRect, type Rect } from './insets';
 import { LABEL_HEIGHT, LabelPlacer, type LabelInput } from './labels';
@@ -217,12 +218,11 @@ export class Renderer {
     g.setTransform(dpr * cam.scale, 0, 0, dpr * cam.scale, dpr * cam.ox, dpr * cam.oy);
     this.drawArena(arena, cam);
     if (!frame) return;
-    const colours = new Map<number, number | undefined>();
-    for (const [id, f] of session.world.entities) colours.set(id, f.colour);
     // Projectiles and objects under the players.
     for (const v of frame.others) {
       if (v.fields.kind === KIND_PROJECTILE) {
-        this.drawProjectile(v, colours.get(v.fields.owner ?? -1), session.rules.projectile_radius, cam);
+        const owner = v.fields.owner;
+        this.drawProjectile(v, owner === undefined ? '#ffffff' : playerCss(owner), session.rules.projectile_radius, cam);
         this.mark(cam, v.x, v.y, session.rules.projectile_radius);
       }
       else if (v.fields.kind === KIND_OBJECT) this.drawObject(v);
@@ -267,9 +267,9 @@ export class Renderer {
     }
   }
 
-  private drawProjectile(v: EntityView, ownerColour: number | undefined, radius: number, cam: Camera): void {
+  /** A projectile in its shooter's colour (`colour`, CSS). */
+  private drawProjectile(v: EntityView, colour: string, radius: number, cam: Camera): void {
     const g = this.g;
-    const colour = cssColour(ownerColour, 0xffffff);
     const r = Math.max(radius, 2.5 / cam.scale);
     const vx = (v.fields.vx ?? 0) / 16;
     const vy = (v.fields.vy ?? 0) / 16;
@@ -319,7 +319,8 @@ export class Renderer {
     g.moveTo(v.x, v.y);
     g.lineTo(v.x + Math.cos(v.angle) * (r + 9), v.y + Math.sin(v.angle) * (r + 9));
     g.stroke();
-    g.fillStyle = cssColour(f.colour);
+    // The client's own colour for the player (render/colours.ts), not the server's 8-colour palette.
+    g.fillStyle = playerCss(v.id);
     g.beginPath();
     g.arc(v.x, v.y, r, 0, Math.PI * 2);
     g.fill();

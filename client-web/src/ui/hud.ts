@@ -7,7 +7,8 @@
 
 import type { Session } from '../game/session';
 import { coveredPanels, type Rect } from '../render/insets';
-import { cssColour, type ScreenMark } from '../render/renderer';
+import { playerCss } from '../render/colours';
+import type { ScreenMark } from '../render/renderer';
 import { compactBoard, fittingRows, rankPlayers } from './scoreboard';
 
 const REFRESH_MS = 250;
@@ -120,7 +121,7 @@ export class Hud {
       const row = el('tr', p.id === session.you ? 'me' : undefined);
       const swatch = el('td');
       const dot = el('span', 'dot');
-      dot.style.background = cssColour(f.colour);
+      dot.style.background = playerCss(p.id);
       swatch.append(dot);
       row.append(
         el('td', 'num rank', String(p.rank)),
@@ -140,9 +141,9 @@ export class Hud {
       ...session.feed.kills.map((line) => {
         const row = el('div', line.mine ? 'kill mine' : 'kill');
         const killer = el('span', 'who', line.killer?.name ?? '?');
-        killer.style.color = cssColour(line.killer?.colour);
+        if (line.killer) killer.style.color = playerCss(line.killer.id);
         const victim = el('span', 'who', line.victim?.name ?? '?');
-        victim.style.color = cssColour(line.victim?.colour);
+        if (line.victim) victim.style.color = playerCss(line.victim.id);
         row.append(killer, el('span', 'verb', ' killed '), victim);
         return row;
       }),
