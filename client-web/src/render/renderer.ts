@@ -69,6 +69,22 @@ const LABEL_CULL = 200;
 /** Faded labels (no room within their shift) are drawn this faint. */
 const FADED_ALPHA = 0.25;
 
+/** The narrowest health bar (CSS pixels): readable over a small body (a fitted arena). */
+export const HEALTH_BAR_MIN_PX = 40;
+
+/**
+ * The health bar's width over a body `bodyPx` CSS pixels across (the player's drawn diameter): as wide as the body,
+ * never narrower than HEALTH_BAR_MIN_PX (a zoomed-in view draws bodies wider than that).
+ */
+export function healthBarWidth(bodyPx: number): number {
+  return Math.max(HEALTH_BAR_MIN_PX, bodyPx);
+}
+
+/** Its height: 5 px, up to 7 over a big body. Its bottom is 5 px above the body, its top at most 12 px (the label is 13). */
+export function healthBarHeight(bodyPx: number): number {
+  return Math.min(7, Math.max(5, bodyPx / 12));
+}
+
 export function cssColour(rgb: number | undefined, fallback = 0xcccccc): string {
   return `#${((rgb ?? fallback) & 0xffffff).toString(16).padStart(6, '0')}`;
 }
@@ -327,11 +343,12 @@ export class Renderer {
     g.lineWidth = mine ? 3 : 2;
     g.strokeStyle = mine ? '#ffffff' : 'rgba(0,0,0,0.55)';
     g.stroke();
-    // Health bar, sized in screen pixels.
+    // Health bar, sized in screen pixels: as wide as the body as drawn, 5 px above it.
     const px = 1 / cam.scale;
-    const barW = 40 * px;
-    const barH = 5 * px;
-    const barY = v.y - r - 10 * px;
+    const bodyPx = 2 * r * cam.scale;
+    const barW = healthBarWidth(bodyPx) * px;
+    const barH = healthBarHeight(bodyPx) * px;
+    const barY = v.y - r - 5 * px - barH;
     const frac = Math.max(0, Math.min(1, (f.health ?? session.maxHealth) / session.maxHealth));
     g.fillStyle = 'rgba(0,0,0,0.6)';
     g.fillRect(v.x - barW / 2, barY, barW, barH);
