@@ -367,6 +367,7 @@ export class Session {
       info = {
         ...info,
         message: 'Could not connect: the server is down, full (it refuses players over its limit) or refused this page.',
+        unreached: true,
       };
     }
     // A reconnect attempt that never reached the server (1006 before any welcome) does not replace the reason

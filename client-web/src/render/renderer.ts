@@ -4,13 +4,14 @@
 // the arena's edges out from under them (render/insets.ts, camera.ts).
 
 import type { EntityView } from '../game/interpolation';
-import type { RenderFrame, Session } from '../game/session';
+import type { RenderFrame } from '../game/session';
 import { OBJECT_RADIUS } from '../game/constants';
 import { FLAG_DEAD, KIND_OBJECT, KIND_PROJECTILE, type Arena } from '../protocol/types';
 import { playerCss } from './colours';
 import { fitArena, followCamera, followMargin, newCamera, visibleWorld, type Camera, type Insets } from './camera';
 import { InsetTracker, hudInsets, newInsets, usableRect, type Rect } from './insets';
 import { LABEL_HEIGHT, LabelPlacer, type LabelInput } from './labels';
+import { SceneHolder, type Scene, type SceneSource } from './scene';
 
 /** What the camera showed in the last frame, for the debug hook (`window.__tickwire.camera()`). */
 export interface CameraState {
@@ -29,6 +30,8 @@ export interface CameraState {
   /** The HUD's insets the camera used (CSS pixels), and the usable area they leave. */
   insets: Insets;
   usable: Rect;
+  /** The frame shown is the last one drawn, held while the session has none (reconnecting). */
+  held: boolean;
 }
 
 /** A name label as the last frame drew it (CSS pixels), for the debug hook (`window.__tickwire.labels()`). */
@@ -112,6 +115,8 @@ export class Renderer {
   private readonly labelJobs: LabelJob[] = [];
   private labelCount = 0;
   private readonly placer = new LabelPlacer();
+  /** What is drawn: the session's frame, or the last one while it has none. */
+  private readonly scenes = new SceneHolder();
   private readonly textWidths = new Map<string, number>();
   /** Where players and projectiles were drawn this frame (pooled: the first `markCount`). */
   private readonly markPool: ScreenMark[] = [];
@@ -142,7 +147,7 @@ export class Renderer {
    * (`mine`), or stays where it last followed that player while it is not drawn (a resume, before the snapshot);
    * otherwise (no view, or nothing of our own to follow yet: a spectator) it fits the arena.
    */
-  private placeCamera(session: Session, arena: Arena, mine: EntityView | null, nowMs: number): Camera {
+  private placeCamera(session: Scene, arena: Arena, mine: EntityView | null, nowMs: number): Camera {
     this.resize();
     const insets = this.insets.update(hudInsets(this.cssW, this.cssH, this.panels, this.targetInsets), nowMs);
     const view = session.view;
@@ -178,6 +183,7 @@ export class Renderer {
       me: this.myScreenPos && { ...this.myScreenPos },
       insets: { ...this.insets.current },
       usable: usableRect(this.cssW, this.cssH, this.insets.current),
+      held: this.scenes.holding,
     };
   }
 
@@ -205,7 +211,7 @@ export class Renderer {
    * Draws a frame. `panels`: the HUD's panels' rectangles now (CSS pixels, viewport coordinates: the canvas fills
    * the viewport); `nowMs`: the frame's time (the insets follow the panels over time).
    */
-  draw(session: Session, frame: RenderFrame | null, panels: readonly Rect[] = [], nowMs = 0): void {
+  draw(source: SceneSource, current: RenderFrame | null, panels: readonly Rect[] = [], nowMs = 0): void {
     this.panels = panels;
     this.labelCount = 0;
     this.markCount = 0;
@@ -214,9 +220,12 @@ export class Renderer {
     g.setTransform(1, 0, 0, 1, 0, 0);
     g.fillStyle = '#0d1117';
     g.fillRect(0, 0, this.canvas.width, this.canvas.height);
-    const arena = session.arena;
     this.myScreenPos = null;
-    if (!arena) return;
+    // The session's frame, or while it has none (reconnecting) the last one drawn (render/scene.ts).
+    if (!this.scenes.pick(source, current)) return;
+    const session = this.scenes.scene;
+    const frame = this.scenes.frame;
+    const arena = session.arena;
     // The local player as drawn: predicted, or (dead) interpolated among the others.
     let mine: EntityView | null = frame?.me ?? null;
     if (!mine && frame && session.you !== null) {
@@ -320,7 +329,7 @@ export class Renderer {
     g.restore();
   }
 
-  private drawPlayer(v: EntityView, mine: boolean, session: Session, cam: Camera): void {
+  private drawPlayer(v: EntityView, mine: boolean, session: Scene, cam: Camera): void {
     const g = this.g;
     const f = v.fields;
     const dead = ((f.flags ?? 0) & FLAG_DEAD) !== 0;
