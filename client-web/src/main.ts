@@ -8,6 +8,7 @@ import { Connection } from './net/connection';
 import { RateMeter } from './net/meter';
 import type { InputTimingState } from './net/timing';
 import { Renderer, type CameraState, type LabelState } from './render/renderer';
+import { DeathOverlay } from './ui/death';
 import { Hud } from './ui/hud';
 import { InputState } from './ui/input';
 import { Screens } from './ui/screens';
@@ -45,6 +46,7 @@ const hud = new Hud(
   document.getElementById('killfeed')!,
   document.getElementById('says')!,
 );
+const death = new DeathOverlay(document.getElementById('death')!);
 const frames = new RateMeter();
 
 window.__tickwire = Object.freeze({
@@ -64,6 +66,7 @@ function loop(now: number): void {
   renderer.draw(session, frame, hud.insetPanels(), now);
   hud.seeThrough(renderer.marks(), now);
   hud.update(session, now, frames.rate(now));
+  death.update(session, now);
   screens.tickCountdown();
   requestAnimationFrame(loop);
 }

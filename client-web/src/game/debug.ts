@@ -4,6 +4,7 @@
 import type { CloseInfo } from '../protocol/close';
 import { ANGLE_SCALE, POSITION_SCALE, type Arena, type EntityFields, type GameRules } from '../protocol/types';
 import type { Vec2 } from './movement';
+import type { DeathView } from './respawn';
 import type { Phase, Session } from './session';
 
 /** An entity with positions in world units, velocities in units per second and the angle in radians. */
@@ -70,6 +71,11 @@ export interface DebugState {
   resumes: number;
   /** The seq the next input will carry. */
   nextSeq: number;
+  /** The local player's death as the overlay shows it (killer, time to the respawn), null while alive. */
+  death: DeathView | null;
+  /** The respawn delay the client expects (ms), and whether it learnt it from a respawn it watched. */
+  respawnDelayMs: number;
+  respawnDelayLearnt: boolean;
   lastError: { code: number; message: string } | null;
 }
 
@@ -106,6 +112,9 @@ export function debugState(s: Session): DebugState {
     resumed: s.resumed,
     resumes: s.resumes,
     nextSeq: s.nextInputSeq,
+    death: s.deathView(),
+    respawnDelayMs: s.respawn.delayMs(s.tickRate),
+    respawnDelayLearnt: s.respawn.ticks !== null,
     lastError: s.lastError && { ...s.lastError },
   };
 }

@@ -4,7 +4,6 @@
 import { describeClose, type CloseInfo } from '../protocol/close';
 import { decodeServerMessage } from '../protocol/codec';
 import {
-  FLAG_DEAD,
   KIND_PLAYER,
   POSITION_SCALE,
   type Arena,
@@ -26,6 +25,7 @@ import { History, type EntityView } from './interpolation';
 import { moveContext, type MoveContext, type Vec2 } from './movement';
 import { InputPacer } from './pacing';
 import { Predictor } from './prediction';
+import { RespawnDelay, deathView, isDead, type Death, type DeathView } from './respawn';
 import { World } from './world';
 
 export type Phase = 'idle' | 'connecting' | 'joined' | 'closed';
@@ -68,9 +68,6 @@ interface Known {
   colour: number;
 }
 
-function isDead(f: Readonly<EntityFields> | undefined): boolean {
-  return ((f?.flags ?? 0) & FLAG_DEAD) !== 0;
-}
 
 export class Session {
   phase: Phase = 'idle';
@@ -93,6 +90,12 @@ export class Session {
   readonly pacer = new InputPacer();
   readonly clock = new RenderClock(20);
   readonly feed = new Feed();
+  /** The server's respawn delay, learnt from the respawns seen (game/respawn.ts). */
+  readonly respawn = new RespawnDelay();
+  /** The local player's death while it lasts (for the death overlay), null while alive. */
+  death: Death | null = null;
+  /** When the local player last came back from a death (ms), for the renderer's "here you are" ring. */
+  respawnedAtMs: number | null = null;
   /** Every ping's round trip, smoothed (what the input pacer allows for in flight). */
   readonly rtt = new RttEstimator();
   /** The HUD's ping: the smallest round trip of recent pings sent after the welcome (net/ping.ts). */
@@ -158,9 +161,14 @@ export class Session {
     this.welcomedAt = null;
     this.lastError = null;
     this.lastFrame = null;
+    this.death = null;
+    this.respawnedAtMs = null;
+    this.respawn.resync();
     if (!resuming) {
       this.nextSeq = 1;
       this.known.clear();
+      // Maybe another server run, with other rules.
+      this.respawn.ticks = null;
     }
   }
 
@@ -191,6 +199,7 @@ export class Session {
         const before = this.world.entities;
         this.world.applySnapshot(msg);
         for (const id of before.keys()) if (!this.world.entities.has(id)) this.remember(id, before);
+        this.respawn.resync();
         return this.afterState(nowMs);
       }
       case 'delta': {
@@ -200,6 +209,7 @@ export class Session {
         const before = this.world.entities;
         this.world.applyDelta(msg);
         for (const id of msg.despawns) this.remember(id, before);
+        this.respawn.observe(msg, before, this.world.entities);
         this.afterState(nowMs);
         return this.onEvents(msg, nowMs);
       }
@@ -252,11 +262,29 @@ export class Session {
       if (f.health !== undefined && f.health > this.maxHealth) this.maxHealth = f.health;
     }
     const me = this.you === null ? undefined : this.world.entities.get(this.you);
+    this.trackDeath(me, tick, nowMs);
     if (!me || !this.ctx) return this.predictor.reset(null);
     this.ctx.others = this.otherPlayers();
     const serverPos: Vec2 = { x: (me.x ?? 0) / POSITION_SCALE, y: (me.y ?? 0) / POSITION_SCALE };
     if (isDead(me)) return this.predictor.reset(serverPos);
     this.predictor.reconcile(this.world.ack, serverPos, this.ctx);
+  }
+
+  /** The local player died (its dead flag arrived now) or came back. */
+  private trackDeath(me: Readonly<EntityFields> | undefined, tick: number, nowMs: number): void {
+    if (!me) return;
+    if (isDead(me)) {
+      this.death ??= { atMs: nowMs, tick, killer: null };
+    } else if (this.death) {
+      this.death = null;
+      this.respawnedAtMs = nowMs;
+    }
+  }
+
+  /** What the death overlay shows at `nowMs`: null while the local player is alive (or not joined). */
+  deathView(nowMs: number = performance.now()): DeathView | null {
+    if (this.phase !== 'joined' || !this.death) return null;
+    return deathView(this.death, nowMs, this.respawn, this.tickRate);
   }
 
   /** Where the other living players are in the newest state (for the collision approximation). */
@@ -298,6 +326,10 @@ export class Session {
         const killer = this.who(e.killer);
         const victim = this.who(e.victim);
         const mine = e.killer === this.you || e.victim === this.you;
+        // The kill comes in the delta whose state shows the local player dead: the death is known by now.
+        if (e.victim === this.you && this.death && !this.death.killer) {
+          this.death.killer = { id: killer.id, name: killer.name };
+        }
         this.feed.addKill({ at: nowMs, text: `${killer.name} ⟶ ${victim.name}`, killer, victim, mine });
         return;
       }

@@ -69,6 +69,8 @@ const LABEL_PAD_X = 3;
 const LABEL_ABOVE_BODY = 13;
 /** Labels whose place is further than this outside the canvas are not drawn (CSS pixels). */
 const LABEL_CULL = 200;
+/** How long the rings around a respawned local player last (ms). */
+const RESPAWN_RING_MS = 900;
 /** Faded labels (no room within their shift) are drawn this faint. */
 const FADED_ALPHA = 0.25;
 
@@ -255,7 +257,10 @@ export class Renderer {
     for (const v of frame.others) {
       if (v.fields.kind !== KIND_PROJECTILE && v.fields.kind !== KIND_OBJECT) this.drawPlayer(v, false, session, cam);
     }
-    if (frame.me) this.drawPlayer(frame.me, true, session, cam);
+    if (frame.me) {
+      this.drawPlayer(frame.me, true, session, cam);
+      this.drawRespawn(frame.me, session, cam, nowMs);
+    }
     this.drawLabels(dpr);
     if (mine) {
       this.screenPos.x = cam.ox + mine.x * cam.scale;
@@ -385,6 +390,30 @@ export class Renderer {
     job.text = text;
     job.mine = own;
     job.dead = dead;
+  }
+
+  /**
+   * Just after the local player came back from a death, somewhere else: two rings closing in on it for
+   * RESPAWN_RING_MS, so the eye finds where it reappeared.
+   */
+  private drawRespawn(v: EntityView, session: Scene, cam: Camera, nowMs: number): void {
+    const since = session.respawnedAtMs === null ? Infinity : nowMs - session.respawnedAtMs;
+    if (since < 0 || since >= RESPAWN_RING_MS) return;
+    const t = since / RESPAWN_RING_MS;
+    const g = this.g;
+    const r = session.rules.player_radius;
+    const px = 1 / cam.scale;
+    g.save();
+    g.strokeStyle = '#ffffff';
+    g.lineWidth = 3 * px;
+    for (let k = 0; k <= 0.25; k += 0.25) {
+      const u = Math.min(1, t + k);
+      g.globalAlpha = 0.9 * (1 - u);
+      g.beginPath();
+      g.arc(v.x, v.y, r + 6 * px + (1 - u) * 90 * px, 0, Math.PI * 2);
+      g.stroke();
+    }
+    g.restore();
   }
 
   private labelFont(mine: boolean): string {

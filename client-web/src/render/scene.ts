@@ -14,6 +14,8 @@ export interface Scene {
   rules: Readonly<GameRules>;
   tickRate: number;
   maxHealth: number;
+  /** When the local player last came back from a death (ms), or null. */
+  respawnedAtMs: number | null;
 }
 
 /** The parts of the session the renderer reads (`Session` has them). */
@@ -24,6 +26,7 @@ export interface SceneSource {
   rules: Readonly<GameRules>;
   tickRate: number;
   maxHealth: number;
+  respawnedAtMs: number | null;
 }
 
 /**
@@ -39,6 +42,7 @@ export class SceneHolder {
     rules: { player_speed: 0, player_radius: 0, projectile_radius: 0, max_health: 1 },
     tickRate: 20,
     maxHealth: 1,
+    respawnedAtMs: null,
   };
   /** The frame to draw in it: null draws the arena alone. */
   frame: RenderFrame | null = null;
@@ -59,6 +63,7 @@ export class SceneHolder {
       s.rules = session.rules;
       s.tickRate = session.tickRate;
       s.maxHealth = session.maxHealth;
+      s.respawnedAtMs = session.respawnedAtMs;
       if (frame) this.held = frame;
       this.frame = frame;
       this.holding = false;
