@@ -7,11 +7,13 @@ import { HEALTH_BAR_MIN_PX, healthBarHeight, healthBarWidth } from '../src/rende
 import { DEFAULT_RULES } from '../src/game/session';
 
 describe('health bar', () => {
-  it('is at least as wide as the body, and 40 px over small bodies', () => {
-    for (const body of [8, 20, 32, 40, 41, 64, 91, 150]) {
+  it('is a quarter wider than the body, at least HEALTH_BAR_MIN_PX over small bodies', () => {
+    for (const body of [6, 8, 20, 32, 40, 41, 64, 91, 150]) {
       expect(healthBarWidth(body)).toBeGreaterThanOrEqual(body);
       expect(healthBarWidth(body)).toBeGreaterThanOrEqual(HEALTH_BAR_MIN_PX);
-      expect(healthBarWidth(body)).toBeLessThanOrEqual(Math.max(body, HEALTH_BAR_MIN_PX));
+      expect(healthBarWidth(body)).toBeLessThanOrEqual(Math.max(1.25 * body, HEALTH_BAR_MIN_PX));
+      // Grows with the body.
+      expect(healthBarWidth(body * 2)).toBeGreaterThanOrEqual(healthBarWidth(body));
       // 5 px above the body, under the label 13 px above it.
       expect(healthBarHeight(body)).toBeGreaterThanOrEqual(5);
       expect(5 + healthBarHeight(body)).toBeLessThanOrEqual(12);
@@ -25,5 +27,13 @@ describe('health bar', () => {
     // The fixed 40 px bar was narrower than the body there.
     expect(body).toBeGreaterThan(HEALTH_BAR_MIN_PX);
     expect(healthBarWidth(body)).toBeGreaterThanOrEqual(body);
+  });
+});
+
+describe('health bar on a phone', () => {
+  it('shrinks with the bodies of a small fitted arena (360 px wide: bars do not run into each other)', () => {
+    // The default 1600-unit arena fitted into a 360 px wide phone: about 0.2 px per unit, bodies 6.5 px across.
+    const body = 2 * DEFAULT_RULES.player_radius * ((360 - 32) / 1600);
+    expect(healthBarWidth(body)).toBeLessThan(30);
   });
 });

@@ -44,6 +44,9 @@ export interface LabelState {
   bottom: number;
   /** How far it was moved up from its place above the player (≤ 0). */
   dy: number;
+  /** How far it was moved sideways to lie within the screen, and the player's x on screen (its place's middle). */
+  dx: number;
+  x: number;
   faded: boolean;
   mine: boolean;
 }
@@ -74,15 +77,17 @@ const RESPAWN_RING_MS = 900;
 /** Faded labels (no room within their shift) are drawn this faint. */
 const FADED_ALPHA = 0.25;
 
-/** The narrowest health bar (CSS pixels): readable over a small body (a fitted arena). */
-export const HEALTH_BAR_MIN_PX = 40;
+/** The narrowest health bar (CSS pixels): readable over a small body (a fitted arena, a phone). */
+export const HEALTH_BAR_MIN_PX = 24;
 
 /**
- * The health bar's width over a body `bodyPx` CSS pixels across (the player's drawn diameter): as wide as the body,
- * never narrower than HEALTH_BAR_MIN_PX (a zoomed-in view draws bodies wider than that).
+ * The health bar's width over a body `bodyPx` CSS pixels across (the player's drawn diameter): a quarter wider than
+ * the body, never narrower than HEALTH_BAR_MIN_PX. It grows with the body in a zoomed-in view (where a fixed 40 px
+ * bar was narrower than the body) and shrinks with it in a small fitted arena (a phone: bodies 6 px across, where
+ * 40 px bars ran into each other).
  */
 export function healthBarWidth(bodyPx: number): number {
-  return Math.max(HEALTH_BAR_MIN_PX, bodyPx);
+  return Math.max(HEALTH_BAR_MIN_PX, 1.25 * bodyPx);
 }
 
 /** Its height: 5 px, up to 7 over a big body. Its bottom is 5 px above the body, its top at most 12 px (the label is 13). */
@@ -197,8 +202,8 @@ export class Renderer {
       const j = this.labelJobs[i]!;
       const p = placed[i]!;
       out.push({
-        id: p.id, text: j.text, left: p.left, top: p.top, right: p.right, bottom: p.bottom, dy: p.dy,
-        faded: p.faded, mine: j.mine,
+        id: p.id, text: j.text, left: p.left, top: p.top, right: p.right, bottom: p.bottom, dy: p.dy, dx: p.dx,
+        x: j.x, faded: p.faded, mine: j.mine,
       });
     }
     return out;
@@ -448,7 +453,8 @@ export class Renderer {
   private drawLabels(dpr: number): void {
     const jobs = this.labelJobs;
     const n = this.labelCount;
-    const placed = this.placer.place(jobs, n);
+    // Names of players at the left or right edge are kept within the screen (not cut off by it).
+    const placed = this.placer.place(jobs, n, this.cssW);
     const g = this.g;
     g.save();
     g.setTransform(dpr, 0, 0, dpr, 0, 0);

@@ -95,19 +95,22 @@ export class Hud {
       `↓ ${formatBytes(session.inBytes.rate(nowMs))}`,
       `${Math.round(fps)} fps`,
     ];
-    this.stats.textContent = parts.join(' · ');
+    // Each part whole; a narrow window wraps the line between them (style.css).
+    this.stats.replaceChildren(
+      ...parts.flatMap((text, i) => (i === 0 ? [el('span', 'part', text)] : [' · ', el('span', 'part', text)])),
+    );
     this.stats.title = `tick ${session.world.tick ?? '–'}, ack ${session.world.ack}, ` +
       `pending inputs ${session.predictor.pending.length}, last correction ${session.predictor.lastCorrection.toFixed(3)}`;
   }
 
   private renderScoreboard(session: Session): void {
     const ranked = rankPlayers(session.world.entities);
-    const top = fittingRows(window.innerHeight, SCOREBOARD_RESERVED_PX, SCOREBOARD_ROW_PX);
+    const top = fittingRows(window.innerHeight, SCOREBOARD_RESERVED_PX, SCOREBOARD_ROW_PX, window.innerWidth);
     const board = compactBoard(ranked, session.you, top);
     const table = el('table');
     table.append(el('caption', undefined, board.total === 1 ? '1 player' : `${board.total} players`));
     const head = el('tr');
-    for (const h of ['#', '', 'player', 'K', 'D', 'score']) head.append(el('th', undefined, h));
+    for (const h of ['#', '', 'player', 'K', 'D', 'score']) head.append(el('th', h === 'K' || h === 'D' ? 'kd' : undefined, h));
     table.append(head);
     board.rows.forEach((p, i) => {
       if (board.skipped > 0 && i === board.rows.length - 1) {
@@ -127,8 +130,8 @@ export class Hud {
         el('td', 'num rank', String(p.rank)),
         swatch,
         el('td', 'name', f.name ?? `#${p.id}`),
-        el('td', 'num', String(f.kills ?? 0)),
-        el('td', 'num', String(f.deaths ?? 0)),
+        el('td', 'num kd', String(f.kills ?? 0)),
+        el('td', 'num kd', String(f.deaths ?? 0)),
         el('td', 'num', String(f.score ?? 0)),
       );
       table.append(row);
