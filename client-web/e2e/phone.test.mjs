@@ -4,6 +4,9 @@
 // screen, each part of the stats line whole, and no readable name of a player on screen may be cut by the
 // screen's edge. A second test, on e2e/maps/view.toml (the camera follows the player), walks the phone past
 // another player so that it comes on screen at one edge and leaves at the other: its name stays whole on screen.
+// A third plays with touches only (Playwright's iPhone 12, touches sent over CDP): the join screen explains the
+// touch controls, a thumb dragged on the left half moves the player, a tap on the right half fires where it
+// touched, holding there keeps firing, and both thumbs work at once.
 //
 // Needs Debian's chromium and built server and bots binaries (`cargo build -p tickwire-server -p tickwire-bots`).
 // Run with `npm run e2e`.
@@ -202,6 +205,131 @@ test('phone, camera following the player: a name at the left or right edge of th
       assertLabelsOnScreen(m, `${edge} edge`);
       await phone.screenshot({ path: join(RESULTS, `phone-label-${edge}-edge.png`) });
     }
+    assert.deepEqual(errors, [], 'no console errors');
+  } catch (e) {
+    console.error(server.log());
+    throw e;
+  } finally {
+    await browser?.close().catch(() => undefined);
+    await server.stop();
+  }
+});
+
+/** Touches over the Chrome DevTools Protocol (`page.touchscreen` only taps): each call lists the touches down. */
+function touchscreen(cdp) {
+  const send = (type, points) =>
+    cdp.send('Input.dispatchTouchEvent', { type, touchPoints: points.map(([x, y, id]) => ({ x, y, id, radiusX: 4, radiusY: 4, force: 1 })) });
+  return {
+    start: (points) => send('touchStart', points),
+    move: (points) => send('touchMove', points),
+    end: (points) => send('touchEnd', points),
+  };
+}
+
+/** Records, every frame, the projectiles the local player has in the air (ids) and its angle. */
+function recordShots() {
+  window.__shots = new Set();
+  const step = () => {
+    const s = window.__tickwire.state();
+    for (const e of Object.values(s.entities)) if (e.kind === 1 && e.owner === s.you) window.__shots.add(e.id);
+    requestAnimationFrame(step);
+  };
+  requestAnimationFrame(step);
+}
+const shots = (page) => page.evaluate(() => window.__shots.size);
+
+test('touch controls: a joystick on the left half moves, touches on the right half aim and fire', { timeout: 120_000 }, async (t) => {
+  mkdirSync(RESULTS, { recursive: true });
+  const server = await startServer();
+  let browser;
+  try {
+    browser = await launch();
+    const errors = [];
+    // A desktop page explains the keys; a phone explains the touches.
+    const desktop = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await desktop.goto(server.url, { waitUntil: 'load' });
+    assert.ok(await desktop.isVisible('.help.keys'), 'a desktop page shows the keyboard help');
+    assert.ok(!(await desktop.isVisible('.help.touch')), 'and not the touch help');
+    await desktop.context().close();
+    const context = await browser.newContext(devices['iPhone 12']);
+    const phone = await context.newPage();
+    phone.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+    phone.on('console', (m) => m.type() === 'error' && errors.push(`console error: ${m.text()}`));
+    await phone.goto(server.url, { waitUntil: 'load' });
+    assert.ok(await phone.isVisible('.help.touch'), 'the phone shows the touch help');
+    assert.ok(!(await phone.isVisible('.help.keys')), 'and not the keyboard help');
+    t.diagnostic(`help on the phone: ${await phone.textContent('.help.touch')}`);
+    await phone.screenshot({ path: join(RESULTS, 'phone-join.png') });
+    await phone.close();
+    const page = await joinPhone(browser, server.url, 'thumbs', errors, devices['iPhone 12']);
+    const { width: vw, height: vh } = page.viewportSize();
+    assert.ok(await page.isVisible('#stick'), 'the joystick shows where it is used');
+    const touch = touchscreen(await page.context().newCDPSession(page));
+    await page.evaluate(recordShots);
+
+    // The left thumb: down at (80, vh - 150), dragged 50 px (within the stick's 56 px rim: 87 % of full speed)
+    // towards the middle of the arena, held for a second.
+    const s0 = await state(page);
+    const me0 = s0.entities[s0.you];
+    const sign = me0.x < s0.arena.width / 2 ? 1 : -1;
+    const bx = 80;
+    const by = vh - 150;
+    await touch.start([[bx, by, 0]]);
+    for (let i = 1; i <= 5; i++) await touch.move([[bx + sign * 10 * i, by, 0]]);
+    const held = await page.evaluate(() => {
+      const b = document.getElementById('stick');
+      const k = document.getElementById('stick-knob');
+      const r = (e) => e.getBoundingClientRect();
+      return { active: b.classList.contains('active'), base: r(b), knob: r(k) };
+    });
+    assert.ok(held.active, 'the joystick is drawn under the thumb');
+    assert.ok(Math.abs((held.base.left + held.base.right) / 2 - bx) < 2, `its base where the thumb came down: ${JSON.stringify(held.base)}`);
+    assert.ok(Math.abs((held.knob.left + held.knob.right) / 2 - (bx + sign * 50)) < 2, `its knob under the thumb: ${JSON.stringify(held.knob)}`);
+    await page.waitForTimeout(1000);
+    await page.screenshot({ path: join(RESULTS, 'phone-touch.png') });
+    await touch.end([]);
+    await page.waitForTimeout(400);
+    const s1 = await state(page);
+    const moved = (s1.entities[s1.you].x - me0.x) * sign;
+    const drift = Math.abs(s1.entities[s1.you].y - me0.y);
+    t.diagnostic(`the joystick moved the player ${moved.toFixed(1)} units (y drift ${drift.toFixed(1)}); shots so far ${await shots(page)}`);
+    assert.ok(moved > 150, `a 1 s drag moved the player towards the middle (${moved} units)`);
+    assert.ok(drift < 8, `along the drag (y moved ${drift})`);
+    assert.equal(await shots(page), 0, 'moving does not fire');
+    // Let go: it stops.
+    const s2 = await state(page);
+    await page.waitForTimeout(300);
+    assert.equal((await state(page)).entities[s2.you].x, s2.entities[s2.you].x, 'the thumb up, the player stops');
+
+    // A tap on the right half: one shot, aimed where it touched.
+    const c = await page.evaluate(() => window.__tickwire.camera());
+    const target = { x: Math.min(vw - 20, c.me.x + 120), y: Math.max(60, c.me.y - 120) };
+    assert.ok(target.x > vw / 2, 'the tap is on the right half');
+    await page.touchscreen.tap(target.x, target.y);
+    await page.waitForFunction(() => window.__shots.size >= 1, null, { timeout: 3000 });
+    await page.waitForTimeout(150);
+    const s3 = await state(page);
+    const want = Math.atan2(target.y - c.me.y, target.x - c.me.x);
+    t.diagnostic(`tap at ${target.x},${target.y}: angle ${s3.entities[s3.you].angle.toFixed(3)}, wanted ${want.toFixed(3)}`);
+    assert.ok(Math.abs(s3.entities[s3.you].angle - want) < 0.05, 'the shot went where the tap was');
+    await page.waitForTimeout(600);
+    assert.equal(await shots(page), 1, 'a tap fires once');
+
+    // Both thumbs: move with the left, hold the right: it keeps firing (the gun's cooldown is 0.25 s) and moves.
+    const before = await state(page);
+    await touch.start([[bx, by, 0]]);
+    await touch.move([[bx - sign * 60, by, 0]]);
+    await touch.start([[bx - sign * 60, by, 0], [target.x, target.y, 1]]);
+    await page.waitForTimeout(1100);
+    await page.screenshot({ path: join(RESULTS, 'phone-touch-fire.png') });
+    await touch.end([]);
+    await page.waitForTimeout(400);
+    const after = await state(page);
+    const back = (before.entities[before.you].x - after.entities[after.you].x) * sign;
+    const fired = (await shots(page)) - 1;
+    t.diagnostic(`both thumbs: moved ${back.toFixed(1)} units back, ${fired} shots`);
+    assert.ok(back > 150, `the left thumb moved the player back (${back})`);
+    assert.ok(fired >= 3, `holding the right thumb kept firing (${fired} shots in 1.1 s)`);
     assert.deepEqual(errors, [], 'no console errors');
   } catch (e) {
     console.error(server.log());
