@@ -68,7 +68,6 @@ interface Known {
   colour: number;
 }
 
-
 export class Session {
   phase: Phase = 'idle';
   name = '';
