@@ -104,6 +104,12 @@ test('two players: a move on one page is seen on the other', { timeout: 120_000 
     );
     assert.ok(aliceSelf.lastCorrection < 0.1, `reconciliation corrections stay tiny (${aliceSelf.lastCorrection})`);
     assert.ok(aliceSelf.rttMs !== null, 'the ping/pong round trip is measured');
+    // The HUD's ping is the network path (the smallest recent round trip), not the server's read wait on top.
+    t.diagnostic(
+      `alice: HUD ping ${aliceSelf.pingMs?.toFixed(1)} ms; raw round trips: newest ${aliceSelf.rttLastMs?.toFixed(1)} ms, ` +
+        `smoothed ${aliceSelf.rttMs?.toFixed(1)} ms`,
+    );
+    assert.ok(aliceSelf.pingMs !== null && aliceSelf.pingMs <= aliceSelf.rttMs, 'the HUD ping is at most the raw one');
     assert.ok(Object.values(bobView.entities).some((e) => e.name === 'bob'), 'bob sees himself');
 
     // Smoothness: while alice moves, neither page draws her going backwards, jumping, or stopping.
@@ -179,6 +185,37 @@ test('two players: a move on one page is seen on the other', { timeout: 120_000 
       assert.ok(await page.isVisible('#status'), 'the status overlay is shown');
     }
     t.diagnostic(`after shutdown: ${await alice.textContent('#status-text')}`);
+    // The reconnect attempts (the first after 0.5 s) fail; the last frame stays on screen, dimmed, meanwhile (every
+    // attempt clears the session's world: the arena used to vanish with the first).
+    await alice.waitForFunction(() => window.__tickwire.state().closes.filter((c) => c.code === 1006).length >= 1, null, {
+      timeout: 10_000,
+    });
+    await alice.waitForTimeout(300);
+    const offline = await alice.evaluate(() => {
+      const c = document.getElementById('arena');
+      const g = c.getContext('2d');
+      const img = g.getImageData(0, 0, c.width, c.height).data;
+      // The page's background is #0d1117; the arena's floor and everything on it is not.
+      let drawn = 0;
+      let n = 0;
+      for (let y = 0; y < c.height; y += 16) {
+        for (let x = 0; x < c.width; x += 16) {
+          const i = (y * c.width + x) * 4;
+          n++;
+          if (img[i] !== 0x0d || img[i + 1] !== 0x11 || img[i + 2] !== 0x17) drawn++;
+        }
+      }
+      return {
+        drawn: drawn / n,
+        held: window.__tickwire.camera().held,
+        phase: window.__tickwire.state().phase,
+        dimmed: getComputedStyle(c).filter,
+      };
+    });
+    t.diagnostic(`offline: ${JSON.stringify(offline)}`);
+    assert.ok(offline.held, 'the last frame is held while reconnecting');
+    assert.ok(offline.drawn > 0.3, `the arena stays on screen while reconnecting (${(offline.drawn * 100).toFixed(0)} % drawn)`);
+    assert.match(offline.dimmed, /grayscale/, 'the arena is dimmed while offline');
     await alice.screenshot({ path: join(RESULTS, 'server-shutdown.png') });
   } catch (e) {
     console.error(server.log());

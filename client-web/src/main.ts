@@ -8,9 +8,11 @@ import { Connection } from './net/connection';
 import { RateMeter } from './net/meter';
 import type { InputTimingState } from './net/timing';
 import { Renderer, type CameraState, type LabelState } from './render/renderer';
+import { DeathOverlay } from './ui/death';
 import { Hud } from './ui/hud';
 import { InputState } from './ui/input';
 import { Screens } from './ui/screens';
+import { TouchControls, touchFirst } from './ui/touch';
 
 declare global {
   interface Window {
@@ -30,13 +32,19 @@ const canvas = document.getElementById('arena') as HTMLCanvasElement;
 const session = new Session();
 const renderer = new Renderer(canvas);
 const input = new InputState(canvas, () => renderer.myScreenPos);
+// Phones and tablets: a joystick and touch-to-aim-and-fire, into the same input state (ui/touch.ts).
+document.body.classList.toggle('touch', touchFirst());
+const touch = new TouchControls(canvas, input, document.getElementById('stick')!, document.getElementById('stick-knob')!);
 const connection: Connection = new Connection(session, {
   onStatus: () => screens.refresh(),
   sampleInput: () => input.sample(),
 });
 const screens: Screens = new Screens(session, () => connection, (playing) => {
   input.enabled = playing;
-  if (!playing) input.reset();
+  if (!playing) {
+    input.reset();
+    touch.reset();
+  }
   document.body.classList.toggle('playing', playing);
 });
 const hud = new Hud(
@@ -45,6 +53,7 @@ const hud = new Hud(
   document.getElementById('killfeed')!,
   document.getElementById('says')!,
 );
+const death = new DeathOverlay(document.getElementById('death')!);
 const frames = new RateMeter();
 
 window.__tickwire = Object.freeze({
@@ -64,6 +73,7 @@ function loop(now: number): void {
   renderer.draw(session, frame, hud.insetPanels(), now);
   hud.seeThrough(renderer.marks(), now);
   hud.update(session, now, frames.rate(now));
+  death.update(session, now);
   screens.tickCountdown();
   requestAnimationFrame(loop);
 }

@@ -466,3 +466,90 @@ describe('connection: events', () => {
     expect(at60).toBeLessThanOrEqual(62);
   });
 });
+
+describe("connection: the HUD's ping", () => {
+  /**
+   * A server that answers pings only when it reads the socket, once per tick (as tickwire's read pass does), the
+   * network taking `oneWayMs` each way. `readPhaseMs`: where in the tick the reads fall, from the welcome.
+   * Returns every raw round trip the session measured, and the HUD's figure after each pong.
+   */
+  function pingPong(hz: number, readPhaseMs: number, seconds: number, oneWayMs = 1, preWelcomeExtraMs = 0) {
+    const { session, conn, latest } = setup();
+    conn.connect('ann');
+    const ws = latest();
+    const t0 = performance.now();
+    const s = new FakeServer(ws, 7).join(token(1), 0, hz);
+    const tickMs = 1000 / hz;
+    const raw: number[] = [];
+    const hud: { at: number; ping: number | null }[] = [];
+    let answered = 0;
+    let preWelcome = true;
+    // The reads: t0 + readPhase + n · tick. Step the fake clock from read to read.
+    let now = t0;
+    for (let n = 1; now < t0 + seconds * 1000; n++) {
+      const read = t0 + readPhaseMs + n * tickMs;
+      if (read < now) continue;
+      vi.advanceTimersByTime(read - now);
+      now = read;
+      // The pings that reached the server by this read (sent at least oneWayMs ago) are answered now.
+      const pings = ws.sent.filter((m) => m[0] === 2).slice(answered);
+      const due = pings.filter((m) => (m[1] as number) + oneWayMs <= now);
+      answered += due.length;
+      vi.advanceTimersByTime(oneWayMs);
+      now += oneWayMs;
+      for (const m of due) {
+        if (preWelcome && preWelcomeExtraMs > 0) {
+          // The ping sent before the welcome: answered after it, late (the join's work).
+          vi.advanceTimersByTime(preWelcomeExtraMs);
+          now += preWelcomeExtraMs;
+        }
+        preWelcome = false;
+        ws.receive([3, m[1], s.tick]);
+        raw.push(session.rtt.last!);
+        hud.push({ at: now - t0, ping: session.pingMs(performance.now()) });
+      }
+      s.step();
+    }
+    return { session, raw, hud, tickMs };
+  }
+
+  for (const hz of [20, 30, 60]) {
+    it(`shows the network path, not the wait for the server's read, at ${hz} Hz`, () => {
+      const tickMs = 1000 / hz;
+      // The worst phase for pings on a plain 1 s timer: each arrives just after a read and waits almost a tick.
+      const { raw, hud, session } = pingPong(hz, 0.5, 15);
+      const path = 2;
+      expect(raw.length).toBeGreaterThanOrEqual(15);
+      // The raw round trips really include the wait (the test is not vacuous): from the path to a tick above it.
+      expect(Math.max(...raw)).toBeGreaterThan(path + 0.6 * tickMs);
+      expect(Math.min(...raw)).toBeGreaterThanOrEqual(path);
+      // The HUD: the path plus at most a fifth of a tick of waiting, from the first second on, and steady.
+      const settled = hud.filter((h) => h.at >= 1100);
+      expect(settled.length).toBeGreaterThan(10);
+      for (const h of settled) {
+        expect(h.ping, `at ${h.at.toFixed(0)} ms`).not.toBeNull();
+        expect(h.ping!, `at ${h.at.toFixed(0)} ms`).toBeGreaterThanOrEqual(path);
+        expect(h.ping!, `at ${h.at.toFixed(0)} ms`).toBeLessThanOrEqual(path + 0.2 * tickMs);
+      }
+      // The raw figure stays available for the debug hook (and the input pacer keeps the smoothed raw figure).
+      const st = session.debugState();
+      expect(st.rttLastMs).toBe(raw.at(-1));
+      expect(st.rttMs).toBeGreaterThan(st.pingMs!);
+    });
+  }
+
+  it('does not start from the late answer to the ping sent before the welcome', () => {
+    const { hud, raw } = pingPong(30, 10, 3, 1, 80);
+    // The first pong (the ping sent on open, answered after the welcome, late) is measured but not shown.
+    expect(raw[0]).toBeGreaterThan(80);
+    expect(hud[0]!.ping).toBeNull();
+    for (const h of hud.slice(1)) expect(h.ping!).toBeLessThan(2 + 1000 / 30);
+  });
+
+  it('goes on pinging at about one a second after a quick first few', () => {
+    const { raw } = pingPong(30, 5, 20);
+    // 1 before the welcome, 5 in the first second, then one a second.
+    expect(raw.length).toBeGreaterThanOrEqual(1 + 5 + 18);
+    expect(raw.length).toBeLessThanOrEqual(1 + 5 + 20);
+  });
+});

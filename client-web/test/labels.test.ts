@@ -146,6 +146,60 @@ describe('name labels', () => {
     for (const [id, p] of a) expect(again.get(id)).toEqual(p);
   });
 
+  it('keeps the labels of players at the left and right edges inside the screen, over their player', () => {
+    const W = 360;
+    const inputs = [
+      label(1, 4, 100, 80), // at the left edge: would start 36 px off screen
+      label(2, W - 10, 100, 120), // at the right edge
+      label(3, 180, 100, 60), // in the middle: unmoved
+      label(4, 0, 300, 50, 4, true), // the local player's own, at the very edge: moved sideways only
+      label(5, -30, 200, 60), // beyond the edge (off screen): left where it is
+      label(6, 100, 400, 500), // wider than the screen: starts at its left edge
+    ];
+    const placed = placeLabels(inputs, {}, W);
+    expect(placed.map((p) => [p.id, Math.round(p.left), Math.round(p.right), p.dy])).toEqual([
+      [1, 0, 80, 0],
+      [2, W - 120, W, 0],
+      [3, 150, 210, 0],
+      [4, 0, 50, 0],
+      [5, -60, 0, 0],
+      [6, 0, 500, 0],
+    ]);
+    expect(placed.map((p) => Math.round(p.dx))).toEqual([36, -50, 0, 25, 0, 150]);
+    // Without a width (and by default) nothing moves sideways: the layout is what it always was.
+    expect(placeLabels(inputs).every((p) => p.dx === 0)).toBe(true);
+  });
+
+  it('clamps before laying out: a crowd at the edge stays readable, inside, unoverlapped, each over its player', () => {
+    const W = 390;
+    for (const seed of [1, 2, 3]) {
+      const r = rng(seed);
+      // Players in touching groups along both edges (bodies half off screen, too).
+      const inputs: LabelInput[] = [];
+      for (let i = 0; i < 40; i++) {
+        const edge = i % 2 === 0 ? r() * 30 : W - r() * 30;
+        inputs.push(label(i + 1, edge, 100 + Math.floor(i / 8) * 120 + r() * 30, 40 + r() * 70, r() * 1000, i === 7));
+      }
+      const placed = placeLabels(inputs, {}, W);
+      expect(overlaps(placed), `seed ${seed}`).toEqual([]);
+      placed.forEach((p, i) => {
+        const l = inputs[i]!;
+        expect(p.left, `seed ${seed} label ${p.id}`).toBeGreaterThanOrEqual(-1e-9);
+        expect(p.right, `seed ${seed} label ${p.id}`).toBeLessThanOrEqual(W + 1e-9);
+        // Still over its player, the same size, moved up within the cap (faded ones not at all).
+        expect(p.left).toBeLessThanOrEqual(l.x + 1e-9);
+        expect(p.right).toBeGreaterThanOrEqual(l.x - 1e-9);
+        expect(p.right - p.left).toBeCloseTo(l.width, 9);
+        expect(p.dy).toBeLessThanOrEqual(0);
+        expect(-p.dy).toBeLessThanOrEqual(LABEL_MAX_SHIFT + 1e-9);
+        if (p.faded) expect(p.dy).toBe(0);
+      });
+      expect(placed[7]).toMatchObject({ dy: 0, faded: false });
+      expect(placed.filter((p) => p.dx !== 0).length, `seed ${seed}`).toBeGreaterThan(10);
+      expect(placed.filter((p) => !p.faded).length, `seed ${seed}`).toBeGreaterThan(20);
+    }
+  });
+
   it('lays out the first `count` labels only (the renderer pools its inputs)', () => {
     const inputs = [label(1, 100, 100), label(2, 100, 100), label(3, 100, 100)];
     const placed = new LabelPlacer().place(inputs, 2);

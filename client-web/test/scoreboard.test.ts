@@ -2,7 +2,14 @@
 
 import { describe, expect, it } from 'vitest';
 import type { EntityFields } from '../src/protocol/types';
-import { SCOREBOARD_MIN_TOP, SCOREBOARD_TOP, compactBoard, fittingRows, rankPlayers } from '../src/ui/scoreboard';
+import {
+  SCOREBOARD_MIN_TOP,
+  SCOREBOARD_NARROW_TOP,
+  SCOREBOARD_TOP,
+  compactBoard,
+  fittingRows,
+  rankPlayers,
+} from '../src/ui/scoreboard';
 
 const player = (score: number, kills = score): EntityFields => ({ kind: 0, name: 'p', score, kills, deaths: 0 });
 
@@ -61,5 +68,10 @@ describe('scoreboard', () => {
     expect(fittingRows(700, 278, 19)).toBe(SCOREBOARD_TOP);
     expect(fittingRows(400, 278, 19)).toBe(6);
     expect(fittingRows(100, 278, 19)).toBe(SCOREBOARD_MIN_TOP);
+    // A phone: at most the top 5 (the board lies above the arena there), however tall.
+    expect(fittingRows(844, 278, 19, 390)).toBe(SCOREBOARD_NARROW_TOP);
+    expect(fittingRows(640, 278, 19, 360)).toBe(SCOREBOARD_NARROW_TOP);
+    expect(fittingRows(300, 278, 19, 360)).toBe(SCOREBOARD_MIN_TOP);
+    expect(fittingRows(700, 278, 19, 800)).toBe(SCOREBOARD_TOP);
   });
 });

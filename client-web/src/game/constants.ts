@@ -13,6 +13,11 @@ export const PLAYER_RADIUS = 16;
 
 /** Full health, to scale health bars. Mirrors assets/rules.toml `max_health`. */
 export const MAX_HEALTH = 100;
+/**
+ * Seconds a dead player waits before it respawns. Mirrors assets/rules.toml `respawn_delay`; the wire does not
+ * carry it, so the client assumes it until it has watched a respawn (game/respawn.ts).
+ */
+export const RESPAWN_DELAY_S = 2;
 /** Radius of a projectile, in world units. Mirrors assets/rules.toml `projectile_radius`. */
 export const PROJECTILE_RADIUS = 4;
 /** Drawn half-size of a server object (kind 2), in world units (visual only). */

@@ -4,6 +4,7 @@
 import type { CloseInfo } from '../protocol/close';
 import { ANGLE_SCALE, POSITION_SCALE, type Arena, type EntityFields, type GameRules } from '../protocol/types';
 import type { Vec2 } from './movement';
+import type { DeathView } from './respawn';
 import type { Phase, Session } from './session';
 
 /** An entity with positions in world units, velocities in units per second and the angle in radians. */
@@ -51,7 +52,12 @@ export interface DebugState {
   renderTick: number | null;
   /** Where the last frame drew each entity (world units). */
   drawn: { id: number; x: number; y: number }[];
+  /** The HUD's ping: the smallest round trip of the last 10 s of pings (net/ping.ts), without the server's read wait. */
+  pingMs: number | null;
+  /** Every ping's round trip (server read wait included), smoothed: what the input pacer uses. */
   rttMs: number | null;
+  /** The newest raw round trip of a ping. */
+  rttLastMs: number | null;
   lastClose: CloseInfo | null;
   /** The last reconnect attempt that failed without reaching the server, since `lastClose`. */
   lastAttempt: CloseInfo | null;
@@ -65,6 +71,11 @@ export interface DebugState {
   resumes: number;
   /** The seq the next input will carry. */
   nextSeq: number;
+  /** The local player's death as the overlay shows it (killer, time to the respawn), null while alive. */
+  death: DeathView | null;
+  /** The respawn delay the client expects (ms), and whether it learnt it from a respawn it watched. */
+  respawnDelayMs: number;
+  respawnDelayLearnt: boolean;
   lastError: { code: number; message: string } | null;
 }
 
@@ -91,7 +102,9 @@ export function debugState(s: Session): DebugState {
     lastCorrection: s.predictor.lastCorrection,
     renderTick: f?.renderTick ?? null,
     drawn: f ? [...(f.me ? [f.me] : []), ...f.others].map((v) => ({ id: v.id, x: v.x, y: v.y })) : [],
+    pingMs: s.pingMs(),
     rttMs: s.rtt.value,
+    rttLastMs: s.rtt.last,
     lastClose: s.lastClose && { ...s.lastClose },
     lastAttempt: s.lastAttempt && { ...s.lastAttempt },
     closes: s.closes.map((c) => ({ ...c })),
@@ -99,6 +112,9 @@ export function debugState(s: Session): DebugState {
     resumed: s.resumed,
     resumes: s.resumes,
     nextSeq: s.nextInputSeq,
+    death: s.deathView(),
+    respawnDelayMs: s.respawn.delayMs(s.tickRate),
+    respawnDelayLearnt: s.respawn.ticks !== null,
     lastError: s.lastError && { ...s.lastError },
   };
 }

@@ -4,7 +4,6 @@
 import { describeClose, type CloseInfo } from '../protocol/close';
 import { decodeServerMessage } from '../protocol/codec';
 import {
-  FLAG_DEAD,
   KIND_PLAYER,
   POSITION_SCALE,
   type Arena,
@@ -17,6 +16,7 @@ import {
   type Welcome,
 } from '../protocol/types';
 import { RateMeter, RttEstimator } from '../net/meter';
+import { MinRtt } from '../net/ping';
 import { RenderClock } from './clock';
 import { MAX_HEALTH, PLAYER_RADIUS, PLAYER_SPEED, PROJECTILE_RADIUS } from './constants';
 import { debugState, type DebugState } from './debug';
@@ -25,6 +25,7 @@ import { History, type EntityView } from './interpolation';
 import { moveContext, type MoveContext, type Vec2 } from './movement';
 import { InputPacer } from './pacing';
 import { Predictor } from './prediction';
+import { RespawnDelay, deathView, isDead, type Death, type DeathView } from './respawn';
 import { World } from './world';
 
 export type Phase = 'idle' | 'connecting' | 'joined' | 'closed';
@@ -67,10 +68,6 @@ interface Known {
   colour: number;
 }
 
-function isDead(f: Readonly<EntityFields> | undefined): boolean {
-  return ((f?.flags ?? 0) & FLAG_DEAD) !== 0;
-}
-
 export class Session {
   phase: Phase = 'idle';
   name = '';
@@ -92,7 +89,18 @@ export class Session {
   readonly pacer = new InputPacer();
   readonly clock = new RenderClock(20);
   readonly feed = new Feed();
+  /** The server's respawn delay, learnt from the respawns seen (game/respawn.ts). */
+  readonly respawn = new RespawnDelay();
+  /** The local player's death while it lasts (for the death overlay), null while alive. */
+  death: Death | null = null;
+  /** When the local player last came back from a death (ms), for the renderer's "here you are" ring. */
+  respawnedAtMs: number | null = null;
+  /** Every ping's round trip, smoothed (what the input pacer allows for in flight). */
   readonly rtt = new RttEstimator();
+  /** The HUD's ping: the smallest round trip of recent pings sent after the welcome (net/ping.ts). */
+  readonly ping = new MinRtt();
+  /** When this connection's welcome arrived (ms), null before it: pings sent earlier are not the HUD's. */
+  private welcomedAt: number | null = null;
   readonly inBytes = new RateMeter();
   /** The latest tick the server reported in a pong. */
   serverTick: number | null = null;
@@ -148,11 +156,18 @@ export class Session {
     this.pacer.reset();
     this.clock.reset();
     this.rtt.reset();
+    this.ping.reset();
+    this.welcomedAt = null;
     this.lastError = null;
     this.lastFrame = null;
+    this.death = null;
+    this.respawnedAtMs = null;
+    this.respawn.resync();
     if (!resuming) {
       this.nextSeq = 1;
       this.known.clear();
+      // Maybe another server run, with other rules.
+      this.respawn.ticks = null;
     }
   }
 
@@ -177,11 +192,13 @@ export class Session {
   handle(msg: ServerMessage, nowMs: number): void {
     switch (msg.type) {
       case 'welcome':
+        this.welcomedAt = nowMs;
         return this.onWelcome(msg);
       case 'snapshot': {
         const before = this.world.entities;
         this.world.applySnapshot(msg);
         for (const id of before.keys()) if (!this.world.entities.has(id)) this.remember(id, before);
+        this.respawn.resync();
         return this.afterState(nowMs);
       }
       case 'delta': {
@@ -191,13 +208,18 @@ export class Session {
         const before = this.world.entities;
         this.world.applyDelta(msg);
         for (const id of msg.despawns) this.remember(id, before);
+        this.respawn.observe(msg, before, this.world.entities);
         this.afterState(nowMs);
         return this.onEvents(msg, nowMs);
       }
-      case 'pong':
-        this.rtt.add(Math.max(0, nowMs - msg.client_time));
+      case 'pong': {
+        const rtt = Math.max(0, nowMs - msg.client_time);
+        this.rtt.add(rtt);
+        // A ping sent before the welcome was answered only after it (after the join's work on both sides).
+        if (this.welcomedAt !== null && msg.client_time > this.welcomedAt) this.ping.add(nowMs, rtt);
         this.serverTick = msg.server_tick;
         return;
+      }
       case 'error':
         this.lastError = { code: msg.code, message: msg.message };
         return;
@@ -239,11 +261,29 @@ export class Session {
       if (f.health !== undefined && f.health > this.maxHealth) this.maxHealth = f.health;
     }
     const me = this.you === null ? undefined : this.world.entities.get(this.you);
+    this.trackDeath(me, tick, nowMs);
     if (!me || !this.ctx) return this.predictor.reset(null);
     this.ctx.others = this.otherPlayers();
     const serverPos: Vec2 = { x: (me.x ?? 0) / POSITION_SCALE, y: (me.y ?? 0) / POSITION_SCALE };
     if (isDead(me)) return this.predictor.reset(serverPos);
     this.predictor.reconcile(this.world.ack, serverPos, this.ctx);
+  }
+
+  /** The local player died (its dead flag arrived now) or came back. */
+  private trackDeath(me: Readonly<EntityFields> | undefined, tick: number, nowMs: number): void {
+    if (!me) return;
+    if (isDead(me)) {
+      this.death ??= { atMs: nowMs, tick, killer: null };
+    } else if (this.death) {
+      this.death = null;
+      this.respawnedAtMs = nowMs;
+    }
+  }
+
+  /** What the death overlay shows at `nowMs`: null while the local player is alive (or not joined). */
+  deathView(nowMs: number = performance.now()): DeathView | null {
+    if (this.phase !== 'joined' || !this.death) return null;
+    return deathView(this.death, nowMs, this.respawn, this.tickRate);
   }
 
   /** Where the other living players are in the newest state (for the collision approximation). */
@@ -285,6 +325,10 @@ export class Session {
         const killer = this.who(e.killer);
         const victim = this.who(e.victim);
         const mine = e.killer === this.you || e.victim === this.you;
+        // The kill comes in the delta whose state shows the local player dead: the death is known by now.
+        if (e.victim === this.you && this.death && !this.death.killer) {
+          this.death.killer = { id: killer.id, name: killer.name };
+        }
         this.feed.addKill({ at: nowMs, text: `${killer.name} ⟶ ${victim.name}`, killer, victim, mine });
         return;
       }
@@ -339,6 +383,11 @@ export class Session {
     return (this.lastFrame = { renderTick, others, me });
   }
 
+  /** The HUD's ping at `nowMs` (ms): the network path's round trip, null before the first pong after the welcome. */
+  pingMs(nowMs: number = performance.now()): number | null {
+    return this.ping.value(nowMs);
+  }
+
   /** The connection closed: remember why, for the screen and the debug hook. */
   closed(code: number, reason: string): CloseInfo {
     const useError = !reason && this.lastError && this.lastError.code === code;
@@ -349,6 +398,7 @@ export class Session {
       info = {
         ...info,
         message: 'Could not connect: the server is down, full (it refuses players over its limit) or refused this page.',
+        unreached: true,
       };
     }
     // A reconnect attempt that never reached the server (1006 before any welcome) does not replace the reason

@@ -9,8 +9,8 @@
 import { reconnectDelayMs, type CloseInfo } from '../protocol/close';
 import { encodeHello, encodeInput, encodePing } from '../protocol/codec';
 import { PROTOCOL_VERSION } from '../protocol/types';
-import { PING_INTERVAL_MS } from '../game/constants';
 import type { InputSample, Session } from '../game/session';
+import { pingOffsetMs } from './ping';
 import { TickTiming } from './timing';
 
 /** Inputs remembered while waiting for their acknowledgement (for the input timing). */
@@ -33,7 +33,10 @@ export function socketUrl(loc: { protocol: string; host: string } = location): s
 export class Connection {
   private ws: WebSocket | null = null;
   private inputTimer: ReturnType<typeof setTimeout> | null = null;
-  private pingTimer: ReturnType<typeof setInterval> | null = null;
+  private pingTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When the welcome of this connection arrived (the pings' schedule counts from it), and pings sent since. */
+  private pingAnchor = 0;
+  private pingCount = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private attempt = 0;
   private nextInputAt = 0;
@@ -54,7 +57,10 @@ export class Connection {
     private readonly events: ConnectionEvents,
     private readonly url: string = socketUrl(),
   ) {
-    session.onTickRate = () => this.scheduleInputs();
+    session.onTickRate = () => {
+      this.scheduleInputs();
+      this.startPings();
+    };
   }
 
   /**
@@ -77,7 +83,8 @@ export class Connection {
     this.ws = ws;
     ws.onopen = () => {
       ws.send(encodeHello({ version: PROTOCOL_VERSION, name, resume }));
-      this.pingTimer = setInterval(() => this.ping(), PING_INTERVAL_MS);
+      // A first round trip for the input pacer (its pong comes after the welcome); the HUD's ping counts only the
+      // pings sent after the welcome (startPings).
       this.ping();
     };
     ws.onmessage = (ev: MessageEvent) => this.onMessage(ws, ev);
@@ -112,6 +119,7 @@ export class Connection {
       if (msg.type === 'welcome') {
         this.attempt = 0;
         this.scheduleInputs();
+        this.startPings();
       } else if (msg.type === 'delta' || msg.type === 'snapshot') {
         this.acknowledged(msg.type === 'delta' ? msg.tick : null, now);
       }
@@ -154,7 +162,7 @@ export class Connection {
 
   private teardown(): void {
     if (this.inputTimer !== null) clearTimeout(this.inputTimer);
-    if (this.pingTimer !== null) clearInterval(this.pingTimer);
+    if (this.pingTimer !== null) clearTimeout(this.pingTimer);
     this.inputTimer = null;
     this.pingTimer = null;
     const ws = this.ws;
@@ -168,6 +176,27 @@ export class Connection {
 
   private ping(): void {
     this.send(encodePing({ client_time: performance.now() }));
+  }
+
+  /**
+   * (Re)starts the pings from now (a welcome, a tick-rate change) on the schedule of net/ping.ts: whole ticks plus
+   * a golden-ratio fraction of one, so that they meet the server's read at spread phases.
+   */
+  private startPings(): void {
+    if (this.pingTimer !== null) clearTimeout(this.pingTimer);
+    this.pingTimer = null;
+    if (!this.ws || this.session.phase !== 'joined') return;
+    this.pingAnchor = performance.now();
+    this.pingCount = 0;
+    this.nextPing();
+  }
+
+  private nextPing(): void {
+    const at = this.pingAnchor + pingOffsetMs(++this.pingCount, 1000 / this.session.tickRate);
+    this.pingTimer = setTimeout(() => {
+      this.ping();
+      this.nextPing();
+    }, Math.max(0, at - performance.now()));
   }
 
   /**

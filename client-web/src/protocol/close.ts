@@ -25,6 +25,8 @@ export interface CloseInfo {
   reconnect: ReconnectMode;
   /** Milliseconds since the epoch when the close happened. */
   at: number;
+  /** The connection never reached the game (1006 before the welcome: down, full or refused). */
+  unreached?: boolean;
 }
 
 const NAMES: Record<number, string> = {

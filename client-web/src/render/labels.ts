@@ -8,6 +8,10 @@
 //   already placed, it moves up to just above the highest one it overlaps, and again, until it overlaps none or
 //   it would move more than `maxShift`: then it stays where it wanted to be and is **faded** (the renderer draws
 //   it faint, under the readable ones).
+// - Given the screen's width, a label whose player is on screen is first moved sideways, as little as needed, to lie
+//   within it (whole, when it is not wider than the screen): a player at the left or right edge keeps its name
+//   readable instead of cut off by the edge. `dx` says how far. Labels of players beyond the edge stay where they
+//   are (off screen).
 // - Placed labels are kept in a uniform grid of cells, so a label is only checked against the labels in the cells
 //   it covers: the cost grows with the number of labels and how crowded a spot is (at most about maxShift /
 //   height labels stack at one place), not with the square of the number of labels.
@@ -40,6 +44,8 @@ export interface PlacedLabel {
   bottom: number;
   /** How far it moved up from where it wanted to be (≤ 0). */
   dy: number;
+  /** How far it moved sideways to lie within the screen (0 when no width was given or it did). */
+  dx: number;
   /** It could not be placed without overlapping a readable label within LABEL_MAX_SHIFT: drawn faint. */
   faded: boolean;
 }
@@ -75,13 +81,13 @@ export class LabelPlacer {
 
   /**
    * Lays out the first `count` of `labels`; the result (`placed`, in the same order as `labels`) is valid until the
-   * next call.
+   * next call. `screenWidth` (CSS pixels): labels of players on screen (0 ≤ x ≤ screenWidth) are kept within it.
    */
-  place(labels: readonly LabelInput[], count = labels.length): readonly PlacedLabel[] {
+  place(labels: readonly LabelInput[], count = labels.length, screenWidth?: number): readonly PlacedLabel[] {
     this.clear();
     this.comparisons = 0;
     const placed = this.placed;
-    while (placed.length < count) placed.push({ id: 0, left: 0, top: 0, right: 0, bottom: 0, dy: 0, faded: false });
+    while (placed.length < count) placed.push({ id: 0, left: 0, top: 0, right: 0, bottom: 0, dy: 0, dx: 0, faded: false });
     placed.length = count;
     const order = this.order;
     order.length = 0;
@@ -96,8 +102,15 @@ export class LabelPlacer {
       const p = placed[i]!;
       p.id = l.id;
       const half = l.width / 2;
-      p.left = l.x - half;
-      p.right = l.x + half;
+      let x = l.x;
+      if (screenWidth !== undefined && x >= 0 && x <= screenWidth) {
+        // Within the screen, whole; a label wider than the screen starts at its left edge.
+        x = Math.max(half, Math.min(screenWidth - half, x));
+        if (l.width > screenWidth) x = half;
+      }
+      p.dx = x - l.x;
+      p.left = x - half;
+      p.right = x + half;
       p.faded = false;
       let bottom = l.y;
       if (!l.fixed) {
@@ -188,6 +201,10 @@ function key(cx: number, cy: number): number {
 }
 
 /** Places `labels` with a fresh placer (tests; the renderer keeps one). */
-export function placeLabels(labels: readonly LabelInput[], opts: Partial<LabelOptions> = {}): PlacedLabel[] {
-  return new LabelPlacer({ ...DEFAULTS, ...opts }).place(labels).map((p) => ({ ...p }));
+export function placeLabels(
+  labels: readonly LabelInput[],
+  opts: Partial<LabelOptions> = {},
+  screenWidth?: number,
+): PlacedLabel[] {
+  return new LabelPlacer({ ...DEFAULTS, ...opts }).place(labels, labels.length, screenWidth).map((p) => ({ ...p }));
 }

@@ -4,12 +4,14 @@
 // the arena's edges out from under them (render/insets.ts, camera.ts).
 
 import type { EntityView } from '../game/interpolation';
-import type { RenderFrame, Session } from '../game/session';
+import type { RenderFrame } from '../game/session';
 import { OBJECT_RADIUS } from '../game/constants';
 import { FLAG_DEAD, KIND_OBJECT, KIND_PROJECTILE, type Arena } from '../protocol/types';
+import { playerCss } from './colours';
 import { fitArena, followCamera, followMargin, newCamera, visibleWorld, type Camera, type Insets } from './camera';
 import { InsetTracker, hudInsets, newInsets, usableRect, type Rect } from './insets';
 import { LABEL_HEIGHT, LabelPlacer, type LabelInput } from './labels';
+import { SceneHolder, type Scene, type SceneSource } from './scene';
 
 /** What the camera showed in the last frame, for the debug hook (`window.__tickwire.camera()`). */
 export interface CameraState {
@@ -28,6 +30,8 @@ export interface CameraState {
   /** The HUD's insets the camera used (CSS pixels), and the usable area they leave. */
   insets: Insets;
   usable: Rect;
+  /** The frame shown is the last one drawn, held while the session has none (reconnecting). */
+  held: boolean;
 }
 
 /** A name label as the last frame drew it (CSS pixels), for the debug hook (`window.__tickwire.labels()`). */
@@ -40,6 +44,9 @@ export interface LabelState {
   bottom: number;
   /** How far it was moved up from its place above the player (≤ 0). */
   dy: number;
+  /** How far it was moved sideways to lie within the screen, and the player's x on screen (its place's middle). */
+  dx: number;
+  x: number;
   faded: boolean;
   mine: boolean;
 }
@@ -65,8 +72,28 @@ const LABEL_PAD_X = 3;
 const LABEL_ABOVE_BODY = 13;
 /** Labels whose place is further than this outside the canvas are not drawn (CSS pixels). */
 const LABEL_CULL = 200;
+/** How long the rings around a respawned local player last (ms). */
+const RESPAWN_RING_MS = 900;
 /** Faded labels (no room within their shift) are drawn this faint. */
 const FADED_ALPHA = 0.25;
+
+/** The narrowest health bar (CSS pixels): readable over a small body (a fitted arena, a phone). */
+export const HEALTH_BAR_MIN_PX = 24;
+
+/**
+ * The health bar's width over a body `bodyPx` CSS pixels across (the player's drawn diameter): a quarter wider than
+ * the body, never narrower than HEALTH_BAR_MIN_PX. It grows with the body in a zoomed-in view (where a fixed 40 px
+ * bar was narrower than the body) and shrinks with it in a small fitted arena (a phone: bodies 6 px across, where
+ * 40 px bars ran into each other).
+ */
+export function healthBarWidth(bodyPx: number): number {
+  return Math.max(HEALTH_BAR_MIN_PX, 1.25 * bodyPx);
+}
+
+/** Its height: 5 px, up to 7 over a big body. Its bottom is 5 px above the body, its top at most 12 px (the label is 13). */
+export function healthBarHeight(bodyPx: number): number {
+  return Math.min(7, Math.max(5, bodyPx / 12));
+}
 
 export function cssColour(rgb: number | undefined, fallback = 0xcccccc): string {
   return `#${((rgb ?? fallback) & 0xffffff).toString(16).padStart(6, '0')}`;
@@ -95,6 +122,8 @@ export class Renderer {
   private readonly labelJobs: LabelJob[] = [];
   private labelCount = 0;
   private readonly placer = new LabelPlacer();
+  /** What is drawn: the session's frame, or the last one while it has none. */
+  private readonly scenes = new SceneHolder();
   private readonly textWidths = new Map<string, number>();
   /** Where players and projectiles were drawn this frame (pooled: the first `markCount`). */
   private readonly markPool: ScreenMark[] = [];
@@ -125,7 +154,7 @@ export class Renderer {
    * (`mine`), or stays where it last followed that player while it is not drawn (a resume, before the snapshot);
    * otherwise (no view, or nothing of our own to follow yet: a spectator) it fits the arena.
    */
-  private placeCamera(session: Session, arena: Arena, mine: EntityView | null, nowMs: number): Camera {
+  private placeCamera(session: Scene, arena: Arena, mine: EntityView | null, nowMs: number): Camera {
     this.resize();
     const insets = this.insets.update(hudInsets(this.cssW, this.cssH, this.panels, this.targetInsets), nowMs);
     const view = session.view;
@@ -161,6 +190,7 @@ export class Renderer {
       me: this.myScreenPos && { ...this.myScreenPos },
       insets: { ...this.insets.current },
       usable: usableRect(this.cssW, this.cssH, this.insets.current),
+      held: this.scenes.holding,
     };
   }
 
@@ -172,8 +202,8 @@ export class Renderer {
       const j = this.labelJobs[i]!;
       const p = placed[i]!;
       out.push({
-        id: p.id, text: j.text, left: p.left, top: p.top, right: p.right, bottom: p.bottom, dy: p.dy,
-        faded: p.faded, mine: j.mine,
+        id: p.id, text: j.text, left: p.left, top: p.top, right: p.right, bottom: p.bottom, dy: p.dy, dx: p.dx,
+        x: j.x, faded: p.faded, mine: j.mine,
       });
     }
     return out;
@@ -188,7 +218,7 @@ export class Renderer {
    * Draws a frame. `panels`: the HUD's panels' rectangles now (CSS pixels, viewport coordinates: the canvas fills
    * the viewport); `nowMs`: the frame's time (the insets follow the panels over time).
    */
-  draw(session: Session, frame: RenderFrame | null, panels: readonly Rect[] = [], nowMs = 0): void {
+  draw(source: SceneSource, current: RenderFrame | null, panels: readonly Rect[] = [], nowMs = 0): void {
     this.panels = panels;
     this.labelCount = 0;
     this.markCount = 0;
@@ -197,9 +227,12 @@ export class Renderer {
     g.setTransform(1, 0, 0, 1, 0, 0);
     g.fillStyle = '#0d1117';
     g.fillRect(0, 0, this.canvas.width, this.canvas.height);
-    const arena = session.arena;
     this.myScreenPos = null;
-    if (!arena) return;
+    // The session's frame, or while it has none (reconnecting) the last one drawn (render/scene.ts).
+    if (!this.scenes.pick(source, current)) return;
+    const session = this.scenes.scene;
+    const frame = this.scenes.frame;
+    const arena = session.arena;
     // The local player as drawn: predicted, or (dead) interpolated among the others.
     let mine: EntityView | null = frame?.me ?? null;
     if (!mine && frame && session.you !== null) {
@@ -217,12 +250,11 @@ export class Renderer {
     g.setTransform(dpr * cam.scale, 0, 0, dpr * cam.scale, dpr * cam.ox, dpr * cam.oy);
     this.drawArena(arena, cam);
     if (!frame) return;
-    const colours = new Map<number, number | undefined>();
-    for (const [id, f] of session.world.entities) colours.set(id, f.colour);
     // Projectiles and objects under the players.
     for (const v of frame.others) {
       if (v.fields.kind === KIND_PROJECTILE) {
-        this.drawProjectile(v, colours.get(v.fields.owner ?? -1), session.rules.projectile_radius, cam);
+        const owner = v.fields.owner;
+        this.drawProjectile(v, owner === undefined ? '#ffffff' : playerCss(owner), session.rules.projectile_radius, cam);
         this.mark(cam, v.x, v.y, session.rules.projectile_radius);
       }
       else if (v.fields.kind === KIND_OBJECT) this.drawObject(v);
@@ -230,7 +262,10 @@ export class Renderer {
     for (const v of frame.others) {
       if (v.fields.kind !== KIND_PROJECTILE && v.fields.kind !== KIND_OBJECT) this.drawPlayer(v, false, session, cam);
     }
-    if (frame.me) this.drawPlayer(frame.me, true, session, cam);
+    if (frame.me) {
+      this.drawPlayer(frame.me, true, session, cam);
+      this.drawRespawn(frame.me, session, cam, nowMs);
+    }
     this.drawLabels(dpr);
     if (mine) {
       this.screenPos.x = cam.ox + mine.x * cam.scale;
@@ -267,9 +302,9 @@ export class Renderer {
     }
   }
 
-  private drawProjectile(v: EntityView, ownerColour: number | undefined, radius: number, cam: Camera): void {
+  /** A projectile in its shooter's colour (`colour`, CSS). */
+  private drawProjectile(v: EntityView, colour: string, radius: number, cam: Camera): void {
     const g = this.g;
-    const colour = cssColour(ownerColour, 0xffffff);
     const r = Math.max(radius, 2.5 / cam.scale);
     const vx = (v.fields.vx ?? 0) / 16;
     const vy = (v.fields.vy ?? 0) / 16;
@@ -304,7 +339,7 @@ export class Renderer {
     g.restore();
   }
 
-  private drawPlayer(v: EntityView, mine: boolean, session: Session, cam: Camera): void {
+  private drawPlayer(v: EntityView, mine: boolean, session: Scene, cam: Camera): void {
     const g = this.g;
     const f = v.fields;
     const dead = ((f.flags ?? 0) & FLAG_DEAD) !== 0;
@@ -319,18 +354,20 @@ export class Renderer {
     g.moveTo(v.x, v.y);
     g.lineTo(v.x + Math.cos(v.angle) * (r + 9), v.y + Math.sin(v.angle) * (r + 9));
     g.stroke();
-    g.fillStyle = cssColour(f.colour);
+    // The client's own colour for the player (render/colours.ts), not the server's 8-colour palette.
+    g.fillStyle = playerCss(v.id);
     g.beginPath();
     g.arc(v.x, v.y, r, 0, Math.PI * 2);
     g.fill();
     g.lineWidth = mine ? 3 : 2;
     g.strokeStyle = mine ? '#ffffff' : 'rgba(0,0,0,0.55)';
     g.stroke();
-    // Health bar, sized in screen pixels.
+    // Health bar, sized in screen pixels: as wide as the body as drawn, 5 px above it.
     const px = 1 / cam.scale;
-    const barW = 40 * px;
-    const barH = 5 * px;
-    const barY = v.y - r - 10 * px;
+    const bodyPx = 2 * r * cam.scale;
+    const barW = healthBarWidth(bodyPx) * px;
+    const barH = healthBarHeight(bodyPx) * px;
+    const barY = v.y - r - 5 * px - barH;
     const frac = Math.max(0, Math.min(1, (f.health ?? session.maxHealth) / session.maxHealth));
     g.fillStyle = 'rgba(0,0,0,0.6)';
     g.fillRect(v.x - barW / 2, barY, barW, barH);
@@ -358,6 +395,30 @@ export class Renderer {
     job.text = text;
     job.mine = own;
     job.dead = dead;
+  }
+
+  /**
+   * Just after the local player came back from a death, somewhere else: two rings closing in on it for
+   * RESPAWN_RING_MS, so the eye finds where it reappeared.
+   */
+  private drawRespawn(v: EntityView, session: Scene, cam: Camera, nowMs: number): void {
+    const since = session.respawnedAtMs === null ? Infinity : nowMs - session.respawnedAtMs;
+    if (since < 0 || since >= RESPAWN_RING_MS) return;
+    const t = since / RESPAWN_RING_MS;
+    const g = this.g;
+    const r = session.rules.player_radius;
+    const px = 1 / cam.scale;
+    g.save();
+    g.strokeStyle = '#ffffff';
+    g.lineWidth = 3 * px;
+    for (let k = 0; k <= 0.25; k += 0.25) {
+      const u = Math.min(1, t + k);
+      g.globalAlpha = 0.9 * (1 - u);
+      g.beginPath();
+      g.arc(v.x, v.y, r + 6 * px + (1 - u) * 90 * px, 0, Math.PI * 2);
+      g.stroke();
+    }
+    g.restore();
   }
 
   private labelFont(mine: boolean): string {
@@ -392,7 +453,8 @@ export class Renderer {
   private drawLabels(dpr: number): void {
     const jobs = this.labelJobs;
     const n = this.labelCount;
-    const placed = this.placer.place(jobs, n);
+    // Names of players at the left or right edge are kept within the screen (not cut off by it).
+    const placed = this.placer.place(jobs, n, this.cssW);
     const g = this.g;
     g.save();
     g.setTransform(dpr, 0, 0, dpr, 0, 0);

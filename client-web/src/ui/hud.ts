@@ -7,7 +7,8 @@
 
 import type { Session } from '../game/session';
 import { coveredPanels, type Rect } from '../render/insets';
-import { cssColour, type ScreenMark } from '../render/renderer';
+import { playerCss } from '../render/colours';
+import type { ScreenMark } from '../render/renderer';
 import { compactBoard, fittingRows, rankPlayers } from './scoreboard';
 
 const REFRESH_MS = 250;
@@ -86,26 +87,30 @@ export class Hud {
   }
 
   private renderStats(session: Session, nowMs: number, fps: number): void {
-    const rtt = session.rtt.value;
+    // The network path's round trip (net/ping.ts): not the time pings wait for the server's once-a-tick read.
+    const rtt = session.pingMs(nowMs);
     const parts = [
       `ping ${rtt === null ? '–' : rtt < 10 ? rtt.toFixed(1) : Math.round(rtt)} ms`,
       `${session.tickRate} Hz`,
       `↓ ${formatBytes(session.inBytes.rate(nowMs))}`,
       `${Math.round(fps)} fps`,
     ];
-    this.stats.textContent = parts.join(' · ');
+    // Each part whole; a narrow window wraps the line between them (style.css).
+    this.stats.replaceChildren(
+      ...parts.flatMap((text, i) => (i === 0 ? [el('span', 'part', text)] : [' · ', el('span', 'part', text)])),
+    );
     this.stats.title = `tick ${session.world.tick ?? '–'}, ack ${session.world.ack}, ` +
       `pending inputs ${session.predictor.pending.length}, last correction ${session.predictor.lastCorrection.toFixed(3)}`;
   }
 
   private renderScoreboard(session: Session): void {
     const ranked = rankPlayers(session.world.entities);
-    const top = fittingRows(window.innerHeight, SCOREBOARD_RESERVED_PX, SCOREBOARD_ROW_PX);
+    const top = fittingRows(window.innerHeight, SCOREBOARD_RESERVED_PX, SCOREBOARD_ROW_PX, window.innerWidth);
     const board = compactBoard(ranked, session.you, top);
     const table = el('table');
     table.append(el('caption', undefined, board.total === 1 ? '1 player' : `${board.total} players`));
     const head = el('tr');
-    for (const h of ['#', '', 'player', 'K', 'D', 'score']) head.append(el('th', undefined, h));
+    for (const h of ['#', '', 'player', 'K', 'D', 'score']) head.append(el('th', h === 'K' || h === 'D' ? 'kd' : undefined, h));
     table.append(head);
     board.rows.forEach((p, i) => {
       if (board.skipped > 0 && i === board.rows.length - 1) {
@@ -119,14 +124,14 @@ export class Hud {
       const row = el('tr', p.id === session.you ? 'me' : undefined);
       const swatch = el('td');
       const dot = el('span', 'dot');
-      dot.style.background = cssColour(f.colour);
+      dot.style.background = playerCss(p.id);
       swatch.append(dot);
       row.append(
         el('td', 'num rank', String(p.rank)),
         swatch,
         el('td', 'name', f.name ?? `#${p.id}`),
-        el('td', 'num', String(f.kills ?? 0)),
-        el('td', 'num', String(f.deaths ?? 0)),
+        el('td', 'num kd', String(f.kills ?? 0)),
+        el('td', 'num kd', String(f.deaths ?? 0)),
         el('td', 'num', String(f.score ?? 0)),
       );
       table.append(row);
@@ -139,9 +144,9 @@ export class Hud {
       ...session.feed.kills.map((line) => {
         const row = el('div', line.mine ? 'kill mine' : 'kill');
         const killer = el('span', 'who', line.killer?.name ?? '?');
-        killer.style.color = cssColour(line.killer?.colour);
+        if (line.killer) killer.style.color = playerCss(line.killer.id);
         const victim = el('span', 'who', line.victim?.name ?? '?');
-        victim.style.color = cssColour(line.victim?.colour);
+        if (line.victim) victim.style.color = playerCss(line.victim.id);
         row.append(killer, el('span', 'verb', ' killed '), victim);
         return row;
       }),

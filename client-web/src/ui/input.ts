@@ -1,4 +1,6 @@
-// Keyboard and mouse: WASD/arrows to move, the mouse to aim, click or space to fire (buttons bit 0).
+// Keyboard and mouse: WASD/arrows to move, the mouse to aim, click or space to fire (buttons bit 0). Touch
+// controls (ui/touch.ts) feed the same state: a joystick's direction (`setStick`) and a touch that aims and fires
+// (`touchAim`, `touchRelease`). One sample per tick goes to the server, whatever the source.
 
 import type { InputSample } from '../game/session';
 
@@ -17,6 +19,10 @@ export class InputState {
   /** A press since the last sample, so a click shorter than a tick still fires. */
   private fireLatched = false;
   private mouse: { x: number; y: number } | null = null;
+  /** The touch joystick's direction, and whether a touch is aiming (and firing). */
+  private stickX = 0;
+  private stickY = 0;
+  private touchFire = false;
   private lastAim = 0;
   /** Enabled while playing; keys typed into the join form are not game input. */
   enabled = false;
@@ -38,6 +44,7 @@ export class InputState {
     window.addEventListener('blur', () => {
       this.keys.clear();
       this.mouseDown = false;
+      this.touchFire = false;
     });
     target.addEventListener('mousemove', (e) => {
       this.mouse = { x: e.clientX, y: e.clientY };
@@ -60,11 +67,32 @@ export class InputState {
     return false;
   }
 
+  /** The touch joystick's direction (|(dx, dy)| ≤ 1; 0, 0 when the thumb is up). */
+  setStick(dx: number, dy: number): void {
+    this.stickX = dx;
+    this.stickY = dy;
+  }
+
+  /** A touch aims at (x, y) (CSS pixels) and fires while it is held; a tap shorter than a tick still fires. */
+  touchAim(x: number, y: number): void {
+    if (!this.enabled) return;
+    this.mouse = { x, y };
+    if (!this.touchFire) this.fireLatched = true;
+    this.touchFire = true;
+  }
+
+  /** The aiming touch let go. */
+  touchRelease(): void {
+    this.touchFire = false;
+  }
+
   /** The input to send this tick. */
   sample(): InputSample {
-    const dx = (this.held(RIGHT) ? 1 : 0) - (this.held(LEFT) ? 1 : 0);
-    const dy = (this.held(DOWN) ? 1 : 0) - (this.held(UP) ? 1 : 0);
-    const fire = this.enabled && (this.mouseDown || this.held(FIRE) || this.fireLatched);
+    // Keys and the joystick add up (each axis within [-1, 1]; the server normalises a longer vector).
+    const clamp = (v: number) => Math.max(-1, Math.min(1, v));
+    const dx = clamp((this.held(RIGHT) ? 1 : 0) - (this.held(LEFT) ? 1 : 0) + this.stickX);
+    const dy = clamp((this.held(DOWN) ? 1 : 0) - (this.held(UP) ? 1 : 0) + this.stickY);
+    const fire = this.enabled && (this.mouseDown || this.held(FIRE) || this.fireLatched || this.touchFire);
     this.fireLatched = false;
     return { dx, dy, aim: this.aim(), buttons: fire ? BUTTON_FIRE : 0 };
   }
@@ -82,5 +110,7 @@ export class InputState {
     this.keys.clear();
     this.mouseDown = false;
     this.fireLatched = false;
+    this.stickX = this.stickY = 0;
+    this.touchFire = false;
   }
 }

@@ -7,6 +7,10 @@ import { KIND_PLAYER, type EntityFields } from '../protocol/types';
 export const SCOREBOARD_TOP = 10;
 /** The fewest top ranks shown, however short the window. */
 export const SCOREBOARD_MIN_TOP = 3;
+/** Top ranks on a narrow (phone) window, where the board sits above the arena rather than beside it. */
+export const SCOREBOARD_NARROW_TOP = 5;
+/** A window this narrow or narrower (CSS pixels) is a phone's: style.css drops the K and D columns there too. */
+export const NARROW_WIDTH = 560;
 
 export interface RankedPlayer {
   id: number;
@@ -65,9 +69,11 @@ export function compactBoard(ranked: readonly RankedPlayer[], you: number | null
 /**
  * How many top ranks fit in a window `height` CSS pixels tall, between `SCOREBOARD_MIN_TOP` and `SCOREBOARD_TOP`:
  * the window less `reservedPx` (margins, the kill feed, the board's caption, header, gap and own rows), in rows of
- * `rowPx`.
+ * `rowPx`. A window at most NARROW_WIDTH wide (a phone) shows at most SCOREBOARD_NARROW_TOP: there the board takes
+ * the top of the screen across (the camera keeps the arena below it), not a column beside the arena.
  */
-export function fittingRows(height: number, reservedPx: number, rowPx: number): number {
+export function fittingRows(height: number, reservedPx: number, rowPx: number, width = Infinity): number {
   const fit = Math.floor((height - reservedPx) / Math.max(1, rowPx));
-  return Math.max(SCOREBOARD_MIN_TOP, Math.min(SCOREBOARD_TOP, fit));
+  const most = width <= NARROW_WIDTH ? SCOREBOARD_NARROW_TOP : SCOREBOARD_TOP;
+  return Math.max(SCOREBOARD_MIN_TOP, Math.min(most, fit));
 }

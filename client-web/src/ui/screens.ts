@@ -3,6 +3,7 @@
 import type { Connection } from '../net/connection';
 import type { Session } from '../game/session';
 import { cutName } from '../protocol/types';
+import { statusLines, type StatusLines } from './status';
 
 const NAME_KEY = 'tickwire.name';
 
@@ -62,26 +63,22 @@ export class Screens {
     }
     this.status.hidden = false;
     document.body.classList.add('offline');
-    if (s.phase === 'connecting') {
-      this.statusTitle.textContent = s.resuming ? 'Reconnecting to your player…' : 'Connecting…';
-      this.statusText.textContent = s.lastClose ? `Last close: ${s.lastClose.message} (code ${s.lastClose.code})` : '';
-      this.reconnectBtn.hidden = true;
-      this.statusRetry.textContent = '';
-      return;
-    }
-    const c = s.lastClose;
-    this.statusTitle.textContent = c?.code === 4001 ? 'Kicked' : 'Disconnected';
-    this.statusText.textContent = c ? `${c.message} (code ${c.code})` : 'The connection closed.';
-    this.reconnectBtn.hidden = false;
-    this.tickCountdown();
+    const lines = this.lines();
+    this.statusTitle.textContent = lines.title;
+    this.statusText.textContent = lines.text;
+    this.statusRetry.textContent = lines.retry;
+    this.reconnectBtn.hidden = s.phase === 'connecting';
+  }
+
+  private lines(): StatusLines {
+    const at = this.connection().reconnectAt;
+    return statusLines(this.session, at === null ? null : at - performance.now());
   }
 
   /** Updates the "reconnecting in N s" line (called every frame while closed). */
   tickCountdown(): void {
     if (this.session.phase !== 'closed') return;
-    const at = this.connection().reconnectAt;
-    const failed = this.session.lastAttempt ? 'The server cannot be reached or is full. ' : '';
-    this.statusRetry.textContent =
-      failed + (at === null ? '' : `Reconnecting in ${Math.max(0, Math.ceil((at - performance.now()) / 1000))} s…`);
+    const retry = this.lines().retry;
+    if (this.statusRetry.textContent !== retry) this.statusRetry.textContent = retry;
   }
 }
