@@ -10,7 +10,7 @@ import { FLAG_DEAD, KIND_OBJECT, KIND_PROJECTILE, type Arena } from '../protocol
 import { playerCss } from './colours';
 import { fitArena, followCamera, followMargin, newCamera, visibleWorld, type Camera, type Insets } from './camera';
 import { InsetTracker, hudInsets, newInsets, usableRect, type Rect } from './insets';
-import { LABEL_HEIGHT, LabelPlacer, type LabelInput } from './labels';
+import { LABEL_HEIGHT, LabelPlacer, type LabelInput, type PlacedLabel } from './labels';
 import { SceneHolder, type Scene, type SceneSource } from './scene';
 
 /** What the camera showed in the last frame, for the debug hook (`window.__tickwire.camera()`). */
@@ -35,19 +35,10 @@ export interface CameraState {
 }
 
 /** A name label as the last frame drew it (CSS pixels), for the debug hook (`window.__tickwire.labels()`). */
-export interface LabelState {
-  id: number;
+export interface LabelState extends PlacedLabel {
   text: string;
-  left: number;
-  top: number;
-  right: number;
-  bottom: number;
-  /** How far it was moved up from its place above the player (≤ 0). */
-  dy: number;
-  /** How far it was moved sideways to lie within the screen, and the player's x on screen (its place's middle). */
-  dx: number;
+  /** The player's x on screen (the middle of the label's place). */
   x: number;
-  faded: boolean;
   mine: boolean;
 }
 
@@ -201,10 +192,7 @@ export class Renderer {
     for (let i = 0; i < this.labelCount; i++) {
       const j = this.labelJobs[i]!;
       const p = placed[i]!;
-      out.push({
-        id: p.id, text: j.text, left: p.left, top: p.top, right: p.right, bottom: p.bottom, dy: p.dy, dx: p.dx,
-        x: j.x, faded: p.faded, mine: j.mine,
-      });
+      out.push({ ...p, text: j.text, x: j.x, mine: j.mine });
     }
     return out;
   }
