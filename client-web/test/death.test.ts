@@ -9,7 +9,7 @@ import type { Delta, EntityRecord } from '../src/protocol/types';
 import { ARENA } from './helpers';
 
 const player = (id: number, x: number, y: number, flags = 0): EntityRecord =>
-  ({ id, kind: 0, x: x * 16, y: y * 16, name: `p${id}`, health: 100, flags });
+  ({ id, kind: 0, x: x * 16, y: y * 16, name: `p${id}`, colour: 0xea5300 + id, health: 100, flags });
 
 /** Joined as player 1 at 20 Hz with players 2 and 3; deltas one tick apart, 50 ms apart. */
 function game(): { s: Session; step: (over?: Partial<Delta>, gap?: number) => number } {
@@ -38,7 +38,8 @@ describe('death overlay state', () => {
     // Player 2 kills us: our dead flag and the kill event come in the same delta.
     const at = step({ changes: [dies(1)], events: [{ type: 'kill', killer: 2, victim: 1 }] });
     const v = s.deathView(at)!;
-    expect(v).toEqual({ killer: { id: 2, name: 'p2' }, remainingMs: RESPAWN_DELAY_S * 1000, delayMs: 2000, learnt: false });
+    // The killer in the colour the server gave it.
+    expect(v).toEqual({ killer: { id: 2, name: 'p2', colour: 0xea5302 }, remainingMs: RESPAWN_DELAY_S * 1000, delayMs: 2000, learnt: false });
     expect(s.deathView(at + 1234)!.remainingMs).toBeCloseTo(766, 9);
     expect(s.deathView(at + 5000)!.remainingMs).toBe(0);
     expect(s.debugState().death).toMatchObject({ killer: { name: 'p2' } });

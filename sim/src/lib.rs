@@ -50,10 +50,18 @@ use tickwire_shared::{Arena, EntityId, EntityState, Event, GameRules, Input, MAX
 /// Lowest and highest tick rates the simulation accepts.
 pub const TICK_RATE_RANGE: std::ops::RangeInclusive<u16> = 20..=60;
 
-/// Player colours, handed out in join order.
-const PALETTE: [u32; 8] = [
-    0x3fa9f5, 0xf55f3f, 0x7ac943, 0xffc107, 0xb36ae2, 0x2ec4b6, 0xff7eb6, 0xe0e0e0,
+/// Player colours: 24 hues 15° apart (HSL saturation 0.78), each at a relative luminance between 0.16 and 0.40
+/// (three levels in turn), so that every body stands out from the arena's floor (contrast ≥ 4.8 against
+/// 0x161b22) and the browser's white ring around the local player stands out from every body (≥ 2.6). Handed out
+/// in join order with a stride of 7 (105°), so players who join one after another get far-apart hues and the
+/// first 24 players all differ.
+pub const PALETTE: [u32; 24] = [
+    0xea5353, 0xeb805d, 0xda7b1b, 0xa78215, 0xa2a214, 0x7c9f14, 0x559813, 0x3eb516, 0x15ab15,
+    0x139d36, 0x16b565, 0x15a782, 0x139797, 0x1baad9, 0x4596e8, 0x6082eb, 0x9595f2, 0x9d81ef,
+    0xaa68ec, 0xd27bef, 0xe951e9, 0xe741be, 0xee74b1, 0xec6688,
 ];
+/// The step through [`PALETTE`] from one join to the next (coprime with its length).
+const PALETTE_STRIDE: usize = 7;
 
 /// Why a simulation could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -376,7 +384,7 @@ impl Sim {
             }
         }
         let name = self.distinct_name(&clean_name(name));
-        let colour = PALETTE[self.joined as usize % PALETTE.len()];
+        let colour = PALETTE[(self.joined as usize * PALETTE_STRIDE) % PALETTE.len()];
         self.joined = self.joined.wrapping_add(1);
         let others: Vec<Vec2> = self
             .world

@@ -295,3 +295,57 @@ fn names_are_cleaned() {
     assert_eq!(clean_name("\u{1b}[31m"), "[31m");
     assert_eq!(clean_name("abcdefghijklmnopqrstuvwxyz"), "abcdefghijklmnop");
 }
+
+/// WCAG relative luminance of 0xRRGGBB.
+fn luminance(rgb: u32) -> f64 {
+    let lin = |c: u32| {
+        let s = f64::from(c & 0xff) / 255.0;
+        if s <= 0.03928 {
+            s / 12.92
+        } else {
+            ((s + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * lin(rgb >> 16) + 0.7152 * lin(rgb >> 8) + 0.0722 * lin(rgb)
+}
+
+/// WCAG contrast ratio.
+fn contrast(a: u32, b: u32) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+#[test]
+fn player_colours_stand_out_and_differ_for_24_joins() {
+    // The browser draws the arena's floor in 0x161b22 and rings the local player in white.
+    for &c in &crate::PALETTE {
+        assert!(contrast(c, 0x16_1b22) >= 4.5, "{c:06x} on the floor");
+        assert!(
+            contrast(c, 0xff_ffff) >= 2.5,
+            "{c:06x} under the white ring"
+        );
+    }
+    let mut s = sim();
+    let colours: Vec<u32> = (0..25)
+        .map(|i| {
+            let id = s.join(i, &format!("p{i}"));
+            s.step();
+            s.states(&[id])
+                .first()
+                .and_then(|e| e.fields.colour)
+                .expect("a colour")
+        })
+        .collect();
+    let mut first: Vec<u32> = colours[..24].to_vec();
+    first.sort_unstable();
+    first.dedup();
+    assert_eq!(
+        first.len(),
+        24,
+        "the first 24 players all differ: {colours:06x?}"
+    );
+    assert_eq!(
+        colours[24], colours[0],
+        "then the palette comes round again"
+    );
+}

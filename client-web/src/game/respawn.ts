@@ -63,13 +63,13 @@ export interface Death {
   /** When its dead flag arrived (ms, the page's clock) and in which tick. */
   atMs: number;
   tick: number;
-  /** Who killed it, from the kill event (null: no kill event named it). */
-  killer: { id: number; name: string } | null;
+  /** Who killed it, from the kill event (null: no kill event named it), with the colour it is drawn in. */
+  killer: { id: number; name: string; colour: number } | null;
 }
 
 /** What the death overlay shows at `nowMs`. */
 export interface DeathView {
-  killer: { id: number; name: string } | null;
+  killer: { id: number; name: string; colour: number } | null;
   /** Until the respawn is expected (ms, ≥ 0). */
   remainingMs: number;
   /** The whole delay (ms), and whether it was learnt from a respawn (or assumed). */

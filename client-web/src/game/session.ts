@@ -327,7 +327,7 @@ export class Session {
         const mine = e.killer === this.you || e.victim === this.you;
         // The kill comes in the delta whose state shows the local player dead: the death is known by now.
         if (e.victim === this.you && this.death && !this.death.killer) {
-          this.death.killer = { id: killer.id, name: killer.name };
+          this.death.killer = { id: killer.id, name: killer.name, colour: killer.colour };
         }
         this.feed.addKill({ at: nowMs, text: `${killer.name} ⟶ ${victim.name}`, killer, victim, mine });
         return;

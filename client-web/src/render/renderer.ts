@@ -7,7 +7,7 @@ import type { EntityView } from '../game/interpolation';
 import type { RenderFrame } from '../game/session';
 import { OBJECT_RADIUS } from '../game/constants';
 import { FLAG_DEAD, KIND_OBJECT, KIND_PROJECTILE, type Arena } from '../protocol/types';
-import { playerCss } from './colours';
+import { colourCss } from './colours';
 import { fitArena, followCamera, followMargin, newCamera, visibleWorld, type Camera, type Insets } from './camera';
 import { InsetTracker, hudInsets, newInsets, usableRect, type Rect } from './insets';
 import { LABEL_HEIGHT, LabelPlacer, type LabelInput, type PlacedLabel } from './labels';
@@ -86,12 +86,10 @@ export function healthBarHeight(bodyPx: number): number {
   return Math.min(7, Math.max(5, bodyPx / 12));
 }
 
-export function cssColour(rgb: number | undefined, fallback = 0xcccccc): string {
-  return `#${((rgb ?? fallback) & 0xffffff).toString(16).padStart(6, '0')}`;
-}
-
 export class Renderer {
   private readonly g: CanvasRenderingContext2D;
+  /** Each entity's colour this frame, by id (reused: the render loop allocates nothing for it). */
+  private readonly ownerColours = new Map<number, number>();
   /** The camera of the current frame, rewritten in place every frame (the render loop allocates nothing for it). */
   private readonly cam: Camera = newCamera();
   private cssW = 0;
@@ -238,11 +236,15 @@ export class Renderer {
     g.setTransform(dpr * cam.scale, 0, 0, dpr * cam.scale, dpr * cam.ox, dpr * cam.oy);
     this.drawArena(arena, cam);
     if (!frame) return;
+    // A projectile is drawn in its shooter's colour (white when the shooter is out of view).
+    const colours = this.ownerColours;
+    colours.clear();
+    for (const v of frame.others) if (v.fields.colour !== undefined) colours.set(v.id, v.fields.colour);
     // Projectiles and objects under the players.
     for (const v of frame.others) {
       if (v.fields.kind === KIND_PROJECTILE) {
-        const owner = v.fields.owner;
-        this.drawProjectile(v, owner === undefined ? '#ffffff' : playerCss(owner), session.rules.projectile_radius, cam);
+        const owner = colours.get(v.fields.owner ?? -1);
+        this.drawProjectile(v, colourCss(owner, 0xffffff), session.rules.projectile_radius, cam);
         this.mark(cam, v.x, v.y, session.rules.projectile_radius);
       }
       else if (v.fields.kind === KIND_OBJECT) this.drawObject(v);
@@ -322,7 +324,7 @@ export class Renderer {
     g.save();
     g.translate(v.x, v.y);
     g.rotate(v.angle);
-    g.fillStyle = cssColour(v.fields.colour, 0x8b949e);
+    g.fillStyle = colourCss(v.fields.colour);
     g.fillRect(-OBJECT_RADIUS, -OBJECT_RADIUS, OBJECT_RADIUS * 2, OBJECT_RADIUS * 2);
     g.restore();
   }
@@ -342,8 +344,7 @@ export class Renderer {
     g.moveTo(v.x, v.y);
     g.lineTo(v.x + Math.cos(v.angle) * (r + 9), v.y + Math.sin(v.angle) * (r + 9));
     g.stroke();
-    // The client's own colour for the player (render/colours.ts), not the server's 8-colour palette.
-    g.fillStyle = playerCss(v.id);
+    g.fillStyle = colourCss(f.colour);
     g.beginPath();
     g.arc(v.x, v.y, r, 0, Math.PI * 2);
     g.fill();

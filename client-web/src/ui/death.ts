@@ -4,7 +4,7 @@
 
 import type { Session } from '../game/session';
 import { countdownText } from '../game/respawn';
-import { playerCss } from '../render/colours';
+import { colourCss } from '../render/colours';
 
 export class DeathOverlay {
   private readonly who: HTMLElement;
@@ -36,7 +36,7 @@ export class DeathOverlay {
         const name = document.createElement('span');
         name.className = 'who';
         name.textContent = k.name;
-        name.style.color = playerCss(k.id);
+        name.style.color = colourCss(k.colour);
         this.who.replaceChildren('Killed by ', name);
       }
     }

@@ -7,7 +7,7 @@
 
 import type { Session } from '../game/session';
 import { coveredPanels, type Rect } from '../render/insets';
-import { playerCss } from '../render/colours';
+import { colourCss } from '../render/colours';
 import type { ScreenMark } from '../render/renderer';
 import { compactBoard, fittingRows, rankPlayers } from './scoreboard';
 
@@ -124,7 +124,7 @@ export class Hud {
       const row = el('tr', p.id === session.you ? 'me' : undefined);
       const swatch = el('td');
       const dot = el('span', 'dot');
-      dot.style.background = playerCss(p.id);
+      dot.style.background = colourCss(f.colour);
       swatch.append(dot);
       row.append(
         el('td', 'num rank', String(p.rank)),
@@ -144,9 +144,9 @@ export class Hud {
       ...session.feed.kills.map((line) => {
         const row = el('div', line.mine ? 'kill mine' : 'kill');
         const killer = el('span', 'who', line.killer?.name ?? '?');
-        if (line.killer) killer.style.color = playerCss(line.killer.id);
+        if (line.killer) killer.style.color = colourCss(line.killer.colour);
         const victim = el('span', 'who', line.victim?.name ?? '?');
-        if (line.victim) victim.style.color = playerCss(line.victim.id);
+        if (line.victim) victim.style.color = colourCss(line.victim.colour);
         row.append(killer, el('span', 'verb', ' killed '), victim);
         return row;
       }),
