@@ -4,12 +4,16 @@ use std::process::{Command, Output};
 use tickwire_shared::{Event, ServerMessage};
 use tickwire_testkit::{TEST_TOKEN, TestServer, WAIT};
 
-/// Runs the console on a blocking thread (the server under test lives on this runtime).
+/// Runs the console with `--url url` then `args`, on a blocking thread (the server under test lives on this
+/// runtime).
 async fn console(url: &str, token: Option<&str>, args: &[&str]) -> Output {
+    run_console(&[&["--url", url], args].concat(), token).await
+}
+
+/// Runs the console with exactly `args`, `token` in its environment.
+async fn run_console(args: &[&str], token: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tickwire-console"));
-    cmd.args(["--url", url])
-        .args(args)
-        .env_remove("TICKWIRE_ADMIN_TOKEN");
+    cmd.args(args).env_remove("TICKWIRE_ADMIN_TOKEN");
     if let Some(token) = token {
         cmd.env("TICKWIRE_ADMIN_TOKEN", token);
     }
@@ -331,11 +335,7 @@ async fn a_tls_admin_endpoint_with_a_private_certificate() {
 
 /// Runs the console with exactly `args` (no `--url` put first).
 async fn console_raw(args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tickwire-console"));
-    cmd.args(args).env("TICKWIRE_ADMIN_TOKEN", TEST_TOKEN);
-    tokio::task::spawn_blocking(move || cmd.output().expect("tickwire-console runs"))
-        .await
-        .expect("the console process finishes")
+    run_console(args, Some(TEST_TOKEN)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
