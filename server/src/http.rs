@@ -1,5 +1,6 @@
 //! The HTTP side of the one listening port: reads a request head (bounded in size and time), then either
-//! upgrades `GET /ws` to a WebSocket session, or answers plain HTTP (`/healthz`, the browser client's files).
+//! upgrades `GET /ws` to a WebSocket session, or answers plain HTTP (`/healthz`, `/status`, the browser client's
+//! files).
 //!
 //! The upgrade is validated here per RFC 6455 §4.2.1 (method, `Upgrade`, `Connection`, `Sec-WebSocket-Key`,
 //! `Sec-WebSocket-Version: 13`) and answered with `101 Switching Protocols`; the socket is then handed to
@@ -107,6 +108,9 @@ pub async fn serve_connection(mut stream: Conn, peer: SocketAddr, hub: Arc<Hub>,
                 &[],
             )
             .await;
+        }
+        ("GET" | "HEAD", crate::status::STATUS_PATH) => {
+            crate::status::serve(&mut stream, head_only, &hub, &limits).await
         }
         ("GET", "/metrics") => crate::metrics::serve(&mut stream, &hub).await,
         ("GET", tickwire_shared::admin::ADMIN_PATH) if hub.admin.admin_addr.is_none() => {
@@ -289,16 +293,18 @@ async fn upgrade(
         .await;
         return;
     }
-    // Count the connection before answering, so concurrent upgrades cannot overshoot the limit.
+    // Count the connection before answering, so concurrent upgrades cannot overshoot the limit. (`/status` tells
+    // a browser, which cannot see this answer, that the server is full: see crate::status.)
     if hub.open.fetch_add(1, Ordering::AcqRel) >= limits.max_clients {
         hub.open.fetch_sub(1, Ordering::AcqRel);
+        let retry_after = crate::status::FULL_RETRY_AFTER_S.to_string();
         let _ = respond(
             &mut stream,
             503,
             "Service Unavailable",
             "text/plain",
             b"server full, try again later\n",
-            &[("Retry-After", "5")],
+            &[("Retry-After", retry_after.as_str())],
         )
         .await;
         return;

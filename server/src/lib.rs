@@ -10,6 +10,7 @@
 //! - [`admin`]: the operator's commands and their front-ends (local console, `/admin` WebSocket, RCON).
 //! - [`metrics`]: `GET /metrics` in Prometheus text format.
 //! - [`stats`]: tick timing (p50/p99/max over the last minute) and rates for `status`.
+//! - [`status`]: `GET /status`, public JSON saying whether the server is full or shutting down (for browsers).
 //! - [`rtt`]: WebSocket pings that measure each client's round trip.
 //! - [`shutdown`]: the one switch that starts a graceful shutdown.
 //!
@@ -35,6 +36,7 @@ pub mod sched;
 pub mod session;
 pub mod shutdown;
 pub mod stats;
+pub mod status;
 pub mod sys;
 pub mod tick;
 pub mod tls;
