@@ -26,7 +26,7 @@ export async function joinGame(browser, url, name, errors, viewport = { width: 1
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`[${name}] console error: ${m.text()}`);
+    if (m.type() === 'error') errors.push(`[${name}] console error: ${consoleText(m)}`);
   });
   page.on('pageerror', (e) => errors.push(`[${name}] page error: ${e.message}`));
   await page.goto(url, { waitUntil: 'load', timeout: 15_000 });
@@ -49,3 +49,21 @@ export async function joinGame(browser, url, name, errors, viewport = { width: 1
 }
 
 export const state = (page) => page.evaluate(() => window.__tickwire.state());
+
+/** A console message's text, with the resource it is about for a failed load (Chromium names none in the text). */
+export function consoleText(m) {
+  const url = m.location()?.url;
+  return /^Failed to load resource/.test(m.text()) && url ? `${m.text()} (${url})` : m.text();
+}
+
+/**
+ * The console errors left once those that a connection refused or cut on purpose causes are taken out: Chromium
+ * logs every failed WebSocket attempt, and every failed request for /status (which the page makes after an attempt
+ * that never opened, to learn why) as errors.
+ */
+export function unexpectedErrors(errors) {
+  return errors.filter(
+    (e) =>
+      !/WebSocket connection to '[^']*' failed/.test(e) && !/Failed to load resource: .*\(https?:\/\/[^)]*\/status\)$/.test(e),
+  );
+}

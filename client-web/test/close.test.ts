@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeClose, reconnectDelayMs, reconnectMode } from '../src/protocol/close';
+import { describeClose, reconnectDelayMs, reconnectMode, refusalMessage, retryDelayMs } from '../src/protocol/close';
 
 describe('close codes', () => {
   it('reconnects by itself after transient closes only', () => {
@@ -49,5 +49,29 @@ describe('close codes', () => {
     expect(reconnectDelayMs(1006, 30, mid)).toBe(15000);
     expect(reconnectDelayMs(1013, 0, mid)).toBe(5000);
     expect(reconnectDelayMs(4006, 3, mid)).toBe(0);
+  });
+
+  it("waits a full server's Retry-After after a refusal /status explained, backing off as after 1013", () => {
+    const mid = () => 0.5;
+    const full = { code: 1006, refusal: { kind: 'full' as const, connections: 8, maxClients: 8, retryAfterS: 5 } };
+    expect([0, 1, 2, 3].map((a) => retryDelayMs(full, a, mid))).toEqual([5000, 10000, 15000, 15000]);
+    expect([0, 1, 2].map((a) => retryDelayMs(full, a, mid))).toEqual([0, 1, 2].map((a) => reconnectDelayMs(1013, a, mid)));
+    // With jitter: 4 to 6 s the first time.
+    expect(retryDelayMs(full, 0, () => 0)).toBe(4000);
+    expect(retryDelayMs(full, 0, () => 1)).toBe(6000);
+    expect(retryDelayMs({ ...full, refusal: { ...full.refusal, retryAfterS: 2 } }, 0, mid)).toBe(2000);
+    // Any other refusal, or none: the close code's backoff.
+    for (const refusal of [{ kind: 'unreachable' as const }, { kind: 'refused' as const }, { kind: 'shutting_down' as const }, undefined]) {
+      expect(retryDelayMs({ code: 1006, refusal }, 1, mid), JSON.stringify(refusal)).toBe(1000);
+    }
+  });
+
+  it('says each refusal in a sentence', () => {
+    expect(refusalMessage({ kind: 'full', connections: 1024, maxClients: 1024, retryAfterS: 5 })).toBe(
+      'The server is full (1024 of 1024 players).',
+    );
+    expect(refusalMessage({ kind: 'shutting_down' })).toBe('The server is shutting down.');
+    expect(refusalMessage({ kind: 'unreachable' })).toBe('Cannot reach the server.');
+    expect(refusalMessage({ kind: 'refused' })).toMatch(/^The server refused this page/);
   });
 });

@@ -6,6 +6,7 @@ import { decode, encode } from '@msgpack/msgpack';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Session } from '../src/game/session';
 import { Connection } from '../src/net/connection';
+import type { ServerStatus } from '../src/net/probe';
 
 class FakeWebSocket {
   static readonly CONNECTING = 0;
@@ -95,15 +96,32 @@ class FakeServer {
   }
 }
 
-function setup(): { session: Session; conn: Connection; latest: () => FakeWebSocket } {
+/** The server's /status for the connection's questions: no answer unless a test says otherwise. */
+type Probe = (url: string, signal: AbortSignal) => Promise<ServerStatus | null>;
+
+function setup(probe: Probe = async () => null): { session: Session; conn: Connection; latest: () => FakeWebSocket } {
   const session = new Session();
   const conn = new Connection(
     session,
     { onStatus: () => undefined, sampleInput: () => ({ dx: 1, dy: 0, aim: 0, buttons: 0 }) },
     'ws://test/ws',
+    probe,
   );
   return { session, conn, latest: () => FakeWebSocket.all.at(-1)! };
 }
+
+/** A /status answer. */
+const status = (over: Partial<ServerStatus> = {}): ServerStatus => ({
+  players: 2,
+  connections: 2,
+  maxClients: 2,
+  full: false,
+  shuttingDown: false,
+  retryAfterS: null,
+  protocol: 2,
+  ...over,
+});
+const FULL = status({ full: true, retryAfterS: 5 });
 
 /** Lets `ms` of fake time pass while the server ticks at `hz` (acknowledging inputs as they come). */
 function play(server: FakeServer, ms: number, hz = 30): void {
@@ -194,17 +212,18 @@ describe('connection: joining and resuming', () => {
     expect(latest().inputSeqs[0]).toBe(501);
   });
 
-  it('keeps trying the token while the server is unreachable, within the backoff', () => {
+  it('keeps trying the token while the server is unreachable, within the backoff', async () => {
     const { conn, latest } = setup();
     conn.connect('ann');
     new FakeServer(latest(), 7).join(token(1));
     latest().drop(1006);
     for (let attempt = 0; attempt < 3; attempt++) {
-      vi.advanceTimersByTime(20_000);
+      // (Async: the attempts wait for the /status question's answer, a promise.)
+      await vi.advanceTimersByTimeAsync(20_000);
       // The connection fails before it opens: the browser reports 1006 again.
       latest().drop(1006);
     }
-    vi.advanceTimersByTime(20_000);
+    await vi.advanceTimersByTimeAsync(20_000);
     latest().open();
     expect(latest().hello).toEqual([0, 2, 'ann', token(1)]);
     expect(FakeWebSocket.all).toHaveLength(5);
@@ -261,23 +280,24 @@ describe('connection: joining and resuming', () => {
     expect(latest().hello).toEqual([0, 2, 'ann']);
   });
 
-  it('keeps the reason the game ended while reconnect attempts cannot reach the server', () => {
+  it('keeps the reason the game ended while reconnect attempts cannot reach the server', async () => {
     const { session, conn, latest } = setup();
     conn.connect('ann');
     new FakeServer(latest(), 7).join(token(1));
     latest().drop(1001, 'server shutting down');
     expect(session.lastClose).toMatchObject({ code: 1001, transient: true });
     for (let attempt = 0; attempt < 3; attempt++) {
-      vi.advanceTimersByTime(20_000);
-      // The server is gone: the attempt fails without a close frame.
+      await vi.advanceTimersByTimeAsync(20_000);
+      // The server is gone: the attempt fails without a close frame (and /status does not answer).
       latest().drop(1006);
+      await vi.advanceTimersByTimeAsync(0);
       expect(session.lastClose, `attempt ${attempt}`).toMatchObject({ code: 1001 });
       expect(session.lastClose!.message).toContain('server shutting down');
-      expect(session.lastAttempt).toMatchObject({ code: 1006 });
+      expect(session.lastAttempt).toMatchObject({ code: 1006, refusal: { kind: 'unreachable' } });
       expect(conn.reconnectAt, 'it keeps trying').not.toBeNull();
     }
     // The server is back: the welcome clears both.
-    vi.advanceTimersByTime(20_000);
+    await vi.advanceTimersByTimeAsync(20_000);
     new FakeServer(latest(), 8).join(token(2));
     expect(session.debugState()).toMatchObject({ connected: true, lastClose: null, lastAttempt: null });
     // A close the server sends during a later attempt does replace the reason.
@@ -332,6 +352,103 @@ describe('connection: joining and resuming', () => {
     expect(latest().hello).toEqual([0, 2, 'ann', token(1)]);
     vi.advanceTimersByTime(60_000);
     expect(FakeWebSocket.all).toHaveLength(2);
+  });
+});
+
+describe('connection: asking /status why a connection never opened', () => {
+  it('a full server: asks on the same host, says so, and waits its Retry-After, backing off as after 1013', async () => {
+    const asked: string[] = [];
+    const { session, conn, latest } = setup(async (url) => {
+      asked.push(url);
+      return FULL;
+    });
+    conn.connect('ann');
+    latest().drop(1006);
+    // Nothing is scheduled before the answer: the wait depends on it.
+    expect(session.lastClose).toMatchObject({ code: 1006, unreached: true, message: 'Could not connect. Asking the server why…' });
+    expect(conn.reconnectAt).toBeNull();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(asked).toEqual(['http://test/status']);
+    expect(session.lastClose).toMatchObject({
+      code: 1006,
+      refusal: { kind: 'full', connections: 2, maxClients: 2, retryAfterS: 5 },
+      message: 'The server is full (2 of 2 players).',
+    });
+    expect(session.closes.at(-1)).toBe(session.lastClose);
+    // 5 s ± 20 %, not the 0.5 s of a lost connection.
+    const wait = conn.reconnectAt! - performance.now();
+    expect(wait).toBeGreaterThanOrEqual(4000);
+    expect(wait).toBeLessThanOrEqual(6000);
+    await vi.advanceTimersByTimeAsync(3900);
+    expect(FakeWebSocket.all).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(2200);
+    expect(FakeWebSocket.all).toHaveLength(2);
+    // Still full: the wait doubles.
+    latest().drop(1006);
+    await vi.advanceTimersByTimeAsync(0);
+    const second = conn.reconnectAt! - performance.now();
+    expect(second).toBeGreaterThanOrEqual(8000);
+    expect(second).toBeLessThanOrEqual(12_000);
+    expect(asked).toHaveLength(2);
+    // A place is free by the next attempt: it joins, and the refusal is forgotten.
+    await vi.advanceTimersByTimeAsync(12_000);
+    expect(FakeWebSocket.all).toHaveLength(3);
+    new FakeServer(latest(), 7).join(token(1));
+    expect(session.debugState()).toMatchObject({ connected: true, lastClose: null, lastAttempt: null });
+  });
+
+  it('no answer: cannot reach the server, the short backoff; shutting down and refused are said too', async () => {
+    for (const [answer, kind, message] of [
+      [null, 'unreachable', 'Cannot reach the server.'],
+      [status({ shuttingDown: true }), 'shutting_down', 'The server is shutting down.'],
+      [status({ connections: 1 }), 'refused', /^The server refused this page/],
+    ] as const) {
+      FakeWebSocket.all = [];
+      const { session, conn, latest } = setup(async () => answer);
+      conn.connect('ann');
+      latest().drop(1006);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(session.lastClose, kind).toMatchObject({ code: 1006, refusal: { kind } });
+      expect(session.lastClose!.message).toMatch(message);
+      const wait = conn.reconnectAt! - performance.now();
+      expect(wait, kind).toBeLessThanOrEqual(600);
+      await vi.advanceTimersByTimeAsync(600);
+      expect(FakeWebSocket.all, kind).toHaveLength(2);
+    }
+  });
+
+  it('a late answer cannot overwrite a newer state: a manual reconnect or leaving drops the question', async () => {
+    let answer: (s: ServerStatus | null) => void = () => undefined;
+    let signal: AbortSignal | null = null;
+    const { session, conn, latest } = setup((_, sig) => {
+      signal = sig;
+      return new Promise((resolve) => (answer = resolve));
+    });
+    conn.connect('ann');
+    latest().drop(1006);
+    conn.connect('ann'); // the Reconnect button, before /status answered
+    expect(signal!.aborted).toBe(true);
+    new FakeServer(latest(), 7).join(token(1));
+    answer(FULL);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(session.debugState()).toMatchObject({ connected: true, lastClose: null, lastAttempt: null });
+    expect(conn.reconnectAt).toBeNull();
+    expect(FakeWebSocket.all).toHaveLength(2);
+
+    // Leaving the game while the question is open: no attempt follows its answer.
+    latest().drop(1006);
+    conn.connect('ann');
+    latest().drop(1006);
+    const open = signal!;
+    conn.disconnect();
+    expect(open.aborted).toBe(true);
+    answer(FULL);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(conn.reconnectAt).toBeNull();
+    expect(FakeWebSocket.all).toHaveLength(3);
+    // The dropped question's answer is not shown either.
+    expect(session.lastAttempt).toMatchObject({ code: 1006, unreached: true, message: 'Could not connect. Asking the server why…' });
+    expect(session.lastAttempt!.refusal).toBeUndefined();
   });
 });
 

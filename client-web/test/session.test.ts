@@ -123,15 +123,50 @@ describe('session', () => {
     expect(s.debugState().view).toBeNull();
   });
 
-  it('says a connection that never opened could not connect (the server may be down or full), not that it was lost', () => {
+  it('says a connection that never opened could not connect (and asks why), not that it was lost', () => {
     const s = new Session();
     s.beginConnecting('ann');
     const info = s.closed(1006, '');
-    expect(info.message).toMatch(/^Could not connect: the server is down, full/);
-    expect(info.transient).toBe(true);
+    expect(info).toMatchObject({ message: 'Could not connect. Asking the server why…', unreached: true, transient: true });
     // Lost while playing: the plain description.
     const p = joined();
     expect(p.closed(1006, '').message).toBe('The connection was lost (abnormal closure).');
+  });
+
+  it("explains an unreached close with /status's answer, only while it is still the close shown", () => {
+    const full = { kind: 'full', connections: 3, maxClients: 3, retryAfterS: 5 } as const;
+    const s = new Session();
+    s.beginConnecting('ann');
+    const info = s.closed(1006, '');
+    const explained = s.explainRefusal(info, full)!;
+    expect(explained).toMatchObject({ code: 1006, unreached: true, refusal: full, message: 'The server is full (3 of 3 players).' });
+    expect(s.lastClose).toBe(explained);
+    expect(s.closes).toEqual([explained]);
+    expect(s.debugState().lastClose).toMatchObject({ refusal: full });
+    // A retry's unreached close under another reason is the attempt's.
+    const played = joined();
+    played.closed(1001, 'server shutting down');
+    played.beginConnecting('ann', true);
+    const attempt = played.closed(1006, '');
+    expect(played.explainRefusal(attempt, { kind: 'unreachable' })).toMatchObject({ message: 'Cannot reach the server.' });
+    expect(played.lastClose).toMatchObject({ code: 1001 });
+    expect(played.lastAttempt).toMatchObject({ refusal: { kind: 'unreachable' } });
+    // A page that never got in shows its latest attempt, and the answer about it.
+    s.beginConnecting('ann');
+    const next = s.closed(1006, '');
+    expect(s.lastClose).toBe(next);
+    expect(s.lastAttempt).toBeNull();
+    expect(s.explainRefusal(next, { kind: 'unreachable' })).toMatchObject({ message: 'Cannot reach the server.' });
+    // Too late: a new attempt began, or a newer close came.
+    s.beginConnecting('ann');
+    const stale = s.closed(1006, '');
+    s.beginConnecting('ann');
+    expect(s.explainRefusal(stale, full)).toBeNull();
+    s.closed(1006, '');
+    expect(s.explainRefusal(stale, full)).toBeNull();
+    expect(s.lastClose!.refusal).toBeUndefined();
+    const lost = joined().closed(1006, '');
+    expect(joined().explainRefusal(lost, full)).toBeNull();
   });
 
   it('turns the error message before a close into the close reason', () => {

@@ -59,7 +59,10 @@ export interface DebugState {
   /** The newest raw round trip of a ping. */
   rttLastMs: number | null;
   lastClose: CloseInfo | null;
-  /** The last reconnect attempt that failed without reaching the server, since `lastClose`. */
+  /**
+   * The last reconnect attempt that failed without reaching the server, since `lastClose` (a game that ended; a
+   * page that never got in has its latest attempt in `lastClose`). `refusal`: what the server's /status said.
+   */
   lastAttempt: CloseInfo | null;
   /** The newest closes, oldest first (a few). */
   closes: CloseInfo[];
@@ -78,6 +81,8 @@ export interface DebugState {
   respawnDelayLearnt: boolean;
   lastError: { code: number; message: string } | null;
 }
+
+const copyClose = (c: CloseInfo): CloseInfo => (c.refusal ? { ...c, refusal: { ...c.refusal } } : { ...c });
 
 export function debugState(s: Session): DebugState {
   const entities: Record<number, DecodedEntity> = {};
@@ -105,9 +110,9 @@ export function debugState(s: Session): DebugState {
     pingMs: s.pingMs(),
     rttMs: s.rtt.value,
     rttLastMs: s.rtt.last,
-    lastClose: s.lastClose && { ...s.lastClose },
-    lastAttempt: s.lastAttempt && { ...s.lastAttempt },
-    closes: s.closes.map((c) => ({ ...c })),
+    lastClose: s.lastClose && copyClose(s.lastClose),
+    lastAttempt: s.lastAttempt && copyClose(s.lastAttempt),
+    closes: s.closes.map(copyClose),
     resumable: s.resumeToken !== null,
     resumed: s.resumed,
     resumes: s.resumes,

@@ -1,7 +1,7 @@
 // The state of one play session: everything the renderer, the HUD and the debug hook read, updated by server
 // messages (in the WebSocket handler, never in the render loop) and by the input timer.
 
-import { describeClose, type CloseInfo } from '../protocol/close';
+import { describeClose, refusalMessage, type CloseInfo, type Refusal } from '../protocol/close';
 import { decodeServerMessage } from '../protocol/codec';
 import {
   KIND_PLAYER,
@@ -106,7 +106,10 @@ export class Session {
   serverTick: number | null = null;
   /** Why the game last ended: the server's close, kept while reconnect attempts fail without reaching it. */
   lastClose: CloseInfo | null = null;
-  /** The last reconnect attempt that could not reach the server (no close frame), since `lastClose`. */
+  /**
+   * The last reconnect attempt that could not reach the server (no close frame), since `lastClose` when that is a
+   * game that ended (a page that never got in keeps its latest attempt in `lastClose`).
+   */
   lastAttempt: CloseInfo | null = null;
   /** The newest closes, oldest first (at most CLOSE_LOG_LEN), for the debug hook. */
   readonly closes: CloseInfo[] = [];
@@ -393,17 +396,15 @@ export class Session {
     const useError = !reason && this.lastError && this.lastError.code === code;
     let info = describeClose(code, useError ? this.lastError!.message : reason);
     // 1006 while connecting: the socket never opened (or closed before the welcome). A browser is not shown why
-    // (a refused connection, an HTTP 503 from a full server and a 403 for a foreign origin all look alike).
+    // (a refused connection, an HTTP 503 from a full server and a 403 for a foreign origin all look alike): the
+    // connection asks the server's /status and explains it with `explainRefusal`.
     if (code === 1006 && this.phase === 'connecting') {
-      info = {
-        ...info,
-        message: 'Could not connect: the server is down, full (it refuses players over its limit) or refused this page.',
-        unreached: true,
-      };
+      info = { ...info, message: 'Could not connect. Asking the server why…', unreached: true };
     }
     // A reconnect attempt that never reached the server (1006 before any welcome) does not replace the reason
-    // the game ended: "the server is shutting down" stays on the screen while the retries fail.
-    if (code === 1006 && this.phase === 'connecting' && this.lastClose !== null) {
+    // the game ended: "the server is shutting down" stays on the screen while the retries fail. A page that never
+    // got in shows its latest attempt (the server that was full may be down now).
+    if (code === 1006 && this.phase === 'connecting' && this.lastClose !== null && !this.lastClose.unreached) {
       this.lastAttempt = info;
     } else {
       this.lastClose = info;
@@ -415,6 +416,22 @@ export class Session {
     // Only a close that leaves the player held keeps the token worth presenting.
     if (info.reconnect !== 'resume') this.forgetResume();
     return info;
+  }
+
+  /**
+   * The server's /status explained why the unreached connection `info` failed: its message says so now. Returns the
+   * explained close, or null when `info` is no longer the state shown (a newer attempt, a welcome, a manual
+   * reconnect came first): a late answer changes nothing.
+   */
+  explainRefusal(info: CloseInfo, refusal: Refusal): CloseInfo | null {
+    if (this.phase !== 'closed' || !info.unreached) return null;
+    if (info !== this.lastClose && info !== this.lastAttempt) return null;
+    const explained: CloseInfo = { ...info, refusal, message: refusalMessage(refusal) };
+    if (this.lastClose === info) this.lastClose = explained;
+    else this.lastAttempt = explained;
+    const i = this.closes.lastIndexOf(info);
+    if (i >= 0) this.closes[i] = explained;
+    return explained;
   }
 
   /** A read-only copy of the state for tests and debugging (`window.__tickwire.state()`). */

@@ -5,12 +5,18 @@
 // player held on the server (a dropped connection, an idle timeout, see protocol/close.ts) the next connection's
 // hello presents the latest token and the server gives the same player back; a refused token (4006) is followed at
 // once by a fresh join without one.
+//
+// A connection that never opened (1006 before the welcome) is not retried at once: the page first asks the server's
+// /status why (net/probe.ts, at most STATUS_TIMEOUT_MS), tells the player, and waits as the answer says (a full
+// server's Retry-After, backing off as after 1013). A newer attempt, a manual reconnect or leaving drops the
+// question, so a late answer cannot overwrite a newer state.
 
-import { reconnectDelayMs, type CloseInfo } from '../protocol/close';
+import { retryDelayMs, type CloseInfo } from '../protocol/close';
 import { encodeHello, encodeInput, encodePing } from '../protocol/codec';
 import { PROTOCOL_VERSION } from '../protocol/types';
 import type { InputSample, Session } from '../game/session';
 import { pingOffsetMs } from './ping';
+import { fetchStatus, refusalOf, statusUrl, type ServerStatus } from './probe';
 import { TickTiming } from './timing';
 
 /** Inputs remembered while waiting for their acknowledgement (for the input timing). */
@@ -25,6 +31,9 @@ export interface ConnectionEvents {
   sampleInput(): InputSample;
 }
 
+/** Asks the server's /status at `url` (null: no answer); `signal` aborts it. */
+export type StatusProbe = (url: string, signal: AbortSignal) => Promise<ServerStatus | null>;
+
 /** The WebSocket address of the page's own server: ws://host/ws, or wss:// when the page is https. */
 export function socketUrl(loc: { protocol: string; host: string } = location): string {
   return `${loc.protocol === 'https:' ? 'wss:' : 'ws:'}//${loc.host}/ws`;
@@ -38,6 +47,8 @@ export class Connection {
   private pingAnchor = 0;
   private pingCount = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The /status question about the last refused attempt, while it is open (see `explain`). */
+  private probing: AbortController | null = null;
   private attempt = 0;
   private nextInputAt = 0;
   /** Times the inputs to reach the server just before its tick's read (see timing.ts). */
@@ -56,6 +67,7 @@ export class Connection {
     private readonly session: Session,
     private readonly events: ConnectionEvents,
     private readonly url: string = socketUrl(),
+    private readonly probe: StatusProbe = (u, signal) => fetchStatus(u, { signal }),
   ) {
     session.onTickRate = () => {
       this.scheduleInputs();
@@ -140,12 +152,39 @@ export class Connection {
     if (ws !== this.ws) return;
     this.teardown();
     const info = this.session.closed(code, reason);
-    if (info.transient) this.scheduleReconnect(info);
+    if (info.unreached) this.explain(info);
+    else if (info.transient) this.scheduleReconnect(info);
     this.events.onStatus();
   }
 
-  private scheduleReconnect(info: CloseInfo): void {
-    const delay = reconnectDelayMs(info.code, this.attempt++);
+  /**
+   * The attempt `info` never opened: asks the server's /status why, then tells the player and schedules the next
+   * attempt as the answer says. Dropped (its answer ignored) by anything that changes the state first.
+   */
+  private explain(info: CloseInfo): void {
+    const controller = new AbortController();
+    this.probing = controller;
+    const since = performance.now();
+    const url = statusUrl(this.url);
+    let asked: Promise<ServerStatus | null> = Promise.resolve(null);
+    try {
+      if (url !== null) asked = this.probe(url, controller.signal).catch(() => null);
+    } catch {
+      // No answer, as for a failed request.
+    }
+    void asked.then((status) => {
+      if (this.probing !== controller) return;
+      this.probing = null;
+      const explained = this.session.explainRefusal(info, refusalOf(status));
+      if (!explained) return;
+      if (explained.transient) this.scheduleReconnect(explained, performance.now() - since);
+      this.events.onStatus();
+    });
+  }
+
+  /** Schedules the next attempt after `info`; `spentMs` of its wait have passed already (asking /status). */
+  private scheduleReconnect(info: CloseInfo, spentMs = 0): void {
+    const delay = Math.max(0, retryDelayMs(info, this.attempt++) - spentMs);
     this.reconnectAt = performance.now() + delay;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
@@ -154,10 +193,13 @@ export class Connection {
     }, delay);
   }
 
+  /** Cancels the scheduled attempt, and the /status question that would schedule one. */
   private cancelReconnect(): void {
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     this.reconnectAt = null;
+    this.probing?.abort();
+    this.probing = null;
   }
 
   private teardown(): void {

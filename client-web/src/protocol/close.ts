@@ -27,6 +27,39 @@ export interface CloseInfo {
   at: number;
   /** The connection never reached the game (1006 before the welcome: down, full or refused). */
   unreached?: boolean;
+  /**
+   * Why an unreached connection was refused, as the server's `GET /status` explained it (net/probe.ts); absent
+   * while the page is still asking (and for every other close).
+   */
+  refusal?: Refusal;
+}
+
+/**
+ * Why a connection that never opened (1006 before the welcome) failed: a browser is not shown the HTTP status of a
+ * refused upgrade, so the page asks the server's `/status` (docs/PROTOCOL.md section 1).
+ * - `full`: it has `--max-clients` connections (its 503 says Retry-After `retryAfterS`).
+ * - `shutting_down`: it is stopping.
+ * - `refused`: it answers and is neither: most likely it refused this page's origin (403).
+ * - `unreachable`: no answer (down, or the network).
+ */
+export type Refusal =
+  | { kind: 'full'; connections: number; maxClients: number; retryAfterS: number }
+  | { kind: 'shutting_down' }
+  | { kind: 'refused' }
+  | { kind: 'unreachable' };
+
+/** A sentence for the player about a refusal. */
+export function refusalMessage(r: Refusal): string {
+  switch (r.kind) {
+    case 'full':
+      return `The server is full (${r.connections} of ${r.maxClients} players).`;
+    case 'shutting_down':
+      return 'The server is shutting down.';
+    case 'refused':
+      return "The server refused this page: it is up and not full, so most likely it does not allow this page's address.";
+    case 'unreachable':
+      return 'Cannot reach the server.';
+  }
 }
 
 const NAMES: Record<number, string> = {
@@ -70,13 +103,29 @@ export function describeClose(code: number, reason: string, at = Date.now()): Cl
   return { code, reason, message, transient: reconnect !== 'none', reconnect, at };
 }
 
+/** The first wait after a full server refused us (1013 from a proxy; tickwire's 503 says Retry-After: 5). */
+export const FULL_BACKOFF_MS = 5000;
+
+/** `baseMs` doubling with every attempt (0-based), at most 15 s, ±20 % jitter. */
+export function backoffMs(baseMs: number, attempt: number, random: () => number = Math.random): number {
+  const capped = Math.min(15_000, baseMs * 2 ** Math.min(attempt, 10));
+  return Math.round(capped * (0.8 + 0.4 * random()));
+}
+
 /**
  * Backoff before reconnect attempt `attempt` (0-based): 0.5 s doubling to 15 s, longer when the server is full.
  * A refused resume (4006) reconnects at once: the fresh join that follows has no token, so it cannot loop.
  */
 export function reconnectDelayMs(code: number, attempt: number, random: () => number = Math.random): number {
   if (code === 4006) return 0;
-  const base = code === 1013 ? 5000 : 500;
-  const capped = Math.min(15_000, base * 2 ** Math.min(attempt, 10));
-  return Math.round(capped * (0.8 + 0.4 * random()));
+  return backoffMs(code === 1013 ? FULL_BACKOFF_MS : 500, attempt, random);
+}
+
+/**
+ * The backoff after `info`: by its code, except that a connection a full server refused (its `/status` said so)
+ * waits as after 1013, from the server's Retry-After.
+ */
+export function retryDelayMs(info: Pick<CloseInfo, 'code' | 'refusal'>, attempt: number, random: () => number = Math.random): number {
+  if (info.refusal?.kind === 'full') return backoffMs(info.refusal.retryAfterS * 1000, attempt, random);
+  return reconnectDelayMs(info.code, attempt, random);
 }
