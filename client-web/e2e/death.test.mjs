@@ -7,15 +7,13 @@
 // Needs Debian's chromium and a built server (`cargo build -p tickwire-server`). Run with `npm run e2e`.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { joinGame, launch, state } from './browser.mjs';
-import { startServer } from './server.mjs';
+import { state } from './browser.mjs';
+import { RESULTS, withGame } from './game.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const RESULTS = resolve(HERE, '..', 'test-results');
 const DUEL = join(HERE, 'maps', 'duel.toml');
 /** assets/rules.toml respawn_delay. */
 const RESPAWN_MS = 2000;
@@ -40,14 +38,9 @@ function recordDeath() {
 }
 
 test('death and respawn: the victim sees who killed it and a countdown, gone when it is back', { timeout: 120_000 }, async (t) => {
-  mkdirSync(RESULTS, { recursive: true });
-  const server = await startServer({ args: ['--map', DUEL] });
-  let browser;
-  try {
-    browser = await launch();
-    const errors = [];
-    const alice = await joinGame(browser, server.url, 'alice', errors);
-    const bob = await joinGame(browser, server.url, 'bob', errors);
+  await withGame(t, { args: ['--map', DUEL] }, async ({ errors, joinAs }) => {
+    const alice = await joinAs('alice');
+    const bob = await joinAs('bob');
     const bobId = (await state(bob)).you;
     await alice.waitForFunction((id) => window.__tickwire.state().entities[id] !== undefined, bobId, { timeout: 5000 });
     const before = await state(bob);
@@ -116,11 +109,5 @@ test('death and respawn: the victim sees who killed it and a countdown, gone whe
     assert.equal(after.respawnDelayLearnt, true, 'the respawn delay was learnt');
     assert.ok(Math.abs(after.respawnDelayMs - RESPAWN_MS) < 1, `learnt ${after.respawnDelayMs} ms`);
     assert.deepEqual(errors, [], 'no console errors');
-  } catch (e) {
-    console.error(server.log());
-    throw e;
-  } finally {
-    await browser?.close().catch(() => undefined);
-    await server.stop();
-  }
+  });
 });

@@ -14,15 +14,13 @@
 // the bots are looked for next to the server, or at $TICKWIRE_BOTS_BIN). Run with `npm run e2e`.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { joinGame, launch, state } from './browser.mjs';
-import { startBots, startServer } from './server.mjs';
+import { state } from './browser.mjs';
+import { RESULTS, withGame } from './game.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const RESULTS = resolve(HERE, '..', 'test-results');
 const BOTS = 40;
 const VIEWPORTS = [
   { width: 800, height: 600 },
@@ -89,18 +87,10 @@ const overlap = (a, b) =>
 const fmt = (r) => `[${r.left.toFixed(0)},${r.top.toFixed(0)} – ${r.right.toFixed(0)},${r.bottom.toFixed(0)}]`;
 
 test(`HUD layout: with ${BOTS} players the scoreboard fits the viewport and never overlaps the kill feed, the arena stays clear of the HUD, names do not overlap`, { timeout: 180_000 }, async (t) => {
-  mkdirSync(RESULTS, { recursive: true });
-  const server = await startServer();
-  t.diagnostic(`server at ${server.url}`);
-  let bots;
-  let browser;
-  try {
-    // Full decoding is not needed for `fire` (it wanders): one decoder keeps the bots cheap.
-    bots = startBots(server, ['--clients', String(BOTS), '--ramp', '2s', '--duration', '10m', '--behaviour', 'fire',
-      '--decoders', '1']);
-    browser = await launch();
-    const errors = [];
-    const page = await joinGame(browser, server.url, 'player', errors, VIEWPORTS[0]);
+  // Full decoding is not needed for `fire` (it wanders): one decoder keeps the bots cheap.
+  const botArgs = ['--clients', String(BOTS), '--ramp', '2s', '--duration', '10m', '--behaviour', 'fire', '--decoders', '1'];
+  await withGame(t, { bots: botArgs }, async ({ bots, errors, joinAs }) => {
+    const page = await joinAs('player', VIEWPORTS[0]);
 
     // Every bot on the page's scoreboard, then kills in the feed.
     await page
@@ -181,15 +171,7 @@ test(`HUD layout: with ${BOTS} players the scoreboard fits the viewport and neve
       assert.ok(moved > 0, `${label}: crowded names were laid out (moved or faded) in some of the ${SAMPLES} samples`);
     }
     assert.deepEqual(errors, [], 'no console errors');
-  } catch (e) {
-    console.error(server.log());
-    if (bots) console.error(bots.log());
-    throw e;
-  } finally {
-    await browser?.close().catch(() => undefined);
-    await bots?.stop();
-    await server.stop();
-  }
+  });
 });
 
 /** A map with a view (2400 × 2400, view 375: the camera follows the player), spawn points near the east wall. */
@@ -225,18 +207,11 @@ function recordWalk() {
 const under = (x, y, r) => x > r.left && x < r.right && y > r.top && y < r.bottom;
 
 test('HUD layout: walking to the walls at 800 × 600, the walls and players near the player come out from under the panels', { timeout: 150_000 }, async (t) => {
-  mkdirSync(RESULTS, { recursive: true });
-  const server = await startServer({ args: ['--map', WALL_MAP] });
-  let bots;
-  let browser;
-  try {
-    bots = startBots(server, ['--clients', String(WALL_BOTS), '--ramp', '1s', '--duration', '10m', '--behaviour', 'idle',
-      '--decoders', '1']);
-    browser = await launch();
-    const errors = [];
+  const botArgs = ['--clients', String(WALL_BOTS), '--ramp', '1s', '--duration', '10m', '--behaviour', 'idle', '--decoders', '1'];
+  await withGame(t, { args: ['--map', WALL_MAP], bots: botArgs }, async ({ bots, errors, joinAs }) => {
     // The bots first, so that the page takes a free spawn point (the farthest from the others).
     await new Promise((r) => setTimeout(r, 2500));
-    const page = await joinGame(browser, server.url, 'walker', errors, VIEWPORTS[0]);
+    const page = await joinAs('walker', VIEWPORTS[0]);
     await page
       .waitForFunction(
         (n) => Object.values(window.__tickwire.state().entities).filter((e) => e.kind === 0).length >= n,
@@ -352,13 +327,5 @@ test('HUD layout: walking to the walls at 800 × 600, the walls and players near
     assert.ok(board.rows >= WALL_BOTS + 1, `the scoreboard lists the bots (${board.rows} rows)`);
     assert.ok(board.insets.right >= 800 - board.left, `the scoreboard is a right inset: ${JSON.stringify(board.insets)}`);
     assert.deepEqual(errors, [], 'no console errors');
-  } catch (e) {
-    console.error(server.log());
-    if (bots) console.error(bots.log());
-    throw e;
-  } finally {
-    await browser?.close().catch(() => undefined);
-    await bots?.stop();
-    await server.stop();
-  }
+  });
 });

@@ -8,15 +8,13 @@
 // Needs the same as two-players.test.mjs. Run with `npm run e2e`.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { joinGame, launch, state } from './browser.mjs';
-import { startServer } from './server.mjs';
+import { state } from './browser.mjs';
+import { RESULTS, withGame } from './game.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const RESULTS = resolve(HERE, '..', 'test-results');
 const MAP = join(HERE, 'maps', 'view.toml');
 /** The map's guaranteed view: radius × cell − cell / 4. */
 const VIEW = 2 * 250 - 250 / 2;
@@ -60,15 +58,9 @@ function popsOnScreen(trace, reach) {
 }
 
 test('interest: a far player leaves the other page, the camera follows, it comes back', { timeout: 120_000 }, async (t) => {
-  mkdirSync(RESULTS, { recursive: true });
-  const server = await startServer({ args: ['--map', MAP] });
-  t.diagnostic(`server at ${server.url} with ${MAP}`);
-  let browser;
-  try {
-    browser = await launch();
-    const errors = [];
-    const alice = await joinGame(browser, server.url, 'alice', errors);
-    const bob = await joinGame(browser, server.url, 'bob', errors);
+  await withGame(t, { args: ['--map', MAP] }, async ({ errors, joinAs }) => {
+    const alice = await joinAs('alice');
+    const bob = await joinAs('bob');
     const aliceId = (await state(alice)).you;
     const bobId = (await state(bob)).you;
     const has = (page, id) =>
@@ -191,11 +183,5 @@ test('interest: a far player leaves the other page, the camera follows, it comes
       assert.ok(s.connected);
     }
     assert.deepEqual(errors, [], 'no console errors');
-  } catch (e) {
-    console.error(server.log());
-    throw e;
-  } finally {
-    await browser?.close().catch(() => undefined);
-    await server.stop();
-  }
+  });
 });

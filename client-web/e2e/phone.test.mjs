@@ -12,16 +12,14 @@
 // Run with `npm run e2e`.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { devices } from 'playwright-core';
-import { joinGame, launch, state } from './browser.mjs';
-import { startBots, startServer } from './server.mjs';
+import { state } from './browser.mjs';
+import { RESULTS, withGame } from './game.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const RESULTS = resolve(HERE, '..', 'test-results');
 const BOTS = 8;
 const PHONES = [
   { label: '360x640', options: { viewport: { width: 360, height: 640 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true } },
@@ -86,14 +84,8 @@ function assertLabelsOnScreen(m, where) {
 }
 
 test('phone layout: the stats line, scoreboard and kill feed do not overlap; names at the edges stay on screen', { timeout: 180_000 }, async (t) => {
-  mkdirSync(RESULTS, { recursive: true });
-  const server = await startServer();
-  let bots;
-  let browser;
-  try {
-    bots = startBots(server, ['--clients', String(BOTS), '--ramp', '1s', '--duration', '10m', '--behaviour', 'fire', '--decoders', '1']);
-    browser = await launch();
-    const errors = [];
+  const botArgs = ['--clients', String(BOTS), '--ramp', '1s', '--duration', '10m', '--behaviour', 'fire', '--decoders', '1'];
+  await withGame(t, { bots: botArgs }, async ({ server, bots, browser, errors }) => {
     for (const phone of PHONES) {
       const name = 'thumbs';
       const page = await joinPhone(browser, server.url, name, errors, phone.options);
@@ -137,15 +129,7 @@ test('phone layout: the stats line, scoreboard and kill feed do not overlap; nam
       await page.context().close();
     }
     assert.deepEqual(errors, [], 'no console errors');
-  } catch (e) {
-    console.error(server.log());
-    if (bots) console.error(bots.log());
-    throw e;
-  } finally {
-    await browser?.close().catch(() => undefined);
-    await bots?.stop();
-    await server.stop();
-  }
+  });
 });
 
 const VIEW_MAP = join(HERE, 'maps', 'view.toml');
@@ -173,14 +157,9 @@ async function walkUntilLabelAt(page, key, id, lo, hi) {
 }
 
 test('phone, camera following the player: a name at the left or right edge of the screen stays whole on it', { timeout: 120_000 }, async (t) => {
-  mkdirSync(RESULTS, { recursive: true });
-  const server = await startServer({ args: ['--map', VIEW_MAP] });
-  let browser;
-  try {
-    browser = await launch();
-    const errors = [];
+  await withGame(t, { args: ['--map', VIEW_MAP] }, async ({ server, browser, errors, joinAs }) => {
     const phone = await joinPhone(browser, server.url, 'thumbs', errors, PHONES[0].options);
-    const other = await joinGame(browser, server.url, 'far-away-player', errors, { width: 800, height: 600 });
+    const other = await joinAs('far-away-player', { width: 800, height: 600 });
     const otherId = (await state(other)).you;
     await phone.waitForFunction((id) => window.__tickwire.state().entities[id] !== undefined, otherId, { timeout: 5000 });
     const s0 = await state(phone);
@@ -206,13 +185,7 @@ test('phone, camera following the player: a name at the left or right edge of th
       await phone.screenshot({ path: join(RESULTS, `phone-label-${edge}-edge.png`) });
     }
     assert.deepEqual(errors, [], 'no console errors');
-  } catch (e) {
-    console.error(server.log());
-    throw e;
-  } finally {
-    await browser?.close().catch(() => undefined);
-    await server.stop();
-  }
+  });
 });
 
 /** Touches over the Chrome DevTools Protocol (`page.touchscreen` only taps): each call lists the touches down. */
@@ -239,12 +212,7 @@ function recordShots() {
 const shots = (page) => page.evaluate(() => window.__shots.size);
 
 test('touch controls: a joystick on the left half moves, touches on the right half aim and fire', { timeout: 120_000 }, async (t) => {
-  mkdirSync(RESULTS, { recursive: true });
-  const server = await startServer();
-  let browser;
-  try {
-    browser = await launch();
-    const errors = [];
+  await withGame(t, {}, async ({ server, browser, errors }) => {
     // A desktop page explains the keys; a phone explains the touches.
     const desktop = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     await desktop.goto(server.url, { waitUntil: 'load' });
@@ -331,11 +299,5 @@ test('touch controls: a joystick on the left half moves, touches on the right ha
     assert.ok(back > 150, `the left thumb moved the player back (${back})`);
     assert.ok(fired >= 3, `holding the right thumb kept firing (${fired} shots in 1.1 s)`);
     assert.deepEqual(errors, [], 'no console errors');
-  } catch (e) {
-    console.error(server.log());
-    throw e;
-  } finally {
-    await browser?.close().catch(() => undefined);
-    await server.stop();
-  }
+  });
 });

@@ -6,9 +6,9 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { joinGame, launch, state, unexpectedErrors } from './browser.mjs';
+import { joinGame, state, unexpectedErrors } from './browser.mjs';
+import { withGame } from './game.mjs';
 import { startProxy } from './proxy.mjs';
-import { startServer } from './server.mjs';
 
 const GRACE_S = 8;
 const IDLE_S = 1.5;
@@ -46,15 +46,14 @@ async function resumed(page, n, timeout) {
 test('resume: the same player after a dropped connection and an idle timeout; a fresh one after the grace period', {
   timeout: 120_000,
 }, async (t) => {
-  const server = await startServer({ args: ['--resume-grace', `${GRACE_S}s`, '--idle-timeout', `${IDLE_S}s`] });
-  const proxy = await startProxy(server.host, server.port);
-  t.diagnostic(`server at ${server.url}, proxy at ${proxy.url}`);
-  let browser;
-  try {
-    browser = await launch();
-    const errors = [];
+  const args = ['--resume-grace', `${GRACE_S}s`, '--idle-timeout', `${IDLE_S}s`];
+  await withGame(t, { args }, async ({ server, browser, errors, joinAs }) => {
+    const proxy = await startProxy(server.host, server.port);
+    // Closed once the browser and the server are (withGame's end), whatever happens.
+    t.after(() => proxy.close());
+    t.diagnostic(`proxy at ${proxy.url}`);
     const alice = await joinGame(browser, proxy.url, 'alice', errors);
-    const bob = await joinGame(browser, server.url, 'bob', errors);
+    const bob = await joinAs('bob');
     const a0 = await state(alice);
     const id = a0.you;
     const key = a0.entities[id].x < a0.arena.width / 2 ? 'KeyD' : 'KeyA';
@@ -142,13 +141,5 @@ test('resume: the same player after a dropped connection and an idle timeout; a 
     // Chromium logs every failed WebSocket attempt (the refused ones above), and the page's failed questions to
     // /status about them, as console errors: expected here.
     assert.deepEqual(unexpectedErrors(errors), [], 'no other console errors');
-  } catch (e) {
-    console.error(`resume test failed: ${e.stack ?? e}`);
-    console.error(server.log());
-    throw e;
-  } finally {
-    await browser?.close().catch(() => undefined);
-    await proxy.close();
-    await server.stop();
-  }
+  });
 });

@@ -8,14 +8,10 @@
 // `npm run e2e`.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { consoleText, launch, state, unexpectedErrors } from './browser.mjs';
-import { startBots, startServer } from './server.mjs';
-
-const RESULTS = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'test-results');
+import { consoleText, state, unexpectedErrors } from './browser.mjs';
+import { RESULTS, withGame } from './game.mjs';
 
 /** The server's /status, read from Node. */
 async function serverStatus(server) {
@@ -45,19 +41,14 @@ const overlay = (page) =>
   }));
 
 test('a full server: the page says so, waits its Retry-After, and joins by itself once a place is free', { timeout: 120_000 }, async (t) => {
-  mkdirSync(RESULTS, { recursive: true });
-  const server = await startServer({ args: ['--max-clients', '1'] });
-  let bots;
-  let browser;
-  try {
-    bots = startBots(server, ['--clients', '1', '--duration', '10m', '--behaviour', 'idle']);
+  const botArgs = ['--clients', '1', '--duration', '10m', '--behaviour', 'idle'];
+  await withGame(t, { args: ['--max-clients', '1'], bots: botArgs }, async ({ server, bots, browser }) => {
     const full = await statusUntil(server, 'the bot takes the one place', (s) => s.players === 1);
     assert.deepEqual(
       { connections: full.connections, max_clients: full.max_clients, full: full.full, retry_after: full.retry_after },
       { connections: 1, max_clients: 1, full: true, retry_after: 5 },
     );
 
-    browser = await launch();
     const errors = [];
     const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
     page.on('console', (m) => m.type() === 'error' && errors.push(`console error: ${consoleText(m)}`));
@@ -120,13 +111,5 @@ test('a full server: the page says so, waits its Retry-After, and joins by itsel
     // Chromium logs every refused WebSocket attempt as a console error ("Unexpected response code: 503"): expected.
     assert.ok(errors.some((e) => /Unexpected response code: 503/.test(e)), `the 503s: ${errors.join('\n')}`);
     assert.deepEqual(unexpectedErrors(errors), [], 'no other console errors');
-  } catch (e) {
-    console.error(server.log());
-    if (bots) console.error(bots.log());
-    throw e;
-  } finally {
-    await browser?.close().catch(() => undefined);
-    await bots?.stop();
-    await server.stop();
-  }
+  });
 });

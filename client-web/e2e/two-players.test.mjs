@@ -4,25 +4,15 @@
 // which also builds and embeds this client). Run with `npm run e2e`.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { joinGame, launch, state } from './browser.mjs';
-import { startServer } from './server.mjs';
-
-const RESULTS = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'test-results');
+import { state } from './browser.mjs';
+import { RESULTS, withGame } from './game.mjs';
 
 test('two players: a move on one page is seen on the other', { timeout: 120_000 }, async (t) => {
-  mkdirSync(RESULTS, { recursive: true });
-  const server = await startServer();
-  t.diagnostic(`server at ${server.url}`);
-  let browser;
-  try {
-    browser = await launch();
-    const errors = [];
-    const alice = await joinGame(browser, server.url, 'alice', errors);
-    const bob = await joinGame(browser, server.url, 'bob', errors);
+  await withGame(t, {}, async ({ server, errors, joinAs }) => {
+    const alice = await joinAs('alice');
+    const bob = await joinAs('bob');
 
     const a0 = await state(alice);
     const aliceId = a0.you;
@@ -217,13 +207,7 @@ test('two players: a move on one page is seen on the other', { timeout: 120_000 
     assert.ok(offline.drawn > 0.3, `the arena stays on screen while reconnecting (${(offline.drawn * 100).toFixed(0)} % drawn)`);
     assert.match(offline.dimmed, /grayscale/, 'the arena is dimmed while offline');
     await alice.screenshot({ path: join(RESULTS, 'server-shutdown.png') });
-  } catch (e) {
-    console.error(server.log());
-    throw e;
-  } finally {
-    await browser?.close().catch(() => undefined);
-    await server.stop();
-  }
+  });
 });
 
 /** The largest move of alice between two consecutive server ticks, in the states a page received. */
