@@ -280,6 +280,32 @@ async fn admin_bind_moves_the_endpoint_to_a_separate_listener() {
         on_main.starts_with("HTTP/1.1 404"),
         "/admin is gone from the game port: {on_main}"
     );
+    // The metrics move with it: off the public port.
+    let metrics_on_main =
+        raw_http(server.addr(), b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert!(
+        metrics_on_main.starts_with("HTTP/1.1 404"),
+        "/metrics is gone from the game port: {metrics_on_main}"
+    );
+    let metrics = tickwire_testkit::metrics(admin_addr).await;
+    assert!(metrics.contains("tickwire_players"), "{metrics}");
+    for path in ["/metrics", "/healthz"] {
+        let head = raw_http(
+            admin_addr,
+            format!("HEAD {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+        )
+        .await;
+        assert!(
+            head.starts_with("HTTP/1.1 200") && head.ends_with("\r\n\r\n"),
+            "HEAD {path} on the admin listener: {head}"
+        );
+    }
+    // Not an upgrade: refused as on the game path (426 naming the upgrade it wants), before any token check.
+    let plain = raw_http(admin_addr, b"GET /admin HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert!(
+        plain.starts_with("HTTP/1.1 426") && plain.contains("Upgrade: websocket\r\n"),
+        "{plain}"
+    );
     let mut admin = server.admin().await;
     let (ok, status) = admin.run("status").await;
     assert!(ok && status.contains("uptime"), "{status}");

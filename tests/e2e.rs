@@ -214,7 +214,7 @@ async fn http_routes_and_refused_upgrades() {
         "{index}"
     );
     // HEAD: the head a GET gets, its Content-Length included, and no body (RFC 9110 §9.3.2).
-    for path in ["/", "/healthz", "/nope"] {
+    for path in ["/", "/healthz", "/status", "/nope"] {
         let get = raw_http(
             addr,
             format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
@@ -242,10 +242,23 @@ async fn http_routes_and_refused_upgrades() {
     );
     let missing = raw_http(addr, b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+    // The metrics' body changes between two requests (they count them): HEAD is a 200 without one.
+    let head_metrics = raw_http(addr, b"HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert!(
+        head_metrics.starts_with("HTTP/1.1 200") && head_metrics.ends_with("\r\n\r\n"),
+        "{head_metrics}"
+    );
     let plain_get = raw_http(addr, b"GET /ws HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert!(
         plain_get.starts_with("HTTP/1.1 426"),
         "a plain GET on /ws is refused: {plain_get}"
+    );
+    // One `Connection` header: the upgrade it asks for, and that this connection closes.
+    assert_eq!(plain_get.matches("Connection:").count(), 1, "{plain_get}");
+    assert!(
+        plain_get.contains("Connection: Upgrade, close\r\n")
+            && plain_get.contains("Upgrade: websocket\r\n"),
+        "{plain_get}"
     );
     let wrong_version = raw_http(
         addr,

@@ -87,6 +87,17 @@ async fn status_says_full_at_max_clients_and_not_full_once_a_client_leaves() {
         2,
         "a refused upgrade is not counted"
     );
+    // The operator sees the refusals: counted in the metrics, by reason.
+    expect_503(&server).await;
+    let metrics = tickwire_testkit::metrics(addr).await;
+    assert!(
+        metrics.contains("tickwire_connections_refused_total{reason=\"full\"} 2\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tickwire_connections_refused_total{reason=\"origin\"} 0\n"),
+        "{metrics}"
+    );
 
     // One leaves: not full any more, and a new client does get in.
     a.close().await.expect("a closes");

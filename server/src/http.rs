@@ -112,7 +112,10 @@ pub async fn serve_connection(mut stream: Conn, peer: SocketAddr, hub: Arc<Hub>,
         ("GET" | "HEAD", crate::status::STATUS_PATH) => {
             crate::status::serve(&mut stream, head_only, &hub, &limits).await
         }
-        ("GET", "/metrics") => crate::metrics::serve(&mut stream, &hub).await,
+        // With a separate admin listener (`--admin-bind`) the metrics are served there only: off the public port.
+        ("GET" | "HEAD", "/metrics") if hub.admin.admin_addr.is_none() => {
+            crate::metrics::serve(&mut stream, head_only, &hub).await
+        }
         ("GET", tickwire_shared::admin::ADMIN_PATH) if hub.admin.admin_addr.is_none() => {
             crate::admin::ws::serve(stream, peer, request, leftover, hub).await
         }
@@ -182,6 +185,21 @@ impl Refusal {
 
 /// Checks an upgrade request per RFC 6455 §4.2.1 and the Origin policy; returns the client's key.
 pub(crate) fn check_upgrade(req: &Request, limits: &Limits, tls: bool) -> Result<String, Refusal> {
+    let key = check_ws_request(req)?;
+    if !origin_allowed(req, &limits.allowed_origins, tls) {
+        return Err(Refusal {
+            status: 403,
+            reason: "Forbidden",
+            body: b"origin not allowed\n",
+            headers: &[],
+        });
+    }
+    Ok(key)
+}
+
+/// Checks that a request is a WebSocket upgrade per RFC 6455 §4.2.1 (426 when it is not one or asks for another
+/// version, 400 for a bad key), whatever the endpoint; returns the client's key.
+pub(crate) fn check_ws_request(req: &Request) -> Result<String, Refusal> {
     if !(req.upgrade_websocket && req.connection_upgrade) {
         return Err(Refusal {
             status: 426,
@@ -206,14 +224,6 @@ pub(crate) fn check_upgrade(req: &Request, limits: &Limits, tls: bool) -> Result
             headers: &[],
         });
     };
-    if !origin_allowed(req, &limits.allowed_origins, tls) {
-        return Err(Refusal {
-            status: 403,
-            reason: "Forbidden",
-            body: b"origin not allowed\n",
-            headers: &[],
-        });
-    }
     Ok(key.to_string())
 }
 
@@ -264,6 +274,31 @@ pub(crate) async fn accept_ws(
     Some((ws, up.outbox, up.inlet))
 }
 
+/// How often, at most, the log says the server is full while it keeps refusing players.
+pub(crate) const FULL_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Counts a refusal for a full server, and says so in the log: at the first, then at most every
+/// [`FULL_LOG_EVERY`] with how many were refused meanwhile (a flood of refused players must not flood the log).
+fn log_full(hub: &Hub, max_clients: usize) {
+    let refused = hub.counters.refused_full.fetch_add(1, Ordering::Relaxed) + 1;
+    let now_ms = hub.started_at.elapsed().as_millis() as u64 + 1;
+    let last = hub.counters.full_logged_at_ms.load(Ordering::Relaxed);
+    let every = FULL_LOG_EVERY.as_millis() as u64;
+    if (last == 0 || now_ms.saturating_sub(last) >= every)
+        && hub
+            .counters
+            .full_logged_at_ms
+            .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        tracing::warn!(
+            max_clients,
+            refused_total = refused,
+            "server full: refusing new players with HTTP 503 (raise --max-clients to admit more)"
+        );
+    }
+}
+
 async fn upgrade(
     mut stream: Conn,
     peer: SocketAddr,
@@ -276,6 +311,7 @@ async fn upgrade(
         Ok(key) => key,
         Err(refusal) => {
             if refusal.status == 403 {
+                hub.counters.refused_origin.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(%peer, origin = req.origin.as_deref().unwrap_or(""), "upgrade refused: origin not allowed");
             }
             return refusal.send(&mut stream).await;
@@ -297,6 +333,7 @@ async fn upgrade(
     // a browser, which cannot see this answer, that the server is full: see crate::status.)
     if hub.open.fetch_add(1, Ordering::AcqRel) >= limits.max_clients {
         hub.open.fetch_sub(1, Ordering::AcqRel);
+        log_full(&hub, limits.max_clients);
         let retry_after = crate::status::FULL_RETRY_AFTER_S.to_string();
         let _ = respond(
             &mut stream,
@@ -463,12 +500,20 @@ pub(crate) async fn answer(
     body: &[u8],
     extra: &[(&str, &str)],
 ) -> std::io::Result<()> {
+    // The connection closes after every answer: one `Connection` header says so, with any option the caller adds
+    // (a 426 lists `Upgrade` there too).
+    let connection = extra
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("Connection"))
+        .map_or_else(|| "close".to_string(), |(_, v)| format!("{v}, close"));
     let mut head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: {connection}\r\n",
         body.len()
     );
     for (name, value) in extra {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        if !name.eq_ignore_ascii_case("Connection") {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
     }
     head.push_str("\r\n");
     // One write for the head and the body: a client that reads the head may stop reading there (a WebSocket

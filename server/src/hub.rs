@@ -116,6 +116,13 @@ pub struct SessionInfo {
 pub struct Counters {
     /// WebSocket connections accepted.
     pub connections: AtomicU64,
+    /// Game upgrades refused because `--max-clients` connections were open (HTTP 503).
+    pub refused_full: AtomicU64,
+    /// Game upgrades refused for a browser origin that is not allowed (HTTP 403).
+    pub refused_origin: AtomicU64,
+    /// When (ms after the start, plus one) the log last said the server is full: it says so at most every
+    /// [`crate::http::FULL_LOG_EVERY`].
+    pub full_logged_at_ms: AtomicU64,
     /// Clients that joined.
     pub joins: AtomicU64,
     /// Joined clients that left the game, for any reason (closed, kicked, too slow, shutdown).

@@ -73,6 +73,18 @@ impl Metrics {
             recorder.describe_counter(name.into(), unit, help.into());
             recorder.register_counter(&Key::from_static_name(name), &META)
         };
+        // A counter with one label (the help is described once per name).
+        let labelled = |name: &'static str, label: &'static str, value: &'static str| {
+            recorder.register_counter(
+                &Key::from_parts(name, vec![Label::new(label, value)]),
+                &META,
+            )
+        };
+        recorder.describe_counter(
+            "tickwire_connections_refused_total".into(),
+            None,
+            "Game WebSocket upgrades refused: reason=\"full\" (--max-clients reached, HTTP 503), reason=\"origin\" (a browser origin not allowed, HTTP 403).".into(),
+        );
         let gauge = |name: &'static str, help: &'static str| {
             recorder.describe_gauge(name.into(), None, help.into());
             recorder.register_gauge(&Key::from_static_name(name), &META)
@@ -112,6 +124,14 @@ impl Metrics {
                     None,
                 ),
                 |h| load(&h.counters.connections),
+            ),
+            (
+                labelled("tickwire_connections_refused_total", "reason", "full"),
+                |h| load(&h.counters.refused_full),
+            ),
+            (
+                labelled("tickwire_connections_refused_total", "reason", "origin"),
+                |h| load(&h.counters.refused_origin),
             ),
             (
                 counter(
@@ -303,11 +323,12 @@ fn sorted_families(page: &str) -> String {
     out
 }
 
-/// Answers `GET /metrics`.
-pub(crate) async fn serve(stream: &mut crate::conn::Conn, hub: &Hub) {
+/// Answers `GET /metrics` (no body for `HEAD`).
+pub(crate) async fn serve(stream: &mut crate::conn::Conn, head_only: bool, hub: &Hub) {
     let body = hub.metrics.render(hub);
-    let _ = crate::http::respond(
+    let _ = crate::http::answer(
         stream,
+        head_only,
         200,
         "OK",
         "text/plain; version=0.0.4; charset=utf-8",

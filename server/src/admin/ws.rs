@@ -12,7 +12,7 @@ use super::{auth, execute};
 use crate::config::Limits;
 use crate::conn::Conn;
 use crate::http::{
-    HeadError, Request, parse_head, read_head, refuse_not_http, respond, valid_ws_key,
+    HeadError, Request, answer, check_ws_request, parse_head, read_head, refuse_not_http, respond,
 };
 use crate::hub::Hub;
 use futures_util::{SinkExt, StreamExt};
@@ -53,27 +53,11 @@ pub(crate) async fn serve(
         .await;
         return;
     };
-    let key = match req.ws_key.as_deref() {
-        Some(k)
-            if req.upgrade_websocket
-                && req.connection_upgrade
-                && req.ws_version.as_deref() == Some("13")
-                && valid_ws_key(k) =>
-        {
-            k.to_string()
-        }
-        _ => {
-            let _ = respond(
-                &mut stream,
-                400,
-                "Bad Request",
-                "text/plain",
-                b"expected a WebSocket upgrade (version 13)\n",
-                &[],
-            )
-            .await;
-            return;
-        }
+    // The same answers as the game path's for a request that is not a WebSocket upgrade (426, 400); no Origin
+    // check: the token, in a header a browser page cannot set, is what admits a console.
+    let key = match check_ws_request(&req) {
+        Ok(key) => key,
+        Err(refusal) => return refusal.send(&mut stream).await,
     };
     let presented = req.authorization.as_deref().and_then(auth::bearer);
     if !presented.is_some_and(|t| token.matches(t.as_bytes())) {
@@ -229,9 +213,21 @@ async fn admin_connection(
     let leftover = head[head_len..].to_vec();
     match (request.method.as_str(), request.path.as_str()) {
         ("GET", ADMIN_PATH) => serve(stream, peer, request, leftover, hub).await,
-        ("GET", "/metrics") => crate::metrics::serve(&mut stream, &hub).await,
+        ("GET" | "HEAD", "/metrics") => {
+            crate::metrics::serve(&mut stream, request.method == "HEAD", &hub).await
+        }
         ("GET" | "HEAD", "/healthz") => {
-            let _ = respond(&mut stream, 200, "OK", "text/plain", b"ok\n", &[]).await;
+            let head_only = request.method == "HEAD";
+            let _ = answer(
+                &mut stream,
+                head_only,
+                200,
+                "OK",
+                "text/plain",
+                b"ok\n",
+                &[],
+            )
+            .await;
         }
         _ => {
             let _ = respond(
