@@ -3,6 +3,7 @@
 
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches};
+use std::io::Write as _;
 use tickwire_server::config::{Cli, LogFormat, ServerConfig};
 use tickwire_server::shutdown::DEFAULT_GRACE;
 use tracing_subscriber::EnvFilter;
@@ -61,8 +62,12 @@ fn start() -> anyhow::Result<()> {
             .into());
         }
         let replayed = tickwire_server::replay::replay(path)?;
-        print!("{replayed}");
-        return Ok(());
+        // A reader that stops early (`| head`) is not an error: stop writing, quietly.
+        let mut out = std::io::stdout().lock();
+        return match write!(out, "{replayed}").and_then(|()| out.flush()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+            _ => Ok(()),
+        };
     }
     let config = ServerConfig::from_cli(cli).map_err(|e| {
         Usage(format!(

@@ -23,6 +23,13 @@ pub const QUEUE_CHUNKS: usize = 1024;
 /// keeps up with the match even when nobody plays).
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
+/// Whether `start`, a file's first bytes, begins a recording: its header array opens with the magic string.
+fn is_recording(start: &[u8]) -> bool {
+    let magic = tickwire_sim::record::MAGIC.as_bytes();
+    // An array header (1 byte) and the string's header (1 byte) before the magic.
+    start.len() >= 2 + magic.len() && &start[2..2 + magic.len()] == magic
+}
+
 /// How long shutdown waits for the last writes of the recording.
 const FINISH_WAIT: Duration = Duration::from_secs(10);
 
@@ -51,12 +58,33 @@ enum State {
 impl Recorder {
     /// Opens (creating if need be) the file the recording will go to, so that a path that cannot be written stops
     /// the server's start. Nothing in the file changes until [`Recorder::begin`].
+    ///
+    /// A regular file that holds something other than a recording is refused (`InvalidInput`): `--record` replaces
+    /// an earlier recording, never a map, a config file or anything else given by mistake.
     pub fn open(path: &Path) -> io::Result<Recorder> {
-        let file = File::options()
+        let mut file = File::options()
+            .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .open(path)?;
+        if file.metadata()?.is_file() {
+            let mut start = [0u8; 32];
+            let mut read = 0;
+            while read < start.len() {
+                match io::Read::read(&mut file, &mut start[read..])? {
+                    0 => break,
+                    n => read += n,
+                }
+            }
+            if read > 0 && !is_recording(&start[..read]) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "the file is not a tickwire recording, so it is not replaced: remove it or record to another \
+                     path",
+                ));
+            }
+        }
         Ok(Recorder {
             path: path.to_path_buf(),
             state: State::Ready(file),
@@ -278,13 +306,32 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_is_not_a_recording_is_not_replaced() {
+        let path = temp("not-a-recording");
+        let map = b"width = 1600.0\nheight = 1000.0\n";
+        std::fs::write(&path, map).expect("write");
+        let refused = Recorder::open(&path).expect_err("a map is not replaced");
+        assert_eq!(refused.kind(), io::ErrorKind::InvalidInput);
+        assert!(
+            refused.to_string().contains("not a tickwire recording"),
+            "{refused}"
+        );
+        assert_eq!(std::fs::read(&path).expect("read"), map, "left as it was");
+        // An empty file, and an earlier recording, are fine.
+        std::fs::write(&path, b"").expect("write");
+        assert!(Recorder::open(&path).is_ok());
+        std::fs::write(&path, header()).expect("write");
+        assert!(Recorder::open(&path).is_ok());
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
     fn chunks_reach_the_file_while_recording_and_the_end_is_whole() {
         let path = temp("stream");
-        std::fs::write(
-            &path,
-            b"an older file, longer than the header and the chunks of this test: ......",
-        )
-        .expect("write");
+        // An older recording, longer than this one: replaced, not appended to.
+        let mut older = header();
+        chunk(1, 50).encode_into(&mut older);
+        std::fs::write(&path, &older).expect("write");
         let mut rec = Recorder::open(&path).expect("open");
         rec.begin(&header());
         for tick in 1..=3 {

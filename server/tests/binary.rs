@@ -500,6 +500,22 @@ async fn a_recorded_match_survives_kill_9_and_replays_from_the_command_line() {
         .env("NO_COLOR", "1")
         .output()
         .expect("the replay runs");
+    // A reader that goes away before the replay is printed (`| head`): a quiet end, no panic.
+    let mut early = Command::new(env!("CARGO_BIN_EXE_tickwire-server"))
+        .arg("--replay")
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the replay starts");
+    drop(early.stdout.take());
+    let early = early.wait_with_output().expect("the replay ends");
+    let early_err = String::from_utf8_lossy(&early.stderr);
+    assert!(
+        early.status.success() && !early_err.contains("panicked"),
+        "{:?}: {early_err}",
+        early.status
+    );
     let _ = std::fs::remove_file(&path);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
