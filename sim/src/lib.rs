@@ -53,15 +53,18 @@ pub const TICK_RATE_RANGE: std::ops::RangeInclusive<u16> = 20..=60;
 /// Player colours: 24 hues 15° apart (HSL saturation 0.78), each at a relative luminance between 0.16 and 0.40
 /// (three levels in turn), so that every body stands out from the arena's floor (contrast ≥ 4.8 against
 /// 0x161b22) and the browser's white ring around the local player stands out from every body (≥ 2.6). Handed out
-/// in join order with a stride of 7 (105°), so players who join one after another get far-apart hues and the
-/// first 24 players all differ.
+/// in join order by [`PALETTE_ORDER`].
 pub const PALETTE: [u32; 24] = [
     0xea5353, 0xeb805d, 0xda7b1b, 0xa78215, 0xa2a214, 0x7c9f14, 0x559813, 0x3eb516, 0x15ab15,
     0x139d36, 0x16b565, 0x15a782, 0x139797, 0x1baad9, 0x4596e8, 0x6082eb, 0x9595f2, 0x9d81ef,
     0xaa68ec, 0xd27bef, 0xe951e9, 0xe741be, 0xee74b1, 0xec6688,
 ];
-/// The step through [`PALETTE`] from one join to the next (coprime with its length).
-const PALETTE_STRIDE: usize = 7;
+/// The order in which joins take [`PALETTE`]'s colours: each new one halves the largest gaps left between the hues
+/// in use, so any 3 players in a row are 120° apart, any 6 at least 60°, any 12 at least 30°, and the first 24
+/// all differ (a fixed stride leaves some close pair early: with 7, players 1 and 8 were 15° apart).
+pub const PALETTE_ORDER: [usize; 24] = [
+    0, 8, 16, 4, 12, 20, 2, 10, 18, 6, 14, 22, 1, 9, 17, 5, 13, 21, 3, 11, 19, 7, 15, 23,
+];
 
 /// Why a simulation could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -384,7 +387,7 @@ impl Sim {
             }
         }
         let name = self.distinct_name(&clean_name(name));
-        let colour = PALETTE[(self.joined as usize * PALETTE_STRIDE) % PALETTE.len()];
+        let colour = PALETTE[PALETTE_ORDER[self.joined as usize % PALETTE_ORDER.len()]];
         self.joined = self.joined.wrapping_add(1);
         let others: Vec<Vec2> = self
             .world

@@ -348,4 +348,32 @@ fn player_colours_stand_out_and_differ_for_24_joins() {
         colours[24], colours[0],
         "then the palette comes round again"
     );
+    // The hues in use stay far apart as players join: the closest two of the first n, in palette steps of 15°.
+    let step = |c: u32| {
+        crate::PALETTE
+            .iter()
+            .position(|&p| p == c)
+            .expect("a palette colour")
+    };
+    for n in 2..=24 {
+        let steps: Vec<usize> = colours[..n].iter().map(|&c| step(c)).collect();
+        let closest = steps
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| steps[i + 1..].iter().map(move |b| a.abs_diff(*b)))
+            .map(|d| d.min(24 - d))
+            .min()
+            .expect("two players");
+        let wanted = match n {
+            ..=3 => 8,
+            ..=6 => 4,
+            ..=12 => 2,
+            _ => 1,
+        };
+        assert!(
+            closest >= wanted,
+            "the first {n} players: two are {}° apart ({steps:?})",
+            closest * 15
+        );
+    }
 }
