@@ -315,6 +315,20 @@ impl Default for ServerConfig {
     }
 }
 
+/// Whether `o` can equal a browser's `Origin` header: `*`, or `http(s)://host[:port]` with nothing after it.
+fn is_origin(o: &str) -> bool {
+    if o == "*" {
+        return true;
+    }
+    let Some(rest) = o
+        .strip_prefix("https://")
+        .or_else(|| o.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    !rest.is_empty() && !rest.contains(['/', '?', '#', ' ', '@'])
+}
+
 impl ServerConfig {
     /// Resolves flags, the config file and defaults into a validated configuration.
     pub fn from_cli(cli: Cli) -> Result<Self, ConfigError> {
@@ -337,17 +351,38 @@ impl ServerConfig {
                 cfg.tick_rate
             )));
         }
-        if let Some(path) = cli.map.or(file.map) {
+        let map_path = cli.map.or(file.map);
+        let rules_path = cli.rules.or(file.rules);
+        if cfg.scenario != Scenario::Arena && (map_path.is_some() || rules_path.is_some()) {
+            // A benchmark scene builds its own arena and moves its entities itself: a map or rules given with it
+            // would be ignored, and a run on the "wrong" map would look valid.
+            return Err(ConfigError::Invalid(format!(
+                "--scenario {} builds its own arena: --map and --rules (config keys map, rules) apply to the arena \
+                 scenario only",
+                cfg.scenario.name()
+            )));
+        }
+        if let Some(path) = map_path {
             cfg.map = MapAsset::load(&path).map_err(|source| ConfigError::Asset {
                 which: "--map (config key map)",
                 source,
             })?;
         }
-        if let Some(path) = cli.rules.or(file.rules) {
+        if let Some(path) = rules_path {
             cfg.rules = RulesAsset::load(&path).map_err(|source| ConfigError::Asset {
                 which: "--rules (config key rules)",
                 source,
             })?;
+        }
+        // A player must fit in the arena (the map and the rules are checked each on its own when loaded).
+        let room = cfg.map.width.min(cfg.map.height);
+        if cfg.rules.player_radius * 2.0 >= room {
+            return Err(ConfigError::Invalid(format!(
+                "a player ({} units across: player_radius in the rules) does not fit in the {} x {} arena (the map)",
+                cfg.rules.player_radius * 2.0,
+                cfg.map.width,
+                cfg.map.height
+            )));
         }
         if let Some(n) = cli.max_clients.or(file.max_clients) {
             if n == 0 {
@@ -371,11 +406,18 @@ impl ServerConfig {
             .or(file.scheduling)
             .unwrap_or(Scheduling::Auto);
         if let Some(origins) = cli.allowed_origins.or(file.allowed_origins) {
-            cfg.limits.allowed_origins = origins
+            let origins: Vec<String> = origins
                 .into_iter()
                 .map(|o| o.trim().to_string())
                 .filter(|o| !o.is_empty())
                 .collect();
+            if let Some(bad) = origins.iter().find(|o| !is_origin(o)) {
+                return Err(ConfigError::Invalid(format!(
+                    "--allowed-origins: {bad:?} can never match: a browser sends its origin as scheme://host[:port] \
+                     with no path or trailing slash, e.g. https://game.example.com (or * for any)"
+                )));
+            }
+            cfg.limits.allowed_origins = origins.into();
         }
         if let Some(d) = cli.handshake_timeout.or(file.handshake_timeout) {
             cfg.limits.handshake_timeout =
@@ -815,6 +857,62 @@ mod tests {
         std::fs::write(&path, "tick_rat = 20\n").expect("write config");
         let err = parse(&["--config", p]).expect_err("unknown key");
         assert!(err.to_string().contains("tick_rat"), "message was: {err}");
+    }
+
+    #[test]
+    fn a_benchmark_scene_refuses_a_map_or_rules_it_would_ignore() {
+        for (scenario, flag) in [("gaffer", "--map"), ("crowd", "--rules")] {
+            let err = parse(&["--scenario", scenario, flag, "whatever.toml"])
+                .expect_err("ignored files are refused")
+                .to_string();
+            assert!(
+                err.contains(&format!("--scenario {scenario} builds its own arena")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn rules_whose_player_does_not_fit_the_map_are_refused() {
+        let dir = std::env::temp_dir().join(format!("tickwire-cfg-fit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("big.toml");
+        std::fs::write(&path, "player_radius = 5000.0\n").expect("write rules");
+        let err = parse(&["--rules", path.to_str().expect("utf-8")])
+            .expect_err("a player larger than the arena")
+            .to_string();
+        assert!(
+            err.contains("does not fit in the 1600 x 1000 arena"),
+            "{err}"
+        );
+        std::fs::write(&path, "player_radius = 20.0\n").expect("write rules");
+        let cfg = parse(&["--rules", path.to_str().expect("utf-8")]).expect("one key");
+        assert_eq!(cfg.rules.player_radius, 20.0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn allowed_origins_that_can_never_match_are_refused() {
+        for bad in [
+            "game.example.com",
+            "https://x.com/",
+            "https://x.com/play",
+            "ftp://x.com",
+        ] {
+            let err = parse(&["--allowed-origins", bad])
+                .expect_err(bad)
+                .to_string();
+            assert!(err.contains("can never match"), "{bad}: {err}");
+        }
+        let cfg = parse(&[
+            "--allowed-origins",
+            "https://a.example, http://localhost:5173,*",
+        ])
+        .expect("origins");
+        assert_eq!(
+            &*cfg.limits.allowed_origins,
+            ["https://a.example", "http://localhost:5173", "*"]
+        );
     }
 
     #[test]

@@ -71,35 +71,84 @@ pub struct MapAsset {
     pub view: Option<crate::interest::ViewAsset>,
 }
 
-/// Tuning numbers for the game.
+/// Tuning numbers for the game. A rules file need not name them all: a key it leaves out keeps the shipped value
+/// (`assets/rules.toml`), so changing one number takes one line.
 #[derive(Resource, Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RulesAsset {
     /// Player speed in units per second.
+    #[serde(default = "shipped::player_speed")]
     pub player_speed: f32,
     /// Player collision radius in units.
+    #[serde(default = "shipped::player_radius")]
     pub player_radius: f32,
     /// How many ticks of unused movement a player may bank (at least 1).
+    #[serde(default = "shipped::input_burst_ticks")]
     pub input_burst_ticks: u32,
     /// How many inputs may wait per player (at least 1).
+    #[serde(default = "shipped::input_queue_len")]
     pub input_queue_len: usize,
     /// Full health.
+    #[serde(default = "shipped::max_health")]
     pub max_health: u16,
     /// Seconds between death and respawn.
+    #[serde(default = "shipped::respawn_delay")]
     pub respawn_delay: f32,
     /// Seconds between two shots.
+    #[serde(default = "shipped::fire_cooldown")]
     pub fire_cooldown: f32,
     /// Projectile speed, units per second.
+    #[serde(default = "shipped::projectile_speed")]
     pub projectile_speed: f32,
     /// Projectile radius, units.
+    #[serde(default = "shipped::projectile_radius")]
     pub projectile_radius: f32,
     /// Seconds a projectile flies.
+    #[serde(default = "shipped::projectile_lifetime")]
     pub projectile_lifetime: f32,
     /// Health a hit takes.
+    #[serde(default = "shipped::projectile_damage")]
     pub projectile_damage: u16,
     /// Score for a kill.
+    #[serde(default = "shipped::kill_score")]
     pub kill_score: i32,
 }
+
+/// The shipped value of rules key `key`, for a rules file that leaves it out.
+fn shipped_rule<T: for<'de> Deserialize<'de>>(key: &str) -> T {
+    static SHIPPED: std::sync::LazyLock<toml::Table> = std::sync::LazyLock::new(|| {
+        toml::from_str(DEFAULT_RULES)
+            .expect("the shipped rules are valid TOML (checked by a unit test)")
+    });
+    SHIPPED
+        .get(key)
+        .cloned()
+        .and_then(|v| v.try_into().ok())
+        .expect("the shipped rules hold every key (checked by a unit test)")
+}
+
+/// One function per rules key giving its shipped value (serde's per-field defaults).
+macro_rules! shipped_rules {
+    ($($key:ident: $ty:ty),* $(,)?) => {
+        mod shipped {
+            $(pub(super) fn $key() -> $ty { super::shipped_rule(stringify!($key)) })*
+        }
+    };
+}
+shipped_rules!(
+    player_speed: f32,
+    player_radius: f32,
+    input_burst_ticks: u32,
+    input_queue_len: usize,
+    max_health: u16,
+    respawn_delay: f32,
+    fire_cooldown: f32,
+    projectile_speed: f32,
+    projectile_radius: f32,
+    projectile_lifetime: f32,
+    projectile_damage: u16,
+    kill_score: i32,
+);
 
 impl RulesAsset {
     /// Converts a duration in seconds to whole ticks at `tick_rate` (at least 1).
@@ -259,6 +308,23 @@ impl RulesAsset {
                 "must be between 1 and 256",
             ));
         }
+        if rules.max_health == 0 {
+            return Err(invalid(file, "max_health", "must be at least 1"));
+        }
+        if rules.projectile_damage == 0 {
+            return Err(invalid(file, "projectile_damage", "must be at least 1"));
+        }
+        if !(rules.respawn_delay.is_finite() && rules.respawn_delay >= 0.0) {
+            return Err(invalid(
+                file,
+                "respawn_delay",
+                format!("must be 0 or more seconds, got {}", rules.respawn_delay),
+            ));
+        }
+        positive(file, "fire_cooldown", rules.fire_cooldown)?;
+        positive(file, "projectile_speed", rules.projectile_speed)?;
+        positive(file, "projectile_radius", rules.projectile_radius)?;
+        positive(file, "projectile_lifetime", rules.projectile_lifetime)?;
         Ok(())
     }
 
@@ -278,6 +344,52 @@ impl RulesAsset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rules_file_may_name_only_what_it_changes() {
+        let one = RulesAsset::parse("r.toml", "player_speed = 300.0\n").expect("one key is enough");
+        assert_eq!(
+            one,
+            RulesAsset {
+                player_speed: 300.0,
+                ..RulesAsset::default_rules()
+            }
+        );
+        assert_eq!(
+            RulesAsset::parse("r.toml", "").expect("an empty file is the shipped rules"),
+            RulesAsset::default_rules()
+        );
+        // Every key of the shipped file is a field (and so every field has its shipped default).
+        let shipped: toml::Table = toml::from_str(DEFAULT_RULES).expect("toml");
+        let fields = toml::Table::try_from(RulesAsset::default_rules()).expect("serialises");
+        assert_eq!(
+            shipped.keys().collect::<Vec<_>>(),
+            fields.keys().collect::<Vec<_>>()
+        );
+        // A misspelt key is still an error, not a silent default.
+        let e = RulesAsset::parse("r.toml", "player_sped = 300.0\n").unwrap_err();
+        assert!(e.to_string().contains("player_sped"), "got: {e}");
+    }
+
+    #[test]
+    fn rules_out_of_range_are_refused_with_the_key() {
+        for (line, key) in [
+            ("respawn_delay = -1.0", "respawn_delay"),
+            ("max_health = 0", "max_health"),
+            ("projectile_lifetime = 0.0", "projectile_lifetime"),
+            ("projectile_damage = 0", "projectile_damage"),
+            ("fire_cooldown = 0.0", "fire_cooldown"),
+            ("projectile_speed = -1.0", "projectile_speed"),
+            ("projectile_radius = 0.0", "projectile_radius"),
+        ] {
+            let e = RulesAsset::parse("r.toml", line).expect_err(line);
+            assert!(
+                e.to_string().starts_with("r.toml: field `") && e.to_string().contains(key),
+                "{line}: {e}"
+            );
+        }
+        assert!(RulesAsset::parse("r.toml", "respawn_delay = 0.0").is_ok());
+    }
 
     #[test]
     fn shipped_assets_are_valid() {

@@ -366,8 +366,8 @@ fn player_colours_stand_out_and_differ_for_24_joins() {
             .expect("two players");
         let wanted = match n {
             ..=3 => 8,
-            ..=6 => 4,
-            ..=12 => 2,
+            4..=6 => 4,
+            7..=12 => 2,
             _ => 1,
         };
         assert!(
