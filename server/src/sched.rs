@@ -8,8 +8,11 @@
 //!
 //! [`Scheduling::Auto`] (the binary's default) changes two things:
 //!
-//! - the writer and the network workers run `SCHED_BATCH` at nice [`IO_NICE`]: a thread woken by a packet no longer preempts the one
-//!   running, it runs at the end of that one's slice or when it sleeps, and finds several inputs waiting;
+//! - the writer and the network workers run `SCHED_BATCH`: a thread woken by a packet no longer preempts the one
+//!   running, it runs at the end of that one's slice or when it sleeps, and finds several inputs waiting. When the
+//!   tick thread cannot have real time they also run at nice [`IO_NICE`], so that the tick runs first; when it
+//!   can, they keep the server's nice value (a lowered writer yields to every busy process on the host, and
+//!   players miss ticks);
 //! - the tick thread runs `SCHED_FIFO` at priority [`TICK_RT_PRIORITY`] when the process may (root,
 //!   `CAP_SYS_NICE`, or an `RLIMIT_RTPRIO` of at least that, e.g. systemd's `LimitRTPRIO=`), so it starts on
 //!   time whatever else the core is doing. It sleeps between ticks; the kernel's real-time throttling (95 % of
@@ -27,8 +30,9 @@ use std::fmt;
 /// without competing with the kernel's own real-time threads.
 pub const TICK_RT_PRIORITY: u8 = 10;
 
-/// The nice value of the I/O threads under [`Scheduling::Auto`]: when the tick thread could not get real time,
-/// this is what lets it run first (tick p99 at 1,000 players × 60 Hz: 9 % of the budget with it, 23 % at 0).
+/// The nice value of the I/O threads under [`Scheduling::Auto`] when the tick thread cannot get real time: this
+/// is what lets it run first (tick p99 at 1,000 players × 60 Hz: 9 % of the budget with it, 23 % at 0). When the
+/// tick thread runs real time the I/O threads keep the nice value the server was started with.
 pub const IO_NICE: i32 = 10;
 
 /// How the server asks the OS to schedule its threads. The binary defaults to `auto`; [`Default`] (and so
@@ -96,7 +100,14 @@ impl Scheduling {
         if self == Scheduling::Normal {
             return;
         }
-        let nice = io_nice(inherited);
+        let nice = if raises_allowed(self, inherited) && realtime_permitted() {
+            // The tick thread will run real time: it needs no lowered I/O threads to start first, and lowering them
+            // would only make the server's writes yield to every other busy process on the host (a browser on a
+            // developer's machine made players miss whole ticks that way).
+            inherited
+        } else {
+            io_nice(inherited)
+        };
         if let Err(why) = os::batch(nice) {
             tracing::warn!(%why, nice, "could not move an I/O thread to SCHED_BATCH");
         }
@@ -147,7 +158,21 @@ fn inherited_nice() -> i32 {
     *INHERITED.get_or_init(os::nice)
 }
 
-/// The I/O threads' nice value: [`IO_NICE`], or the nice the server was started with when that is higher (an
+/// Whether this process may run a thread `SCHED_FIFO` at [`TICK_RT_PRIORITY`]: asked once, on a short-lived
+/// thread, since the I/O threads take their policy before the tick thread exists.
+fn realtime_permitted() -> bool {
+    static PERMITTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *PERMITTED.get_or_init(|| {
+        std::thread::Builder::new()
+            .name("tickwire-sched-probe".into())
+            .spawn(|| os::fifo(TICK_RT_PRIORITY).is_ok())
+            .ok()
+            .and_then(|probe| probe.join().ok())
+            .unwrap_or(false)
+    })
+}
+
+/// The I/O threads' nice value when the tick thread cannot run real time: [`IO_NICE`], or the nice the server was started with when that is higher (an
 /// operator who started the server with `nice -n 19` gets no thread above 19).
 fn io_nice(inherited: i32) -> i32 {
     IO_NICE.max(inherited)
@@ -302,7 +327,13 @@ mod tests {
             Scheduling::Auto.io_thread_from(before);
             (before, (current_policy(), current_nice()))
         });
-        assert_eq!(got, ("SCHED_BATCH".to_string(), IO_NICE.max(before)));
+        // At the server's own nice when the tick thread can run real time, else at IO_NICE.
+        let nice = if realtime_permitted() {
+            before
+        } else {
+            IO_NICE.max(before)
+        };
+        assert_eq!(got, ("SCHED_BATCH".to_string(), nice));
     }
 
     #[test]
