@@ -159,6 +159,11 @@ async fn a_plain_text_client_on_the_tls_port_fails_cleanly() {
         !answer.contains("200"),
         "plain HTTP must not be served on the TLS port: {answer:?}"
     );
+    // Told in plain HTTP what to do instead (not a TLS alert that curl shows as "HTTP/0.9").
+    assert!(
+        answer.starts_with("HTTP/1.1 400 Bad Request\r\n") && answer.contains("use https://"),
+        "{answer:?}"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "the server must close at once, not hang"
@@ -169,9 +174,10 @@ async fn a_plain_text_client_on_the_tls_port_fails_cleanly() {
     )
     .await
     .expect("a ws:// client on the TLS port gets an answer, not a hang");
+    let refused = plain_ws.expect_err("a ws:// client cannot connect to the TLS port");
     assert!(
-        plain_ws.is_err(),
-        "a ws:// client cannot connect to the TLS port"
+        refused.to_string().contains("400"),
+        "refused with the 400: {refused}"
     );
     let _ = std::fs::remove_dir_all(&certs.dir);
 }

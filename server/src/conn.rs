@@ -29,6 +29,19 @@ impl Conn {
         let Some(acceptor) = tls else {
             return Some(Conn::Plain(stream));
         };
+        // A TLS connection opens with a handshake record (0x16). Anything else is most likely plain HTTP typed
+        // as `http://` (or `ws://`): say so in plain HTTP, as nginx does, rather than with a TLS alert that a
+        // browser or curl shows as garbage.
+        let mut first = [0u8; 1];
+        match tokio::time::timeout(timeout, stream.peek(&mut first)).await {
+            Ok(Ok(1)) if first[0] != 0x16 => {
+                tracing::debug!(%peer, "plain HTTP on the TLS port");
+                refuse_plain(stream).await;
+                return None;
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) | Err(_) => return None,
+        }
         match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
             Ok(Ok(tls)) => Some(Conn::Tls(Box::new(tls))),
             Ok(Err(e)) => {
@@ -104,4 +117,26 @@ impl AsyncWrite for Conn {
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
+}
+
+/// Answers a plain-text request on a TLS port with a plain 400 that says what to do, then closes. The request is
+/// read (up to a few KiB) first: closing a socket with unread bytes resets it, and the client would never see the
+/// answer.
+async fn refuse_plain(mut stream: TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut sink = [0u8; 4096];
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_millis(100),
+        stream.read(&mut sink),
+    )
+    .await;
+    let body = b"this port speaks TLS: use https:// (or wss:// for the WebSocket)\n";
+    let mut answer = format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    answer.extend_from_slice(body);
+    let _ = stream.write_all(&answer).await;
+    let _ = stream.shutdown().await;
 }
