@@ -281,6 +281,27 @@ pub struct ServerConfig {
     pub scheduling: Scheduling,
     /// Remote administration.
     pub admin: AdminConfig,
+    /// The files the configuration came from (for the start-up log).
+    pub sources: Sources,
+}
+
+/// The files a configuration came from; `None` is the embedded default (no config file).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sources {
+    /// `--config`.
+    pub config: Option<PathBuf>,
+    /// `--map` (or the config key `map`).
+    pub map: Option<PathBuf>,
+    /// `--rules` (or the config key `rules`).
+    pub rules: Option<PathBuf>,
+}
+
+impl Sources {
+    /// How the start-up log names a file: its path, or `embedded`.
+    pub fn name(path: &Option<PathBuf>) -> String {
+        path.as_ref()
+            .map_or_else(|| "embedded".to_string(), |p| p.display().to_string())
+    }
 }
 
 /// Remote administration settings.
@@ -311,6 +332,7 @@ impl Default for ServerConfig {
             record: None,
             scheduling: Scheduling::Normal,
             admin: AdminConfig::default(),
+            sources: Sources::default(),
         }
     }
 }
@@ -337,6 +359,7 @@ impl ServerConfig {
             None => FileConfig::default(),
         };
         let mut cfg = ServerConfig::default();
+        cfg.sources.config = cli.config.clone();
         if let Some(bind) = cli.bind.or(file.bind) {
             cfg.bind = bind;
         }
@@ -362,6 +385,8 @@ impl ServerConfig {
                 cfg.scenario.name()
             )));
         }
+        cfg.sources.map = map_path.clone();
+        cfg.sources.rules = rules_path.clone();
         if let Some(path) = map_path {
             cfg.map = MapAsset::load(&path).map_err(|source| ConfigError::Asset {
                 which: "--map (config key map)",

@@ -4,7 +4,7 @@
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches};
 use std::io::Write as _;
-use tickwire_server::config::{Cli, LogFormat, ServerConfig};
+use tickwire_server::config::{Cli, LogFormat, ServerConfig, Sources};
 use tickwire_server::shutdown::DEFAULT_GRACE;
 use tracing_subscriber::EnvFilter;
 
@@ -76,6 +76,19 @@ fn start() -> anyhow::Result<()> {
         ))
     })?;
     init_logging(config.log_format);
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        protocol = tickwire_shared::PROTOCOL_VERSION,
+        config = %config
+            .sources
+            .config
+            .as_ref()
+            .map_or_else(|| "none".to_string(), |p| p.display().to_string()),
+        scenario = config.scenario.name(),
+        map = %Sources::name(&config.sources.map),
+        rules = %Sources::name(&config.sources.rules),
+        "tickwire-server starting"
+    );
     let scheduling = config.scheduling;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
