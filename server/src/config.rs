@@ -885,6 +885,38 @@ mod tests {
     }
 
     #[test]
+    fn the_example_config_file_is_the_defaults_and_names_only_real_keys() {
+        let example = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../assets/tickwire.example.toml"
+        );
+        let mut from_file = parse(&["--config", example]).expect("the example file is valid");
+        let defaults = parse(&[]).expect("defaults");
+        from_file.sources = defaults.sources.clone();
+        // The seed comes from the clock when neither sets it.
+        from_file.seed = defaults.seed;
+        assert_eq!(
+            format!("{from_file:?}"),
+            format!("{defaults:?}"),
+            "the values the example sets are the defaults"
+        );
+        // Every commented-out key is a real key with a value of the right shape.
+        let text = std::fs::read_to_string(example).expect("read the example");
+        let commented: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| {
+                l.split_once(" = ")
+                    .is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            })
+            .collect();
+        assert!(commented.len() >= 9, "{commented:?}");
+        for line in commented {
+            toml::from_str::<FileConfig>(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        }
+    }
+
+    #[test]
     fn a_benchmark_scene_refuses_a_map_or_rules_it_would_ignore() {
         for (scenario, flag) in [("gaffer", "--map"), ("crowd", "--rules")] {
             let err = parse(&["--scenario", scenario, flag, "whatever.toml"])
