@@ -298,6 +298,10 @@ test('touch controls: a joystick on the left half moves, touches on the right ha
     await desktop.goto(server.url, { waitUntil: 'load' });
     assert.ok(await desktop.isVisible('.help.keys'), 'a desktop page shows the keyboard help');
     assert.ok(!(await desktop.isVisible('.help.touch')), 'and not the touch help');
+    // The name field keeps what the server keeps (16 characters, docs/PROTOCOL.md Hello), and says so.
+    assert.match(await desktop.textContent('label[for="name"]'), /up to 16 characters/);
+    await desktop.fill('#name', 'abcdefghijklmnopqrstuvwxyz');
+    assert.equal(await desktop.inputValue('#name'), 'abcdefghijklmnop', 'the name field is cut at 16 characters');
     await desktop.context().close();
     const context = await browser.newContext(devices['iPhone 12']);
     const phone = await context.newPage();
