@@ -132,6 +132,86 @@ test('phone layout: the stats line, scoreboard and kill feed do not overlap; nam
   });
 });
 
+/** Records, every frame, the camera's scale and the canvas' size (`window.__cams`, rAF timestamps). */
+function recordCamera() {
+  window.__cams = [];
+  const step = (now) => {
+    const c = window.__tickwire.camera();
+    window.__cams.push({ t: now, scale: c.scale, w: c.width, h: c.height });
+    requestAnimationFrame(step);
+  };
+  requestAnimationFrame(step);
+}
+
+/** Within 300 ms of a viewport change the camera has its settled scale (and keeps it). */
+const SETTLE_MS = 300;
+/** How far from the settled scale counts as settled (the HUD's text may move a panel by a few pixels). */
+const SCALE_TOLERANCE = 0.03;
+
+test('phone rotation: the camera takes its new scale within 300 ms of a viewport change, and keeps it', { timeout: 120_000 }, async (t) => {
+  // Idle bots: a scoreboard of the top 5 and the own row (the panel whose place changes most with the rotation), a
+  // HUD that does not change by itself.
+  const botArgs = ['--clients', '6', '--ramp', '1s', '--duration', '10m', '--behaviour', 'idle', '--decoders', '1'];
+  await withGame(t, { bots: botArgs }, async ({ server, browser, errors }) => {
+    const page = await joinPhone(browser, server.url, 'thumbs', errors, PHONES[0].options);
+    await page.waitForFunction(
+      () => document.querySelectorAll('#scoreboard tr.me').length === 1 &&
+        Object.values(window.__tickwire.state().entities).filter((e) => e.kind === 0).length >= 7,
+      null,
+      { timeout: 30_000, polling: 250 },
+    );
+    // Past any easing of the join (insets shrink after 1.5 s).
+    await page.waitForTimeout(2500);
+    const portrait = (await page.evaluate(() => window.__tickwire.camera())).scale;
+    await page.evaluate(recordCamera);
+    const settled = { '360x640': portrait };
+    for (const [w, h] of [[640, 360], [360, 640], [640, 360], [360, 640]]) {
+      const t0 = await page.evaluate(() => performance.now());
+      await page.setViewportSize({ width: w, height: h });
+      await page.waitForTimeout(2500);
+      const samples = await page.evaluate((t0) => {
+        const out = window.__cams.filter((c) => c.t >= t0);
+        window.__cams = [];
+        return out;
+      }, t0);
+      const where = `${w}×${h}`;
+      assert.ok(samples.length > 20, `${where}: frames were drawn (${samples.length})`);
+      const last = samples.at(-1);
+      assert.deepEqual([last.w, last.h], [w, h], `${where}: the canvas has the new size`);
+      // The settled scale: the last second's median.
+      const tail = samples.filter((c) => c.t >= last.t - 1000).map((c) => c.scale).sort((a, b) => a - b);
+      const final = tail[Math.floor(tail.length / 2)];
+      const off = (c) => Math.abs(c.scale - final) / final > SCALE_TOLERANCE;
+      const firstGood = samples.findIndex((c, i) => samples.slice(i).every((d) => !off(d)));
+      const settledIn = firstGood < 0 ? Infinity : samples[firstGood].t - t0;
+      const trace = samples
+        .filter((_, i) => i % 6 === 0)
+        .map((c) => `${(c.t - t0).toFixed(0)}:${c.scale.toFixed(4)}`)
+        .join(' ');
+      t.diagnostic(`${where}: settled scale ${final.toFixed(4)} after ${settledIn.toFixed(0)} ms; ${trace}`);
+      const late = samples.filter((c) => c.t - t0 >= SETTLE_MS && off(c));
+      assert.equal(late.length, 0,
+        `${where}: ${SETTLE_MS} ms after the viewport change the scale is within ${SCALE_TOLERANCE * 100} % of its settled ` +
+          `${final.toFixed(4)}; it was not for ${late.length} frames, up to ${(late.at(-1)?.t - t0).toFixed(0)} ms ` +
+          `(${late.slice(0, 3).map((c) => c.scale.toFixed(4)).join(', ')}…)`);
+      // Back in the same orientation, the same scale as before.
+      const key = `${w}x${h}`;
+      if (settled[key] !== undefined) {
+        assert.ok(Math.abs(final - settled[key]) / settled[key] <= SCALE_TOLERANCE,
+          `${where}: the same scale as before the rotation (${final.toFixed(4)} vs ${settled[key].toFixed(4)})`);
+      }
+      settled[key] = final;
+      // No pile of labels: the readable ones do not overlap.
+      const labels = (await page.evaluate(() => window.__tickwire.labels())).filter((l) => !l.faded);
+      for (const [i, a] of labels.entries()) {
+        for (const b of labels.slice(i + 1)) assert.ok(!overlap(a, b), `${where}: the labels "${a.text}" ${fmt(a)} and "${b.text}" ${fmt(b)} overlap`);
+      }
+      await page.screenshot({ path: join(RESULTS, `phone-rotated-${key}.png`) });
+    }
+    assert.deepEqual(errors, [], 'no console errors');
+  });
+});
+
 const VIEW_MAP = join(HERE, 'maps', 'view.toml');
 
 /**
@@ -218,6 +298,10 @@ test('touch controls: a joystick on the left half moves, touches on the right ha
     await desktop.goto(server.url, { waitUntil: 'load' });
     assert.ok(await desktop.isVisible('.help.keys'), 'a desktop page shows the keyboard help');
     assert.ok(!(await desktop.isVisible('.help.touch')), 'and not the touch help');
+    // The name field keeps what the server keeps (16 characters, docs/PROTOCOL.md Hello), and says so.
+    assert.match(await desktop.textContent('label[for="name"]'), /up to 16 characters/);
+    await desktop.fill('#name', 'abcdefghijklmnopqrstuvwxyz');
+    assert.equal(await desktop.inputValue('#name'), 'abcdefghijklmnop', 'the name field is cut at 16 characters');
     await desktop.context().close();
     const context = await browser.newContext(devices['iPhone 12']);
     const phone = await context.newPage();

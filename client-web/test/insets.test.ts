@@ -8,6 +8,7 @@ import {
   InsetTracker,
   MAX_AXIS_FRACTION,
   MAX_SIDE_FRACTION,
+  RESIZE_SETTLE_MS,
   SHRINK_HOLD_MS,
   coveredPanels,
   hudInsets,
@@ -165,6 +166,34 @@ describe('insets over time', () => {
     expect(reached!).toBeLessThan(SHRINK_HOLD_MS + 1500);
     // And grows back at once.
     expect(t.update(at(260), now).right).toBe(260);
+  });
+
+  it('follows the panels at once, both ways, for a moment after the canvas changed size (a rotation)', () => {
+    const t = new InsetTracker();
+    let now = 0;
+    for (; now < 3000; now += 16) t.update(at(240), now);
+    // Rotated: the first frame at the new size measures a much smaller inset; it is taken at once.
+    expect(t.update(at(80), now, true).right).toBe(80);
+    // The HUD lays itself out again over the next frames (bigger, then smaller): each measure is taken as it is.
+    now += 16;
+    expect(t.update(at(120), now).right).toBe(120);
+    now += 16;
+    expect(t.update(at(90), now).right).toBe(90);
+    // Another step of the same rotation (a browser resizing in steps) starts the moment again.
+    now += RESIZE_SETTLE_MS - 20;
+    expect(t.update(at(70), now, true).right).toBe(70);
+    now += RESIZE_SETTLE_MS - 20;
+    expect(t.update(at(60), now).right).toBe(60);
+    // Once settled, a panel that shrinks waits for the hold again.
+    now += 40;
+    expect(t.update(at(60), now).right).toBe(60);
+    const start = now;
+    for (now += 16; now < start + SHRINK_HOLD_MS - 100; now += 16) expect(t.update(at(30), now).right).toBe(60);
+    // And a reset forgets the moment.
+    t.update(at(200), now, true);
+    t.reset();
+    t.update(at(200), now + 16);
+    expect(t.update(at(100), now + 32).right).toBe(200);
   });
 
   it('starts over after a pause (a hidden tab) and after reset', () => {

@@ -251,11 +251,15 @@ describe('interest management: entities leaving and entering view', () => {
   it('names kills of entities it does not hold: remembered after they left view, "someone" if never held', () => {
     const s = inView();
     const kill = (killer: number, victim: number): GameEvent => ({ type: 'kill', killer, victim });
-    // Neither ever held: no crash, no "undefined".
+    // Neither ever held (a kill far away on the field): no crash, and no "someone ⟶ someone" line.
     expect(() => delta(s, { events: [kill(77, 78)] })).not.toThrow();
-    expect(s.feed.kills.at(-1)).toMatchObject({
-      text: 'someone ⟶ someone', killer: { id: 77, name: 'someone' }, victim: { id: 78, name: 'someone' }, mine: false,
-    });
+    expect(s.feed.kills).toEqual([]);
+    // One of them held: named, the other is "someone", either way round.
+    delta(s, { events: [kill(2, 78), kill(77, 2)] });
+    expect(s.feed.kills).toMatchObject([
+      { text: 'far ⟶ someone', killer: { id: 2, name: 'far', colour: 0x123456 }, victim: { id: 78, name: 'someone' }, mine: false },
+      { text: 'someone ⟶ far', killer: { id: 77, name: 'someone' }, victim: { id: 2, name: 'far' }, mine: false },
+    ]);
     // An unknown killer of the local player; the local player killing an unknown one.
     delta(s, { events: [kill(77, 1), kill(1, 79)] });
     expect(s.feed.kills.slice(-2)).toMatchObject([
@@ -268,6 +272,10 @@ describe('interest management: entities leaving and entering view', () => {
     expect(s.history.oldest!.entities.has(2)).toBe(false);
     delta(s, { events: [kill(2, 80)] });
     expect(s.feed.kills.at(-1)).toMatchObject({ text: 'far ⟶ someone', killer: { id: 2, name: 'far', colour: 0x123456 } });
+    // Many far-away kills between strangers leave the feed as it was.
+    const before = s.feed.kills.slice();
+    for (let i = 0; i < 20; i++) delta(s, { events: [kill(100 + i, 200 + i)] });
+    expect(s.feed.kills).toEqual(before);
     for (const line of s.feed.kills) expect(line.text).not.toMatch(/undefined|#\d/);
     // A fresh join (maybe another server run, where ids mean other entities) forgets the names.
     s.beginConnecting('ann');

@@ -2,13 +2,50 @@
 
 import { FEED_TTL_MS, SAY_TTL_MS } from './constants';
 
+/** A player as the kill feed names it. */
+export interface FeedName {
+  id: number;
+  name: string;
+  colour: number;
+}
+
 export interface FeedLine {
   at: number;
   text: string;
-  killer?: { id: number; name: string; colour: number };
-  victim?: { id: number; name: string; colour: number };
+  killer?: FeedName;
+  victim?: FeedName;
   /** The local player is the killer or the victim. */
   mine: boolean;
+}
+
+/** The kill feed's name for a player the client does not know (never held, or forgotten). */
+export const UNKNOWN_NAME = 'someone';
+export const UNKNOWN_COLOUR = 0xcccccc;
+
+/**
+ * The kill feed's line for a kill of `victimId` by `killerId`, or null when the feed does not show it. `killer`
+ * and `victim` are the players as the client knows them (held now or a moment ago, or remembered from when it held
+ * them), null for one it does not know; `you` is the local player's id.
+ *
+ * Kill events are not filtered by interest management (docs/PROTOCOL.md sections 4.2 and 6): on a map with a view
+ * every client hears of every kill on the field, most of them between players it has never held. Such a line
+ * ("someone killed someone") tells the player nothing and pushes the ones that matter out of the feed, so a kill
+ * in which the client knows neither player is not shown, unless it is the local player's own (which it always
+ * knows). A kill where it knows one of them names that one, and "someone" for the other.
+ */
+export function killLine(
+  killerId: number,
+  killer: FeedName | null,
+  victimId: number,
+  victim: FeedName | null,
+  you: number | null,
+  at: number,
+): FeedLine | null {
+  const mine = you !== null && (killerId === you || victimId === you);
+  if (!killer && !victim && !mine) return null;
+  const k = killer ?? { id: killerId, name: UNKNOWN_NAME, colour: UNKNOWN_COLOUR };
+  const v = victim ?? { id: victimId, name: UNKNOWN_NAME, colour: UNKNOWN_COLOUR };
+  return { at, text: `${k.name} ⟶ ${v.name}`, killer: k, victim: v, mine };
 }
 
 export interface SayLine {

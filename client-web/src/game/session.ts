@@ -20,7 +20,7 @@ import { MinRtt } from '../net/ping';
 import { RenderClock } from './clock';
 import { MAX_HEALTH, PLAYER_RADIUS, PLAYER_SPEED, PROJECTILE_RADIUS } from './constants';
 import { debugState, type DebugState } from './debug';
-import { Feed } from './feed';
+import { Feed, UNKNOWN_COLOUR, UNKNOWN_NAME, killLine, type FeedName } from './feed';
 import { History, type EntityView } from './interpolation';
 import { moveContext, type MoveContext, type Vec2 } from './movement';
 import { InputPacer } from './pacing';
@@ -59,9 +59,6 @@ export const DEFAULT_RULES: Readonly<GameRules> = Object.freeze({
 const CLOSE_LOG_LEN = 8;
 /** How many players that left the state (out of view, or gone) keep their name for the kill feed. */
 const NAME_MEMORY = 512;
-/** The kill feed's name for an entity the client never held (out of view since it joined). */
-export const UNKNOWN_NAME = 'someone';
-const UNKNOWN_COLOUR = 0xcccccc;
 
 interface Known {
   name: string;
@@ -314,25 +311,27 @@ export class Session {
 
   /**
    * The name and colour of entity `id` for the kill feed: held now, held a moment ago, or remembered since it
-   * left; UNKNOWN_NAME for one never held (with interest management a kill may name far-away entities).
+   * left; null for one never held (with interest management a kill may name far-away entities). The local player
+   * is always known: its own name while it is not held (before the first state after a resume).
    */
-  private who(id: number): { id: number; name: string; colour: number } {
+  private who(id: number): FeedName | null {
     const f = this.world.entities.get(id) ?? this.history.oldest?.entities.get(id);
     const k = f?.name === undefined ? this.known.get(id) : undefined;
-    return { id, name: f?.name ?? k?.name ?? UNKNOWN_NAME, colour: f?.colour ?? k?.colour ?? UNKNOWN_COLOUR };
+    const name = f?.name ?? k?.name ?? (id === this.you && this.name !== '' ? this.name : undefined);
+    return name === undefined ? null : { id, name, colour: f?.colour ?? k?.colour ?? UNKNOWN_COLOUR };
   }
 
   private onEvent(e: GameEvent, nowMs: number): void {
     switch (e.type) {
       case 'kill': {
         const killer = this.who(e.killer);
-        const victim = this.who(e.victim);
-        const mine = e.killer === this.you || e.victim === this.you;
         // The kill comes in the delta whose state shows the local player dead: the death is known by now.
         if (e.victim === this.you && this.death && !this.death.killer) {
-          this.death.killer = { id: killer.id, name: killer.name, colour: killer.colour };
+          this.death.killer = killer ?? { id: e.killer, name: UNKNOWN_NAME, colour: UNKNOWN_COLOUR };
         }
-        this.feed.addKill({ at: nowMs, text: `${killer.name} ⟶ ${victim.name}`, killer, victim, mine });
+        // Far-away kills between players never held are left out (game/feed.ts killLine).
+        const line = killLine(e.killer, killer, e.victim, this.who(e.victim), this.you, nowMs);
+        if (line) this.feed.addKill(line);
         return;
       }
       case 'say':

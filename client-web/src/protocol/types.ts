@@ -18,6 +18,13 @@ export const RESUME_TOKEN_BYTES = 16;
 
 /** The longest display name the server keeps, in Unicode scalar values (code points), as `MAX_NAME_CHARS` in Rust. */
 export const MAX_NAME_CHARS = 16;
+/**
+ * The join form's `maxlength` (index.html): the HTML attribute counts UTF-16 code units, two for a code point
+ * beyond the BMP (an emoji), so a name of MAX_NAME_CHARS code points takes up to twice as many. It only stops a
+ * paste far beyond the limit; the field itself is cut to MAX_NAME_CHARS code points as the server counts them on
+ * every input (`cutName`, ui/screens.ts).
+ */
+export const NAME_FIELD_MAXLENGTH = 2 * MAX_NAME_CHARS;
 
 /**
  * A typed name as the server will keep it, at most `max` code points, cut between whole characters as the reader

@@ -7,7 +7,9 @@
 // `hudInsets` picks, for all panels together, the sides that leave the largest usable area within some caps (the
 // scoreboard column on the right is a right inset, the one-line stats panel top left a top inset). `InsetTracker` smooths them over
 // time: they grow at once (nothing new is hidden for a moment) and shrink only once the smaller size has held for
-// a while, then smoothly (a kill-feed line that comes and goes does not make the camera pump).
+// a while, then smoothly (a kill-feed line that comes and goes does not make the camera pump). When the canvas
+// changes size (a phone rotated, a window resized) they follow the panels at once for a moment, both ways: the
+// old sizes belong to another layout.
 
 import { NO_INSETS, type Insets } from './camera';
 
@@ -139,12 +141,22 @@ export function usableRect(width: number, height: number, insets: Readonly<Inset
 export const SHRINK_HOLD_MS = 1500;
 /** Time constant of a shrinking inset's easing (ms). */
 export const SHRINK_EASE_MS = 150;
+/**
+ * After the canvas changes size the insets take the measured ones as they are, shrinking too, for this long (ms):
+ * the HUD lays itself out again for the new size over a frame or two (the scoreboard's rows follow the window's
+ * height and width, ui/hud.ts), and a browser may resize in a few steps while it rotates.
+ */
+export const RESIZE_SETTLE_MS = 500;
 const SIDES = ['left', 'top', 'right', 'bottom'] as const;
 
 /**
  * Insets over time, once per frame: an inset that grows takes the new size at once; one that measures smaller
  * keeps its size until it has measured smaller for SHRINK_HOLD_MS, then eases to the smaller size (time constant
- * SHRINK_EASE_MS). The first update, and one after a pause of more than a second, takes the target as it is.
+ * SHRINK_EASE_MS). The first update, one after a pause of more than a second, and every update within
+ * RESIZE_SETTLE_MS of a change of the canvas' size take the target as it is: the hold is there so that the panels'
+ * content coming and going does not move the camera, but insets measured for another canvas size are simply
+ * wrong (kept after a phone's rotation, the other orientation's insets squeezed the arena to a third or half of its
+ * scale for 1.5 s).
  */
 export class InsetTracker {
   /** The insets to use now. */
@@ -154,13 +166,18 @@ export class InsetTracker {
   /** Since when each side has measured below its goal (null: it has not). */
   private readonly below: Record<keyof Insets, number | null> = { left: null, top: null, right: null, bottom: null };
   private lastMs: number | null = null;
+  /** Until when the insets follow the target at once after a change of the canvas' size. */
+  private settleUntil = -Infinity;
 
-  update(target: Readonly<Insets>, nowMs: number): Readonly<Insets> {
+  /** `resized`: the canvas changed size since the last update (this frame's target is measured for the new one). */
+  update(target: Readonly<Insets>, nowMs: number, resized = false): Readonly<Insets> {
     const dt = this.lastMs === null ? Infinity : Math.max(0, nowMs - this.lastMs);
     this.lastMs = nowMs;
+    if (resized) this.settleUntil = nowMs + RESIZE_SETTLE_MS;
+    const settling = nowMs < this.settleUntil;
     for (const side of SIDES) {
       const t = target[side];
-      if (dt > 1000) {
+      if (dt > 1000 || settling) {
         this.goal[side] = this.current[side] = t;
         this.below[side] = null;
         continue;
@@ -190,6 +207,7 @@ export class InsetTracker {
     Object.assign(this.goal, NO_INSETS);
     for (const side of SIDES) this.below[side] = null;
     this.lastMs = null;
+    this.settleUntil = -Infinity;
   }
 }
 

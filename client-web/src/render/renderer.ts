@@ -126,16 +126,19 @@ export class Renderer {
     this.g = g;
   }
 
-  private resize(): void {
+  /** Follows the canvas' CSS size (and the device pixel ratio); whether its CSS size changed. */
+  private resize(): boolean {
     const dpr = window.devicePixelRatio || 1;
     const w = this.canvas.clientWidth;
     const h = this.canvas.clientHeight;
-    if (w !== this.cssW || h !== this.cssH || this.canvas.width !== Math.round(w * dpr)) {
+    const resized = w !== this.cssW || h !== this.cssH;
+    if (resized || this.canvas.width !== Math.round(w * dpr)) {
       this.cssW = w;
       this.cssH = h;
       this.canvas.width = Math.round(w * dpr);
       this.canvas.height = Math.round(h * dpr);
     }
+    return resized;
   }
 
   /**
@@ -144,8 +147,10 @@ export class Renderer {
    * otherwise (no view, or nothing of our own to follow yet: a spectator) it fits the arena.
    */
   private placeCamera(session: Scene, arena: Arena, mine: EntityView | null, nowMs: number): Camera {
-    this.resize();
-    const insets = this.insets.update(hudInsets(this.cssW, this.cssH, this.panels, this.targetInsets), nowMs);
+    // A new canvas size (a rotation, a resized window): the insets follow the panels' new layout at once rather
+    // than keep the old layout's for the shrink hold (render/insets.ts InsetTracker).
+    const resized = this.resize();
+    const insets = this.insets.update(hudInsets(this.cssW, this.cssH, this.panels, this.targetInsets), nowMs, resized);
     const view = session.view;
     if (view !== null) {
       if (mine) {

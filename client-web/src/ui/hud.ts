@@ -37,6 +37,9 @@ function formatBytes(perSecond: number): string {
 
 export class Hud {
   private lastRefresh = -Infinity;
+  /** The window's size at the last refresh: a new size (a rotation) lays the scoreboard out again at once. */
+  private lastWidth = 0;
+  private lastHeight = 0;
   private feedVersion = -1;
   /** The panels that may turn see-through, and when each last had something beneath it. */
   private readonly faders: HTMLElement[];
@@ -80,8 +83,13 @@ export class Hud {
       this.feedVersion = session.feed.version;
       this.renderFeed(session);
     }
-    if (nowMs - this.lastRefresh < REFRESH_MS) return;
+    // The scoreboard's rows depend on the window's size (fittingRows): after a resize they are redone in this
+    // frame, so the camera's insets (measured from the panels) settle within a frame or two.
+    const resized = window.innerWidth !== this.lastWidth || window.innerHeight !== this.lastHeight;
+    if (!resized && nowMs - this.lastRefresh < REFRESH_MS) return;
     this.lastRefresh = nowMs;
+    this.lastWidth = window.innerWidth;
+    this.lastHeight = window.innerHeight;
     this.renderStats(session, nowMs, fps);
     this.renderScoreboard(session);
   }

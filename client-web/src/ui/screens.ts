@@ -2,7 +2,7 @@
 
 import type { Connection } from '../net/connection';
 import type { Session } from '../game/session';
-import { cutName } from '../protocol/types';
+import { MAX_NAME_CHARS, NAME_FIELD_MAXLENGTH, cutName } from '../protocol/types';
 import { statusLines, type StatusLines } from './status';
 
 const NAME_KEY = 'tickwire.name';
@@ -22,9 +22,12 @@ export class Screens {
     private readonly connection: () => Connection,
     private readonly onPlaying: (playing: boolean) => void,
   ) {
+    // The form says how long a name may be, and holds no more than the server keeps (index.html has the same
+    // numbers; test/name.test.ts checks them): 16 characters as the server counts them (not the UTF-16 units
+    // `maxlength` counts, which take two per emoji, hence its 32), never half an emoji.
+    this.nameInput.maxLength = NAME_FIELD_MAXLENGTH;
+    document.getElementById('name-limit')!.textContent = String(MAX_NAME_CHARS);
     this.nameInput.value = cutName(localStorage.getItem(NAME_KEY) ?? '');
-    // The field holds no more than the server keeps: 16 characters as the server counts them (not the UTF-16
-    // units `maxlength` counts, which take two per emoji), never half an emoji.
     this.nameInput.addEventListener('input', () => {
       const cut = cutName(this.nameInput.value);
       if (cut !== this.nameInput.value.trimStart()) this.nameInput.value = cut;
