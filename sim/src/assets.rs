@@ -395,6 +395,12 @@ mod tests {
     fn shipped_assets_are_valid() {
         MapAsset::parse("assets/map.toml", DEFAULT_MAP).expect("shipped map parses");
         RulesAsset::parse("assets/rules.toml", DEFAULT_RULES).expect("shipped rules parse");
+        let open = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/maps/open.toml");
+        let open = MapAsset::load(Path::new(open)).expect("assets/maps/open.toml is valid");
+        assert!(
+            open.view.is_some(),
+            "it is the map to play with interest management on"
+        );
     }
 
     #[test]
