@@ -135,3 +135,84 @@ fn zero_threads_and_a_malformed_url_are_refused_before_the_run() {
         "refused first: {err}"
     );
 }
+
+/// A port nothing listens on: bound, then closed.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+#[test]
+fn when_no_bot_connects_the_report_is_short_and_the_json_has_no_figures() {
+    let url = format!("ws://127.0.0.1:{}/ws", closed_port());
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tickwire-bots"))
+            .args([
+                "--url",
+                &url,
+                "--clients",
+                "3",
+                "--ramp",
+                "0",
+                "--duration",
+                "1s",
+            ])
+            .args(["-q", "--threads", "1"])
+            .args(extra)
+            .output()
+            .expect("tickwire-bots runs")
+    };
+    let out = run(&[]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        table.contains(&format!("3 clients (wander) against {url}"))
+            && table.contains("connections: attempted 3, established 0, failed 3\n")
+            && table.contains("  failed       3 × connection refused\n")
+            && table.contains("result: LOAD NOT APPLIED (exit 2)")
+            && table.contains("3 of 3 bots could not connect or join"),
+        "{table}"
+    );
+    for absent in [
+        "distribution",
+        "per client",
+        "handshake",
+        "n=0",
+        "drop rate",
+        "totals:",
+    ] {
+        assert!(!table.contains(absent), "no `{absent}`: {table}");
+    }
+
+    let out = run(&["--json", "-"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the JSON report");
+    assert_eq!(json["connections"]["established"], 0, "{json}");
+    assert!(json["connections"]["drop_rate"].is_null(), "{json}");
+    let bots = json["bots"].as_array().expect("bots");
+    assert_eq!(bots.len(), 3, "{json}");
+    for bot in bots {
+        for field in [
+            "tick_coverage",
+            "deltas_per_s",
+            "bytes_received_per_s",
+            "wire_bytes_received_per_s",
+            "bytes_sent_per_s",
+            "inputs_per_s",
+        ] {
+            assert!(bot[field].is_null(), "{field}: {bot}");
+        }
+    }
+    for spread in json["per_client"].as_object().expect("per_client").values() {
+        assert!(
+            spread
+                .as_object()
+                .expect("a spread")
+                .values()
+                .all(|v| v.is_null()),
+            "{spread}"
+        );
+    }
+}
