@@ -1,7 +1,7 @@
 //! The `tickwire-console` binary against a real server: one-shot commands, exit statuses, the token check.
 
 use std::process::{Command, Output};
-use tickwire_shared::{Event, ServerMessage};
+use tickwire_shared::{Event, ServerMessage, close};
 use tickwire_testkit::{TEST_TOKEN, TestServer, WAIT};
 
 /// Runs the console with `--url url` then `args`, on a blocking thread (the server under test lives on this
@@ -676,4 +676,49 @@ fn help_lists_every_exit_status() {
     ] {
         assert!(section.contains(needle), "`{needle}` in {section}");
     }
+}
+
+/// A word that is one player's id and another player's name: refused, both play on, and `id:` / `name:` choose.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kick_refuses_a_number_that_is_an_id_and_another_players_name() {
+    let server = TestServer::start_admin(|_| {}).await;
+    let url = server.admin_url();
+    let mut ann = server.join("ann").await;
+    let id = ann.you().expect("ann's id").to_string();
+    let mut namesake = server.join(&id).await;
+    let namesake_id = namesake.you().expect("an id").to_string();
+    assert_ne!(namesake_id, id);
+
+    let (code, err) = console_err(&url, Some(TEST_TOKEN), &["kick", &id, "cheating"]).await;
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.starts_with(&format!("error: `{id}` is ambiguous"))
+            && err.contains(&format!("`kick id:{id}`"))
+            && err.contains(&format!("`kick name:{id}`")),
+        "{err}"
+    );
+    let players = console(&url, Some(TEST_TOKEN), &["players"]).await;
+    let list = String::from_utf8_lossy(&players.stdout);
+    assert!(
+        list.contains("ann") && list.lines().count() == 3,
+        "nobody was kicked: {list}"
+    );
+
+    let out = console(
+        &url,
+        Some(TEST_TOKEN),
+        &["kick", &format!("name:{id}"), "x"],
+    )
+    .await;
+    assert!(out.status.success(), "{out:?}");
+    let (code, reason) = namesake
+        .expect_close(WAIT)
+        .await
+        .expect("the player named so is closed");
+    assert_eq!((code, reason.as_str()), (close::KICKED, "x"));
+
+    let out = console(&url, Some(TEST_TOKEN), &["kick", &format!("id:{id}")]).await;
+    assert!(out.status.success(), "{out:?}");
+    let (code, _) = ann.expect_close(WAIT).await.expect("ann is closed");
+    assert_eq!(code, close::KICKED);
 }
