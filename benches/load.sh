@@ -23,12 +23,20 @@
 # same machine: N loopback sockets, one write of the run's mean delta size each per tick, readers waiting in epoll;
 # server_vs_floor = server CPU per client per tick / floor per write; server_delta_vs_floor divides by the deltas
 # actually delivered instead (the two differ when the writer skips ticks). tick_thread: the policy the server logged.
-# Needs: cargo, taskset (util-linux), awk, python3 (reads the JSON report); the helpers in benches/lib.sh.
+# A figure that was not measured (no samples: idle bots acknowledge no input; a /metrics page that could not be read)
+# is printed as n/a, never as 0. Exit status 2 for a missing or malformed N or SECONDS, before anything is built.
+# Needs: cargo, taskset (util-linux), awk, python3 (benches/load_line.py reads the JSON report and prints the line);
+# the helpers in benches/lib.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-N=${1:?usage: benches/load.sh N [SECONDS]}
+USAGE="usage: benches/load.sh N [SECONDS]"
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then echo "$USAGE" >&2; exit 2; fi
+N=$1
 WINDOW=${2:-20}
+[[ "$N" =~ ^[1-9][0-9]*$ ]] || { echo "$USAGE (N is a positive integer, not '$N')" >&2; exit 2; }
+[[ "$WINDOW" =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk "BEGIN { exit !($WINDOW > 0) }" \
+    || { echo "$USAGE (SECONDS is a number above 0, not '$WINDOW')" >&2; exit 2; }
 RAMP=${RAMP:-$(( N / 200 > 1 ? N / 200 : 1 ))}
 SETTLE=${SETTLE:-5}
 BEHAVIOUR=${BEHAVIOUR:-wander}
@@ -99,84 +107,14 @@ SERVER_PID=""
 # same tick rate, readers waiting in epoll (benches/floor.rs). FLOOR=0 skips it.
 FLOOR_LINE=""
 if [ "${FLOOR:-1}" = 1 ]; then
-    DELTA_BYTES=$(python3 -c "import json; print(int(json.load(open('$WORK/report.json'))['delta_bytes']['mean'] or 64))")
+    # No delta received, no mean size: no floor to compare with (the line says n/a).
+    DELTA_BYTES=$(python3 -c "import json; m = json.load(open('$WORK/report.json'))['delta_bytes']['mean']; print(int(m) if m else '')")
     FLOOR_BIN=$(ls -t target/release/deps/floor-* 2>/dev/null | grep -v '\.d$' | head -1 || true)
-    if [ -n "$FLOOR_BIN" ]; then
+    if [ -n "$FLOOR_BIN" ] && [ -n "$DELTA_BYTES" ]; then
         FLOOR_LINE=$("$FLOOR_BIN" "$N" "$DELTA_BYTES" "$TICK_RATE" 5 2>/dev/null | grep '^floor' || true)
     fi
 fi
 
-python3 - "$WORK/report.json" "$N" "$TICK_RATE" "$HZ" "$S0" "$S1" "$B0" "$B1" "$T0" "$T1" \
+python3 benches/load_line.py "$WORK/report.json" "$N" "$TICK_RATE" "$HZ" "$S0" "$S1" "$B0" "$B1" "$T0" "$T1" \
     "$RSS_IDLE" "$RSS_END" "$BOTS_EXIT" "$DECODERS" "$WORK/metrics0.txt" "$WORK/metrics1.txt" "$FLOOR_LINE" \
-    "${TICK_THREAD:-unknown}" <<'EOF'
-import json, sys
-(path, n, tick_hz, hz, s0, s1, b0, b1, t0, t1, rss_idle, rss_end, bots_exit, decoders, m0, m1, floor,
- tick_thread) = sys.argv[1:]
-r = json.load(open(path))
-
-def metrics(path):
-    out = {}
-    for line in open(path):
-        if line.startswith("#") or " " not in line:
-            continue
-        name, value = line.rsplit(" ", 1)
-        try:
-            out[name] = float(value)
-        except ValueError:
-            pass
-    return out
-
-m0, m1 = metrics(m0), metrics(m1)
-delta = lambda k: int(m1.get(k, 0) - m0.get(k, 0))
-floor_us = None
-for part in floor.split():
-    if part.startswith("floor_us_per_write="):
-        floor_us = float(part.split("=", 1)[1])
-n, tick_hz, hz = int(n), int(tick_hz), int(hz)
-wall = (int(t1) - int(t0)) / 1e9
-server_cpu = (int(s1) - int(s0)) / hz
-bots_cpu = (int(b1) - int(b0)) / hz
-pc = r["per_client"]
-bytes_s = pc["bytes_received_per_s"]["mean"] or 0.0
-patches = pc["deltas_per_s"]["mean"] or 0.0
-delta_mean = r["delta_bytes"]["mean"] or 0.0
-header = 2 if delta_mean < 126 else (4 if delta_mean < 65536 else 10)
-lat = r["input_latency_ms"]
-fields = [
-    ("clients", n),
-    ("tick_hz", tick_hz),
-    ("decoders", decoders),
-    ("server_cpu_us_per_client_tick", f"{server_cpu * 1e6 / (wall * tick_hz) / n:.2f}"),
-    ("server_cpu_pct", f"{100 * server_cpu / wall:.1f}"),
-    ("bytes_per_client_s", f"{bytes_s:.0f}"),
-    ("wire_bytes_per_client_s", f"{bytes_s + patches * header:.0f}"),
-    ("patches_per_client_s", f"{patches:.2f}"),
-    ("min_client_patches_s", f"{pc['deltas_per_s']['min'] or 0:.2f}"),
-    ("input_latency_p50_ms", f"{lat['p50'] or 0:.1f}"),
-    ("input_latency_p99_ms", f"{lat['p99'] or 0:.1f}"),
-    ("missed_ticks", r["missed_ticks"]["total"]),
-    ("protocol_errors", r["protocol_errors"]["total"]),
-    ("dropped", r["connections"]["dropped"]),
-    ("bots_cpu_pct", f"{100 * bots_cpu / wall:.1f}"),
-    ("bots_cpu_us_per_bot_tick", f"{bots_cpu * 1e6 / (wall * tick_hz) / n:.2f}"),
-    ("bots_timer_lag_p99_ms", f"{r['timer_lag_ms']['p99'] or 0:.1f}"),
-    ("floor_us_per_write", f"{floor_us:.2f}" if floor_us else "n/a"),
-    ("server_vs_floor", f"{server_cpu * 1e6 / (wall * tick_hz) / n / floor_us:.2f}" if floor_us else "n/a"),
-    # Per delta actually delivered: when the writer skips ticks, the per-tick figure above flatters the server.
-    ("server_cpu_us_per_delta", f"{server_cpu * 1e6 / (wall * patches) / n:.2f}" if patches else "n/a"),
-    ("server_delta_vs_floor", f"{server_cpu * 1e6 / (wall * patches) / n / floor_us:.2f}" if patches and floor_us else "n/a"),
-    ("tick_p99_ms", f"{m1.get('tickwire_tick_duration_p99_seconds', 0) * 1e3:.2f}"),
-    ("tick_p99_pct_budget", f"{100 * m1.get('tickwire_tick_duration_p99_seconds', 0) * tick_hz:.1f}"),
-    ("tick_late_p99_ms", f"{m1.get('tickwire_tick_start_lateness_p99_seconds', 0) * 1e3:.2f}"),
-    ("fanout_write_p99_ms", f"{m1.get('tickwire_fanout_write_p99_seconds', 0) * 1e3:.2f}"),
-    ("read_pass_p99_ms", f"{m1.get('tickwire_read_pass_p99_seconds', 0) * 1e3:.2f}"),
-    ("overruns", delta("tickwire_tick_overruns_total")),
-    ("fanout_skipped", delta("tickwire_fanout_skipped_total")),
-    ("frames_skipped", delta("tickwire_frames_skipped_total")),
-    ("server_rss_mb", f"{int(rss_end) / 1024:.1f}"),
-    ("rss_kb_per_client", f"{(int(rss_end) - int(rss_idle)) / n:.1f}"),
-    ("bots_exit", bots_exit),
-    ("tick_thread", tick_thread),
-]
-print(" ".join(f"{k}={v}" for k, v in fields))
-EOF
+    "${TICK_THREAD:-unknown}"

@@ -18,8 +18,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+USAGE="usage: benches/memory.sh [LOW] [HIGH]"
+if [ $# -gt 2 ]; then echo "$USAGE" >&2; exit 2; fi
 LOW=${1:-1000}
 HIGH=${2:-5000}
+[[ "$LOW" =~ ^[1-9][0-9]*$ && "$HIGH" =~ ^[1-9][0-9]*$ ]] && [ "$LOW" -lt "$HIGH" ] \
+    || { echo "$USAGE (positive integers, LOW below HIGH; not '$LOW' '$HIGH')" >&2; exit 2; }
 BEHAVIOUR=${BEHAVIOUR:-idle}
 DECODERS=${DECODERS:-1}
 SETTLE=${SETTLE:-5}

@@ -22,6 +22,8 @@
 # DECODERS (bots that keep a full mirror; default N up to 200, else 50), MAX_CLIENTS (default max(1024, N+100)),
 # PROFILE (release, or debug for a quick check with the test build), NO_BUILD=1 to skip the build, KEEP=DIR to
 # keep the logs and the JSON report, NICE=-10 to raise both processes' priority (as root).
+# A figure that was not measured (no samples: the gaffer's idle bots send no inputs, so there is no input latency)
+# prints as n/a, never as 0. Exit status 2 for a missing or malformed argument, before anything is built.
 # Needs: cargo, taskset (util-linux), awk, python3; the helpers in benches/lib.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,15 +31,18 @@ cd "$(dirname "$0")/.."
 FORCE=${FORCE:-}
 if [ "${1:-}" = --force ]; then FORCE=1; shift; fi
 USAGE="usage: benches/scenario.sh [--force] crowd|gaffer N [SECONDS]"
-SCENARIO=${1:?$USAGE}
-N=${2:?$USAGE}
+if [ $# -lt 2 ] || [ $# -gt 3 ]; then echo "$USAGE" >&2; exit 2; fi
+SCENARIO=$1
+N=$2
 WINDOW=${3:-20}
 case "$SCENARIO" in
     crowd) TICK_HZ=30; BEHAVIOUR=crowd; MIN_PATCHES=28 ;;
     gaffer) TICK_HZ=60; BEHAVIOUR=idle; MIN_PATCHES=56 ;;
-    *) echo "$USAGE" >&2; exit 2 ;;
+    *) echo "$USAGE (the scenario is crowd or gaffer, not '$SCENARIO')" >&2; exit 2 ;;
 esac
-[[ "$N" =~ ^[1-9][0-9]*$ ]] || { echo "$USAGE (N is a positive integer)" >&2; exit 2; }
+[[ "$N" =~ ^[1-9][0-9]*$ ]] || { echo "$USAGE (N is a positive integer, not '$N')" >&2; exit 2; }
+[[ "$WINDOW" =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk "BEGIN { exit !($WINDOW > 0) }" \
+    || { echo "$USAGE (SECONDS is a number above 0, not '$WINDOW')" >&2; exit 2; }
 RAMP=${RAMP:-$(( N / 200 > 1 ? N / 200 : 1 ))}
 SETTLE=${SETTLE:-5}
 if [ -z "${DECODERS:-}" ]; then DECODERS=$(( N <= 200 ? N : 50 )); fi

@@ -2,7 +2,8 @@
 """The figures of one benches/scenario.sh run: reads the bots' JSON report and the /proc readings the script
 took, refuses runs whose load generator was the bottleneck, and prints crowd.md's one line on stdout (details on
 stderr). Exit status: 0 printed, 1 the bots saw protocol errors or drops, 2 not every bot joined, 3 refused
-(saturated bots) without --force."""
+(saturated bots) without --force. A figure that was not measured (no samples: idle bots acknowledge no input) prints
+as n/a, never as 0."""
 import json
 import sys
 
@@ -18,6 +19,11 @@ def err(msg):
     print(f"scenario.sh: {msg}", file=sys.stderr)
 
 
+def fig(value, spec):
+    """`value` formatted with `spec`, or n/a when there is none."""
+    return "n/a" if value is None else format(value, spec)
+
+
 c = r["connections"]
 if int(bots_exit) == 2 or c["established"] < n:
     err(f"not run: {c['established']} of {n} bots joined ({c['failed_reasons']}); no figures")
@@ -31,12 +37,12 @@ wall = (int(t1) - int(t0)) / 1e9
 server_cpu = (int(s1) - int(s0)) / hz
 bots_cpu = (int(b1) - int(b0)) / hz
 pc = r["per_client"]
-bytes_s = pc["bytes_received_per_s"]["mean"] or 0.0
-wire_s = (pc.get("wire_bytes_received_per_s") or {}).get("mean") or 0.0
-patches = pc["deltas_per_s"]["mean"] or 0.0
-min_patches = pc["deltas_per_s"]["min"] or 0.0
+bytes_s = pc["bytes_received_per_s"]["mean"]
+wire_s = (pc.get("wire_bytes_received_per_s") or {}).get("mean")
+patches = pc["deltas_per_s"]["mean"]
+min_patches = pc["deltas_per_s"]["min"]
 bots_cpu_pct = 100 * bots_cpu / wall
-lag_p99 = r["timer_lag_ms"]["p99"] or 0.0
+lag_p99 = r["timer_lag_ms"]["p99"]
 # How busy CPU 0 (the server's) and CPU 1 (the bots') were over the window, whoever used them.
 def core_pct(a, b, i):
     return 100 * (int(b.split(",")[i]) - int(a.split(",")[i])) / hz / wall
@@ -52,10 +58,10 @@ fields = [
     ("tick_hz", tick_hz),
     ("server_cpu_us_per_client_tick", f"{server_cpu * 1e6 / (wall * tick_hz) / n:.2f}"),
     ("server_cpu_pct", f"{100 * server_cpu / wall:.1f}"),
-    ("bytes_per_client_s", f"{bytes_s:.0f}"),
-    ("wire_bytes_per_client_s", f"{wire_s:.0f}"),
-    ("patches_per_client_s", f"{patches:.2f}"),
-    ("min_client_patches_s", f"{min_patches:.2f}"),
+    ("bytes_per_client_s", fig(bytes_s, ".0f")),
+    ("wire_bytes_per_client_s", fig(wire_s, ".0f")),
+    ("patches_per_client_s", fig(patches, ".2f")),
+    ("min_client_patches_s", fig(min_patches, ".2f")),
     ("bots_cpu_pct", f"{bots_cpu_pct:.1f}"),
     ("server_rss_mb", f"{int(rss_end) / 1024:.1f}"),
     ("server_rss_idle_mb", f"{int(rss_idle) / 1024:.1f}"),
@@ -64,32 +70,34 @@ fields = [
 err("details: " + " ".join([
     f"decoders={decoders}",
     f"window_s={wall:.2f}",
-    f"bots_timer_lag_p99_ms={lag_p99:.1f}",
+    f"bots_timer_lag_p99_ms={fig(lag_p99, '.1f')}",
     f"cpu0_busy_pct={server_core_pct:.1f}",
     f"cpu0_irq_pct={server_softirq_pct:.1f}",
     f"cpu1_busy_pct={bots_core_pct:.1f}",
     f"cpu1_irq_pct={bots_softirq_pct:.1f}",
-    f"input_latency_p50_ms={r['input_latency_ms']['p50'] or 0:.1f}",
-    f"input_latency_p99_ms={r['input_latency_ms']['p99'] or 0:.1f}",
+    f"input_latency_p50_ms={fig(r['input_latency_ms']['p50'], '.1f')}",
+    f"input_latency_p99_ms={fig(r['input_latency_ms']['p99'], '.1f')}",
     f"missed_ticks={r['missed_ticks']['total']}",
     f"resyncs={r['totals']['resyncs']}",
-    f"delta_bytes_mean={r['delta_bytes']['mean'] or 0:.0f}",
-    f"bot0_mirror_entities={r['bot0_mirror_entities']}",
+    f"delta_bytes_mean={fig(r['delta_bytes']['mean'], '.0f')}",
+    f"bot0_mirror_entities={fig(r['bot0_mirror_entities'], 'd')}",
 ]))
 
 refusals = []
 if bots_cpu_pct >= 90.0:
     refusals.append(("bots_cpu", f"the bots used {bots_cpu_pct:.1f} % of their core (>= 90 %)"))
-if min_patches < min_patches_floor and lag_p99 > tick_ms and bots_core_pct >= 90.0:
+# Without the figures (no deltas measured, no timer fired) there is nothing to compare.
+short = min_patches is not None and min_patches < min_patches_floor
+if short and lag_p99 is not None and lag_p99 > tick_ms and bots_core_pct >= 90.0:
     # The bots fell behind on a full core: whether they or the server caused the shortfall cannot be told.
     refusals.append(("bots_behind",
                      f"a client got {min_patches:.2f} deltas/s (< {min_patches_floor:g}) while the bots' timers "
                      f"ran {lag_p99:.1f} ms late (p99, > one tick of {tick_ms:.1f} ms) on a full core (CPU 1 "
                      f"{bots_core_pct:.0f} % busy: the bots {bots_cpu_pct:.0f} %, irq {bots_softirq_pct:.0f} %, "
                      f"the rest other work)"))
-elif min_patches < min_patches_floor:
+elif short:
     err(f"note: a client got {min_patches:.2f} deltas/s (< {min_patches_floor:g}) while the bots' core had room "
-        f"(CPU 1 {bots_core_pct:.0f} % busy, timer lag p99 {lag_p99:.1f} ms): the server fell behind "
+        f"(CPU 1 {bots_core_pct:.0f} % busy, timer lag p99 {fig(lag_p99, '.1f')} ms): the server fell behind "
         f"(CPU 0 {server_core_pct:.0f} % busy, the server {100 * server_cpu / wall:.0f} %)")
 
 line = " ".join(f"{k}={v}" for k, v in fields)

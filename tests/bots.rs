@@ -34,10 +34,10 @@ async fn two_hundred_bots_for_ten_seconds_see_every_tick_without_errors() {
     );
     for bot in &report.bots {
         assert!(
-            bot.tick_coverage >= 0.95,
-            "bot {} received {:.1} % of the ticks, below 95 %: {summary}",
+            bot.tick_coverage.is_some_and(|c| c >= 0.95),
+            "bot {} received {:?} of the ticks, below 95 %: {summary}",
             bot.index,
-            bot.tick_coverage * 100.0
+            bot.tick_coverage
         );
     }
     assert_eq!(

@@ -70,8 +70,11 @@ pub const LOOK_EVERY_RANGE: std::ops::RangeInclusive<Duration> =
 /// Why a configuration cannot be run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigError {
-    /// The URL is not a WebSocket URL.
-    #[error("--url must be a ws:// or wss:// URL, got `{0}`: {1}")]
+    /// The URL's scheme is not `ws://` or `wss://`.
+    #[error("--url must be a ws:// or wss:// URL (such as ws://127.0.0.1:8080/ws), got `{0}`")]
+    UrlScheme(String),
+    /// A `ws://` or `wss://` URL that does not parse: the URL, and why.
+    #[error("--url `{0}` is not a valid URL: {1}")]
     Url(String, String),
     /// No bots asked for.
     #[error("--clients must be at least 1")]
@@ -85,9 +88,9 @@ pub enum ConfigError {
     /// An input rate out of range.
     #[error("--input-rate must be between 0.1 and 1000 Hz, got {0}")]
     InputRate(f64),
-    /// A threshold out of range.
+    /// A threshold out of range: what it must be.
     #[error("{0}")]
-    Threshold(&'static str),
+    Threshold(String),
     /// Connection concurrency of zero.
     #[error("--connect-concurrency must be at least 1")]
     Concurrency,
@@ -125,6 +128,10 @@ impl Config {
 
     /// Checks the configuration; every error names the flag to fix.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        // The scheme first, with a message of its own: `check_url` would say the same thing again after ours.
+        if !matches!(self.url.split_once("://"), Some(("ws" | "wss", _))) {
+            return Err(ConfigError::UrlScheme(self.url.clone()));
+        }
         tickwire_client::check_url(&self.url)
             .map_err(|why| ConfigError::Url(self.url.clone(), why))?;
         if self.clients == 0 {
@@ -168,16 +175,16 @@ impl Config {
         if let Some(r) = self.thresholds.max_drop_rate
             && !(0.0..=1.0).contains(&r)
         {
-            return Err(ConfigError::Threshold(
-                "--max-drop-rate is a fraction from 0 to 1",
-            ));
+            return Err(ConfigError::Threshold(format!(
+                "--max-drop-rate must be between 0 and 1 (a fraction of the bots that joined), got {r}"
+            )));
         }
         if let Some(ms) = self.thresholds.max_p99_latency_ms
-            && (ms.is_nan() || ms <= 0.0)
+            && !(ms.is_finite() && ms > 0.0)
         {
-            return Err(ConfigError::Threshold(
-                "--max-p99-latency-ms must be above 0",
-            ));
+            return Err(ConfigError::Threshold(format!(
+                "--max-p99-latency-ms must be a number of milliseconds above 0, got {ms}"
+            )));
         }
         Ok(())
     }
@@ -261,11 +268,53 @@ mod tests {
             c.validate()
                 .is_err_and(|e| { e.to_string().contains("--behaviour idle sends none") })
         );
+        for rate in [2.0, -0.5, f64::NAN] {
+            let mut c = base.clone();
+            c.thresholds.max_drop_rate = Some(rate);
+            assert!(
+                c.validate().is_err_and(|e| e
+                    .to_string()
+                    .starts_with("--max-drop-rate must be between 0 and 1")),
+                "{rate}"
+            );
+        }
+        for ms in [0.0, -3.0, f64::NAN, f64::INFINITY] {
+            let mut c = base.clone();
+            c.thresholds.max_p99_latency_ms = Some(ms);
+            assert!(
+                c.validate().is_err_and(|e| e
+                    .to_string()
+                    .starts_with("--max-p99-latency-ms must be a number of milliseconds above 0")),
+                "{ms}"
+            );
+        }
         let mut c = base;
-        c.thresholds.max_drop_rate = Some(2.0);
+        c.thresholds = Thresholds {
+            max_p99_latency_ms: Some(0.5),
+            max_drop_rate: Some(0.0),
+        };
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_url_that_is_not_a_websocket_url_is_said_once() {
+        for url in ["http://h/ws", "h:8080/ws", "wss//h", "WS://h/ws"] {
+            let e = Config::new(url, 1).validate().expect_err(url).to_string();
+            assert_eq!(
+                e,
+                format!(
+                    "--url must be a ws:// or wss:// URL (such as ws://127.0.0.1:8080/ws), got `{url}`"
+                )
+            );
+        }
+        let e = Config::new("ws://[::1", 1)
+            .validate()
+            .expect_err("unclosed bracket")
+            .to_string();
         assert!(
-            c.validate()
-                .is_err_and(|e| e.to_string().contains("--max-drop-rate"))
+            e.starts_with("--url `ws://[::1` is not a valid URL: ")
+                && !e.contains("ws:// or wss://"),
+            "{e}"
         );
     }
 }

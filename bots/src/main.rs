@@ -1,7 +1,8 @@
 //! `tickwire-bots`: headless bot clients that load a tickwire server and report what the players experience.
 
 use anyhow::Context;
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 use std::path::PathBuf;
 use std::time::Duration;
 use tickwire_bots::{Behaviour, Config, InputTiming, Progress, Thresholds};
@@ -20,9 +21,13 @@ use tracing_subscriber::EnvFilter;
         measured over --duration; then a summary table is printed (and --json writes the same figures).",
     after_help = "Durations: a number of seconds (30, 2.5), a number with a unit us, ms, s, m or h (250us, 500ms, \
         2m), or a sequence of those (1m30s, 1m 30s).\n\n\
-        Exit status: 0 = every bot joined, no protocol error, no threshold crossed; \
-        1 = a --max-* threshold was crossed or a protocol error occurred; \
-        2 = bad usage, or bots could not connect/join (the load asked for was not applied).\n\n\
+        Exit status:\n  \
+        0    every bot joined, no protocol error, no threshold crossed\n  \
+        1    a protocol error, or a --max-* threshold crossed; without --max-drop-rate any bot dropped\n       \
+        mid-run fails the run\n  \
+        2    bad usage (checked before the run), or the load asked for was not applied: a bot could not\n       \
+        connect or join, or every bot that joined was dropped (wins over 1)\n  \
+        130  stopped with Ctrl-C: the report covers the part that ran (wins over the others)\n\n\
         The process raises its open-file limit (RLIMIT_NOFILE) to what --clients needs when the hard limit \
         allows. A tickwire server accepts 1024 clients by default: start it with --max-clients for more.\n\
         Logs go to stderr and follow RUST_LOG (default: warn). See docs/BOTS.md for the report's fields."
@@ -32,7 +37,7 @@ struct Cli {
     #[arg(long, value_name = "URL", default_value = "ws://127.0.0.1:8080/ws")]
     url: String,
     /// Number of bots.
-    #[arg(long, value_name = "N", default_value_t = 100)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_count, value_name = "N", default_value_t = 100)]
     clients: usize,
     /// Spread connection starts evenly over this long (bot k of N starts at k/N × ramp).
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
@@ -49,17 +54,22 @@ struct Cli {
     #[arg(long, value_enum, value_name = "BEHAVIOUR", default_value_t = Behaviour::Wander)]
     behaviour: Behaviour,
     /// Inputs per second per bot (default: 30 for crowd, else the server's tick rate, from the welcome).
-    #[arg(long, value_name = "HZ")]
+    #[arg(long, allow_negative_numbers = true, value_name = "HZ")]
     input_rate: Option<f64>,
     /// Seed for the bots' random walks: bot k uses mulberry32(seed + k + 1). Same seed, same inputs.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_name = "N",
+        default_value_t = 0
+    )]
     seed: u32,
     /// Only this many bots decode every frame into a full mirror; the others read each frame's header (tick,
     /// base, ack) to check tick continuity and measure latency. Bot 0 always decodes. Default: all.
-    #[arg(long, value_name = "K")]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_count, value_name = "K")]
     decoders: Option<usize>,
     /// Most connections in the handshake/join phase at once.
-    #[arg(long, value_name = "N", default_value_t = 100)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_count, value_name = "N", default_value_t = 100)]
     connect_concurrency: usize,
     /// Time a bot gets from starting to connect to holding its first snapshot.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
@@ -68,11 +78,11 @@ struct Cli {
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
     /// Exit 1 when the input latency p99 (input sent → first delta acknowledging it) exceeds this.
-    #[arg(long, value_name = "MS")]
+    #[arg(long, allow_negative_numbers = true, value_name = "MS")]
     max_p99_latency_ms: Option<f64>,
     /// Exit 1 when more than this fraction (0–1) of the established connections dropped mid-run (default: any
     /// drop fails the run).
-    #[arg(long, value_name = "FRACTION")]
+    #[arg(long, allow_negative_numbers = true, value_name = "FRACTION")]
     max_drop_rate: Option<f64>,
     /// When bots send their inputs: `free` = each on its own timer at a random phase (a client that ignores the
     /// server's tick: an input waits up to a tick for the server's next read); `tick` = each times its inputs to
@@ -96,11 +106,17 @@ struct Cli {
     #[arg(long)]
     insecure: bool,
     /// Worker threads of the bots' runtime (default: the CPUs this process may use).
-    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", value_parser = parse_threads)]
     threads: Option<usize>,
     /// No progress display.
     #[arg(long, short)]
     quiet: bool,
+}
+
+/// A number of bots or connections: a whole number (a negative one is refused here, not taken for an option).
+fn parse_count(text: &str) -> Result<usize, String> {
+    text.parse::<usize>()
+        .map_err(|_| format!("`{text}` is not a whole number (0, 1, 2, ...)"))
 }
 
 /// `--threads`: a whole number of threads, at least one.
@@ -120,28 +136,42 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    match run(cli) {
+    // The bots' own checks of the command line are usage errors too: the same format as clap's (`error: …`, the
+    // usage line, a pointer to --help) and the same status, 2, before anything is started.
+    let (config, json_file) = match prepare(&cli) {
+        Ok(ready) => ready,
+        Err(e) => {
+            let _ = e.print();
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match run(cli, config, json_file) {
         Ok(code) => std::process::ExitCode::from(code),
         Err(e) => {
-            eprintln!("tickwire-bots: {e:#}");
+            eprintln!("error: {e:#}");
             std::process::ExitCode::from(2)
         }
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<u8> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
-        )
-        .with_ansi(
-            std::io::IsTerminal::is_terminal(&std::io::stderr())
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+/// A usage error in clap's format, for a check clap cannot make itself.
+fn usage_error(kind: ErrorKind, message: impl std::fmt::Display) -> clap::Error {
+    Cli::command().error(kind, message)
+}
+
+/// The run's configuration from the command line, checked, and the `--json` file, opened (so that a path that
+/// cannot be written fails at once, not after the run). Every error is a usage error.
+fn prepare(cli: &Cli) -> Result<(Config, Option<std::fs::File>), clap::Error> {
+    let tls = match (&cli.ca_cert, cli.insecure) {
+        (Some(file), _) => Some(
+            tickwire_client::tls::trusting(file)
+                .map_err(|e| usage_error(ErrorKind::Io, format!("--ca-cert: {e}")))?,
+        ),
+        (None, true) => Some(tickwire_client::tls::without_verification()),
+        (None, false) => None,
+    };
     let config = Config {
-        url: cli.url,
+        url: cli.url.clone(),
         clients: cli.clients,
         ramp: cli.ramp,
         warmup: cli.warmup,
@@ -160,22 +190,34 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             max_drop_rate: cli.max_drop_rate,
         },
         look_every: cli.look_every,
-        tls: match (&cli.ca_cert, cli.insecure) {
-            (Some(file), _) => Some(tickwire_client::tls::trusting(file)?),
-            (None, true) => Some(tickwire_client::tls::without_verification()),
-            (None, false) => None,
-        },
+        tls,
     };
-    config.validate()?;
-    // Open the report file before the run, so that a path that cannot be written fails at once, not after it.
+    config
+        .validate()
+        .map_err(|e| usage_error(ErrorKind::ValueValidation, e))?;
     let json_file = match cli.json.as_deref() {
-        Some(p) if p.as_os_str() != "-" => {
-            Some(std::fs::File::create(p).with_context(|| {
-                format!("--json {}: cannot write the report there", p.display())
-            })?)
-        }
+        Some(p) if p.as_os_str() != "-" => Some(std::fs::File::create(p).map_err(|e| {
+            usage_error(
+                ErrorKind::Io,
+                format!("--json {}: cannot write the report there: {e}", p.display()),
+            )
+        })?),
         _ => None,
     };
+    Ok((config, json_file))
+}
+
+fn run(cli: Cli, config: Config, json_file: Option<std::fs::File>) -> anyhow::Result<u8> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     raise_open_files(config.clients);
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = cli.threads {

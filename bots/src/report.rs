@@ -79,7 +79,9 @@ pub struct Spread {
 }
 
 impl Spread {
-    fn of(mut values: Vec<f64>) -> Spread {
+    /// The spread of the values there are (a bot without the figure is left out).
+    fn of(values: impl IntoIterator<Item = Option<f64>>) -> Spread {
+        let mut values: Vec<f64> = values.into_iter().flatten().collect();
         values.sort_by(f64::total_cmp);
         let n = values.len() as f64;
         Spread {
@@ -147,8 +149,8 @@ pub struct Connections {
     pub dropped: u64,
     /// Drops by close code and reason.
     pub dropped_reasons: Vec<DropCount>,
-    /// `dropped / established` (0 when none established).
-    pub drop_rate: f64,
+    /// `dropped / established`; `null` when no bot was established (nothing could drop).
+    pub drop_rate: Option<f64>,
     /// TCP connect + WebSocket upgrade, ms.
     pub handshake_ms: Dist,
     /// Hello sent → first snapshot, ms.
@@ -175,19 +177,21 @@ pub struct BotFigures {
     pub decoder: bool,
     /// Joined.
     pub established: bool,
-    /// Deltas per second over the window.
-    pub deltas_per_s: f64,
+    /// Deltas per second over the window. The rates are `null` for a bot that was not connected during the
+    /// window (it never joined, or its connection ended before the window opened): nothing was measured.
+    pub deltas_per_s: Option<f64>,
     /// Payload bytes received per second over the window.
-    pub bytes_received_per_s: f64,
+    pub bytes_received_per_s: Option<f64>,
     /// Bytes received per second over the window including the WebSocket frame headers (payload + 2, 4 or 10
     /// bytes per frame).
-    pub wire_bytes_received_per_s: f64,
+    pub wire_bytes_received_per_s: Option<f64>,
     /// Payload bytes sent per second over the window.
-    pub bytes_sent_per_s: f64,
+    pub bytes_sent_per_s: Option<f64>,
     /// Inputs sent per second over the window.
-    pub inputs_per_s: f64,
-    /// Ticks received / ticks the server ran from this bot's first snapshot to the end of the run.
-    pub tick_coverage: f64,
+    pub inputs_per_s: Option<f64>,
+    /// Ticks received / ticks the server ran from this bot's first snapshot to the end of the run; `null` when
+    /// the bot never joined, or the server ran no tick after its first snapshot.
+    pub tick_coverage: Option<f64>,
     /// Gaps in the tick numbers.
     pub missed_ticks: u64,
     /// Protocol errors.

@@ -40,14 +40,15 @@ fn spread_row(out: &mut String, name: &str, s: &Spread, decimals: usize) {
     );
 }
 
-/// Renders the report as text for a terminal.
+/// Renders the report as text for a terminal. When no bot joined, only what was attempted, the failures and the
+/// verdict: there are no figures to show.
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
     let run = &r.run;
+    let c = &r.connections;
     let _ = writeln!(
         out,
-        "tickwire-bots: {} {} ({}) against {}\n  ramp {:.1} s, warm-up {:.1} s, window {:.1} s; server {} Hz\n  \
-         inputs {}; look every {} ms\n  decoding: {} ({} of {} bots keep a full mirror)",
+        "tickwire-bots: {} {} ({}) against {}",
         run.clients,
         if run.clients == 1 {
             "client"
@@ -56,6 +57,42 @@ pub fn render(r: &Report) -> String {
         },
         run.behaviour.name(),
         run.url,
+    );
+    // A run that ended before its window did (every bot dropped or failed, or Ctrl-C): say how long it ran,
+    // beside the window it was given.
+    let planned = run.ramp_s + run.warmup_s + run.duration_s;
+    let ended_early = (run.elapsed_s + 0.5 < planned).then(|| {
+        format!(
+            "  the run ended after {:.1} s of the {planned:.1} s planned",
+            run.elapsed_s
+        )
+    });
+    if c.established == 0 {
+        let _ = writeln!(
+            out,
+            "  ramp {:.1} s, warm-up {:.1} s, window {:.1} s",
+            run.ramp_s, run.warmup_s, run.duration_s
+        );
+        if let Some(line) = ended_early {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = writeln!(
+            out,
+            "\nconnections: attempted {}, established 0, failed {}",
+            c.attempted, c.failed
+        );
+        failures(&mut out, r);
+        let _ = writeln!(
+            out,
+            "\nno bot joined the game: nothing was measured, so there are no figures"
+        );
+        verdict(&mut out, r);
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "  ramp {:.1} s, warm-up {:.1} s, window {:.1} s; server {} Hz\n  \
+         inputs {}; look every {} ms\n  decoding: {} ({} of {} bots keep a full mirror)",
         run.ramp_s,
         run.warmup_s,
         run.duration_s,
@@ -74,39 +111,19 @@ pub fn render(r: &Report) -> String {
         run.decoders,
         run.clients,
     );
-    // A run that ended before its window did (every bot dropped, or Ctrl-C): say how long it ran, beside the
-    // window it was given.
-    let planned = run.ramp_s + run.warmup_s + run.duration_s;
-    if run.elapsed_s + 0.5 < planned {
-        let _ = writeln!(
-            out,
-            "  the run ended after {:.1} s of the {planned:.1} s planned",
-            run.elapsed_s
-        );
+    if let Some(line) = ended_early {
+        let _ = writeln!(out, "{line}");
     }
-    let c = &r.connections;
     let _ = writeln!(
         out,
-        "\nconnections: attempted {}, established {}, failed {}, dropped {} (drop rate {:.4})",
-        c.attempted, c.established, c.failed, c.dropped, c.drop_rate
+        "\nconnections: attempted {}, established {}, failed {}, dropped {} (drop rate {})",
+        c.attempted,
+        c.established,
+        c.failed,
+        c.dropped,
+        num(c.drop_rate, 4)
     );
-    for (reason, n) in &c.failed_reasons {
-        let _ = writeln!(out, "  failed  {n:>6} × {reason}");
-    }
-    for d in &c.dropped_reasons {
-        let code = d.code.map_or("no close frame".into(), |c| {
-            format!("{c} {}", tickwire_shared::close::describe(c))
-        });
-        // The server's reason often is the code's meaning itself (a kick without a reason): say it once.
-        if d.code
-            .is_some_and(|c| tickwire_shared::close::describe(c) == d.reason)
-            || d.reason.is_empty()
-        {
-            let _ = writeln!(out, "  dropped {:>6} × {code}", d.count);
-        } else {
-            let _ = writeln!(out, "  dropped {:>6} × {code}: {}", d.count, d.reason);
-        }
-    }
+    failures(&mut out, r);
     let _ = writeln!(
         out,
         "\n  {:<26}{:>9}{:>9}{:>9}{:>9}",
@@ -172,6 +189,34 @@ pub fn render(r: &Report) -> String {
     if let Some(n) = r.bot0_mirror_entities {
         let _ = writeln!(out, "bot 0 mirror: {n} entities at the end");
     }
+    verdict(&mut out, r);
+    out
+}
+
+/// The connections that failed and the ones that dropped, by reason.
+fn failures(out: &mut String, r: &Report) {
+    let c = &r.connections;
+    for (reason, n) in &c.failed_reasons {
+        let _ = writeln!(out, "  failed  {n:>6} × {reason}");
+    }
+    for d in &c.dropped_reasons {
+        let code = d.code.map_or("no close frame".into(), |c| {
+            format!("{c} {}", tickwire_shared::close::describe(c))
+        });
+        // The server's reason often is the code's meaning itself (a kick without a reason): say it once.
+        if d.code
+            .is_some_and(|c| tickwire_shared::close::describe(c) == d.reason)
+            || d.reason.is_empty()
+        {
+            let _ = writeln!(out, "  dropped {:>6} × {code}", d.count);
+        } else {
+            let _ = writeln!(out, "  dropped {:>6} × {code}: {}", d.count, d.reason);
+        }
+    }
+}
+
+/// The result line, its reasons and the warnings.
+fn verdict(out: &mut String, r: &Report) {
     let v = &r.verdict;
     let code: u8 = v.exit_code.into();
     let word = match v.exit_code {
@@ -182,12 +227,11 @@ pub fn render(r: &Report) -> String {
     };
     let _ = writeln!(out, "\nresult: {word} (exit {code})");
     for reason in &v.reasons {
-        wrapped(&mut out, "  - ", "    ", reason);
+        wrapped(out, "  - ", "    ", reason);
     }
     for w in &v.warnings {
-        wrapped(&mut out, "warning: ", "         ", w);
+        wrapped(out, "warning: ", "         ", w);
     }
-    out
 }
 
 /// Writes `text` after `first`, broken between words into lines of at most 80 columns, the ones after the first

@@ -129,9 +129,208 @@ fn zero_threads_and_a_malformed_url_are_refused_before_the_run() {
         .expect("tickwire-bots runs");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("--url must be a ws:// or wss:// URL"), "{err}");
+    assert!(
+        err.contains("error: --url `ws://[::1` is not a valid URL"),
+        "{err}"
+    );
     assert!(
         !err.contains("cannot write the report there"),
         "refused first: {err}"
     );
+}
+
+/// A usage error in clap's format: `error: …`, a blank line, the usage line, the pointer to --help.
+fn assert_clap_usage_error(err: &str) {
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(
+        err.contains("\n\nUsage: tickwire-bots ")
+            && err.ends_with("\n\nFor more information, try '--help'.\n"),
+        "{err}"
+    );
+    assert!(!err.contains("tickwire-bots: "), "one format: {err}");
+}
+
+#[test]
+fn the_bots_own_usage_errors_look_like_clap_s() {
+    // clap's own, for comparison.
+    let (code, err) = bots_until_the_report_path(&["--bogus"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert_clap_usage_error(&err);
+    for (args, message) in [
+        (
+            &["--duration", "0"][..],
+            "error: --duration must be longer than 0 s",
+        ),
+        (
+            &["--connect-concurrency", "0"],
+            "error: --connect-concurrency must be at least 1",
+        ),
+        (
+            &["--input-timing", "tick", "--behaviour", "idle"],
+            "error: --input-timing tick times inputs",
+        ),
+        (
+            &["--ca-cert", "/nonexistent-dir/ca.pem"],
+            "error: --ca-cert: CA certificate file /nonexistent-dir/ca.pem",
+        ),
+        (
+            &[],
+            "error: --json /nonexistent-dir/report.json: cannot write the report there",
+        ),
+    ] {
+        let (code, err) = bots_until_the_report_path(args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.starts_with(message), "{args:?}: {err}");
+        assert_clap_usage_error(&err);
+    }
+}
+
+#[test]
+fn a_url_of_another_scheme_is_refused_in_one_clear_sentence() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tickwire-bots"))
+        .args(["--url", "http://127.0.0.1:8080/ws", "-q"])
+        .output()
+        .expect("tickwire-bots runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with(
+            "error: --url must be a ws:// or wss:// URL (such as ws://127.0.0.1:8080/ws), got \
+             `http://127.0.0.1:8080/ws`\n"
+        ),
+        "{err}"
+    );
+    assert_eq!(err.matches("ws://").count(), 2, "said once: {err}");
+    assert_clap_usage_error(&err);
+}
+
+#[test]
+fn negative_and_out_of_range_thresholds_get_a_range_error() {
+    for (args, message) in [
+        (
+            &["--max-drop-rate", "-0.5"][..],
+            "error: --max-drop-rate must be between 0 and 1",
+        ),
+        (
+            &["--max-drop-rate", "1.5"],
+            "error: --max-drop-rate must be between 0 and 1",
+        ),
+        (
+            &["--max-p99-latency-ms", "-3"],
+            "error: --max-p99-latency-ms must be a number of milliseconds above 0",
+        ),
+        (
+            &["--max-p99-latency-ms", "0"],
+            "error: --max-p99-latency-ms must be a number of milliseconds above 0",
+        ),
+        (
+            &["--input-rate", "-30"],
+            "error: --input-rate must be between 0.1 and 1000 Hz, got -30",
+        ),
+        (
+            &["--connect-concurrency", "-1"],
+            "error: invalid value '-1' for '--connect-concurrency <N>': `-1` is not a whole number",
+        ),
+        (
+            &["--decoders", "-2"],
+            "error: invalid value '-2' for '--decoders <K>': `-2` is not a whole number",
+        ),
+        (
+            &["--threads", "-1"],
+            "error: invalid value '-1' for '--threads <N>'",
+        ),
+    ] {
+        let (code, err) = bots_until_the_report_path(args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.starts_with(message), "{args:?}: {err}");
+        assert!(!err.contains("unexpected argument"), "{args:?}: {err}");
+    }
+    // In range, they parse and validate (and the run stops at the report path).
+    let (code, err) =
+        bots_until_the_report_path(&["--max-drop-rate", "0", "--max-p99-latency-ms", "0.5"]);
+    assert!(
+        code == Some(2) && err.contains("cannot write the report there"),
+        "{err}"
+    );
+}
+
+/// A port nothing listens on: bound, then closed.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+#[test]
+fn when_no_bot_connects_the_report_is_short_and_the_json_has_no_figures() {
+    let url = format!("ws://127.0.0.1:{}/ws", closed_port());
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tickwire-bots"))
+            .args([
+                "--url",
+                &url,
+                "--clients",
+                "3",
+                "--ramp",
+                "0",
+                "--duration",
+                "1s",
+            ])
+            .args(["-q", "--threads", "1"])
+            .args(extra)
+            .output()
+            .expect("tickwire-bots runs")
+    };
+    let out = run(&[]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        table.contains(&format!("3 clients (wander) against {url}"))
+            && table.contains("connections: attempted 3, established 0, failed 3\n")
+            && table.contains("  failed       3 × connection refused\n")
+            && table.contains("result: LOAD NOT APPLIED (exit 2)")
+            && table.contains("3 of 3 bots could not connect or join"),
+        "{table}"
+    );
+    for absent in [
+        "distribution",
+        "per client",
+        "handshake",
+        "n=0",
+        "drop rate",
+        "totals:",
+    ] {
+        assert!(!table.contains(absent), "no `{absent}`: {table}");
+    }
+
+    let out = run(&["--json", "-"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the JSON report");
+    assert_eq!(json["connections"]["established"], 0, "{json}");
+    assert!(json["connections"]["drop_rate"].is_null(), "{json}");
+    let bots = json["bots"].as_array().expect("bots");
+    assert_eq!(bots.len(), 3, "{json}");
+    for bot in bots {
+        for field in [
+            "tick_coverage",
+            "deltas_per_s",
+            "bytes_received_per_s",
+            "wire_bytes_received_per_s",
+            "bytes_sent_per_s",
+            "inputs_per_s",
+        ] {
+            assert!(bot[field].is_null(), "{field}: {bot}");
+        }
+    }
+    for spread in json["per_client"].as_object().expect("per_client").values() {
+        assert!(
+            spread
+                .as_object()
+                .expect("a spread")
+                .values()
+                .all(|v| v.is_null()),
+            "{spread}"
+        );
+    }
 }

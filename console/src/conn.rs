@@ -60,11 +60,6 @@ impl AdminConnection {
         timeout: Duration,
         tls: Option<TlsClientConfig>,
     ) -> Result<AdminConnection, ConnectError> {
-        if !(url.starts_with("ws://") || url.starts_with("wss://")) {
-            return Err(ConnectError(anyhow!(
-                "--url must start with ws:// or wss://, e.g. ws://127.0.0.1:8080/admin (got `{url}`)"
-            )));
-        }
         match tokio::time::timeout(timeout, Self::open(url, token, timeout, tls)).await {
             Ok(result) => result,
             Err(_) => Err(ConnectError(anyhow!(

@@ -1,14 +1,16 @@
 //! `tickwire-console`: the operator's remote console for a running `tickwire-server`.
 //!
-//! With a command it runs it, prints the answer and exits (0: done, 1: the command failed, 2: could not connect
-//! or authenticate). Without one it is an interactive console (line editing, history) with a `watch` mode that
-//! refreshes `status` until Enter.
+//! With a command it runs it, prints the answer and exits (0: done; 1: the command was refused or failed; 2: bad
+//! options, or no session: could not connect or authenticate, no answer in time). Without one it is an interactive
+//! console (line editing, history) with a `watch` mode that refreshes `status` until Enter. Every error it prints
+//! starts with `error: `, as clap's own do.
 
 mod conn;
 mod watch;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 use conn::{AdminConnection, ConnectError};
 use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
@@ -25,7 +27,13 @@ use std::process::ExitCode;
         tickwire-console --url ws://10.0.0.5:9100/admin kick ann \"cheating\"\n  \
         tickwire-console watch          (live status, Enter to stop)\n  \
         tickwire-console                (interactive; `help` lists the commands)\n\n\
-        Exit status: 0 done, 1 the command failed, 2 cannot connect or authenticate."
+        Exit status:\n  \
+        0  done\n  \
+        1  the command was refused or failed: an unknown command, wrong words or values (the server's\n     \
+        answer, or watch's own check), a player not found\n  \
+        2  bad options (an unknown option, a bad --timeout or --url, no token, an unreadable --ca-cert),\n     \
+        or no answer: cannot connect or authenticate, nothing within --timeout, connection lost\n\
+        With commands piped in, the highest status of any command."
 )]
 struct Cli {
     /// The server's admin WebSocket URL.
@@ -84,11 +92,50 @@ fn command_line(words: &[String]) -> String {
     }
 }
 
+/// A usage error in clap's format (`error: …`, the usage line, a pointer to --help; status 2), for a check clap
+/// cannot make itself.
+fn usage_error(kind: ErrorKind, message: impl std::fmt::Display) -> ! {
+    Cli::command().error(kind, message).exit()
+}
+
+/// Prints an error the way every other error of the console is printed.
+fn error(text: impl std::fmt::Display) {
+    eprintln!("error: {text}");
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let Some(token) = cli.token.clone().filter(|t| !t.is_empty()) else {
-        eprintln!("tickwire-console: no token: pass --token or set TICKWIRE_ADMIN_TOKEN");
-        return ExitCode::from(2);
+        usage_error(
+            ErrorKind::MissingRequiredArgument,
+            "no token: pass --token or set TICKWIRE_ADMIN_TOKEN (the server's admin token)",
+        );
+    };
+    if !(cli.url.starts_with("ws://") || cli.url.starts_with("wss://")) {
+        usage_error(
+            ErrorKind::ValueValidation,
+            format_args!(
+                "--url must start with ws:// or wss://, e.g. ws://127.0.0.1:8080/admin (got `{}`)",
+                cli.url
+            ),
+        );
+    }
+    let tls = match (&cli.ca_cert, cli.insecure) {
+        (Some(file), _) => match tickwire_client::tls::trusting(file) {
+            Ok(tls) => Some(tls),
+            Err(e) => usage_error(ErrorKind::Io, format_args!("--ca-cert: {e}")),
+        },
+        (None, true) => Some(tickwire_client::tls::without_verification()),
+        (None, false) => None,
+    };
+    let line = (!cli.command.is_empty()).then(|| command_line(&cli.command));
+    // A `watch` that cannot run is refused before anything is sent, with the status of a refused command.
+    let watch = match line.as_deref().and_then(watch::parse) {
+        Some(Err(e)) => {
+            error(e);
+            return ExitCode::from(1);
+        }
+        other => other.and_then(Result::ok),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -96,20 +143,9 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("tickwire-console: {e}");
+            error(e);
             return ExitCode::from(2);
         }
-    };
-    let tls = match (&cli.ca_cert, cli.insecure) {
-        (Some(file), _) => match tickwire_client::tls::trusting(file) {
-            Ok(tls) => Some(tls),
-            Err(e) => {
-                eprintln!("tickwire-console: {e}");
-                return ExitCode::from(2);
-            }
-        },
-        (None, true) => Some(tickwire_client::tls::without_verification()),
-        (None, false) => None,
     };
     let target = Target {
         url: cli.url.clone(),
@@ -120,19 +156,19 @@ fn main() -> ExitCode {
     let conn = match runtime.block_on(target.connect()) {
         Ok(c) => c,
         Err(ConnectError(e)) => {
-            eprintln!("tickwire-console: {e:#}");
+            error(format_args!("{e:#}"));
             return ExitCode::from(2);
         }
     };
-    let result = if cli.command.is_empty() {
-        interactive(&runtime, &target, conn)
-    } else {
-        one_shot(&runtime, conn, &command_line(&cli.command))
+    let result = match (line, watch) {
+        (None, _) => interactive(&runtime, &target, conn),
+        (Some(_), Some(args)) => one_watch(&runtime, conn, args),
+        (Some(line), None) => one_shot(&runtime, conn, &line),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("tickwire-console: {e:#}");
+            error(format_args!("{e:#}"));
             ExitCode::from(2)
         }
     }
@@ -156,18 +192,32 @@ fn one_shot(
     mut conn: AdminConnection,
     line: &str,
 ) -> anyhow::Result<ExitCode> {
-    if let Some(args) = watch::parse(line) {
-        watch::run(runtime, &mut conn, args.map_err(anyhow::Error::msg)?)?;
-        return Ok(ExitCode::SUCCESS);
-    }
     let answer = runtime.block_on(conn.run(line))?;
     runtime.block_on(conn.close());
     if answer.ok {
         out(format_args!("{}\n", answer.text));
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("error: {}", answer.text);
+        error(answer.text);
         Ok(ExitCode::from(1))
+    }
+}
+
+/// `tickwire-console watch …`: refreshes until Enter; a refused command ends it with status 1, as a one-shot
+/// command's refusal does.
+fn one_watch(
+    runtime: &tokio::runtime::Runtime,
+    mut conn: AdminConnection,
+    args: watch::WatchArgs,
+) -> anyhow::Result<ExitCode> {
+    let refused = watch::run(runtime, &mut conn, args)?;
+    runtime.block_on(conn.close());
+    match refused {
+        None => Ok(ExitCode::SUCCESS),
+        Some(why) => {
+            error(why);
+            Ok(ExitCode::from(1))
+        }
     }
 }
 
@@ -208,10 +258,15 @@ impl Tell {
         }
     }
 
-    /// A command that failed (`status` 1) or could not run (2).
+    /// A command that was refused or failed (`status` 1) or could not run (2): `error: …`, as every error of
+    /// the console is printed, on stdout between prompts, on stderr in a script.
     fn error(&mut self, text: impl std::fmt::Display, status: u8) {
         self.status = self.status.max(status);
-        self.note(format_args!("error: {text}"));
+        if self.tty {
+            out(format_args!("error: {text}\n"));
+        } else {
+            error(text);
+        }
     }
 }
 
@@ -257,7 +312,7 @@ fn interactive(
         }
         let watch = match watch::parse(line) {
             Some(Err(e)) => {
-                tell.error(e, 2);
+                tell.error(e, 1);
                 continue;
             }
             other => other.and_then(Result::ok),
@@ -292,7 +347,8 @@ fn interactive(
             },
         };
         let result = match watch {
-            Some(args) => watch::run(runtime, c, args).map(|()| None),
+            Some(args) => watch::run(runtime, c, args)
+                .map(|refused| refused.map(|text| conn::Answer { ok: false, text })),
             None => runtime.block_on(c.run(line)).map(Some),
         };
         match result {

@@ -42,15 +42,17 @@ pub fn parse(line: &str) -> Option<Result<WatchArgs, String>> {
     } else {
         command.join(" ")
     };
-    if !command
-        .split_whitespace()
-        .next()
-        .is_some_and(|c| WATCHABLE.contains(&c))
-    {
+    let mut words = command.split_whitespace();
+    let Some(name) = words.next().filter(|c| WATCHABLE.contains(c)) else {
         return Some(Err(format!(
             "watch repeats {} only, not `{command}`",
             WATCHABLE.join(" or ")
         )));
+    };
+    // Checked here, before anything is sent or shown, with the server's own words for the same mistake: the
+    // commands watch repeats take no arguments.
+    if words.next().is_some() {
+        return Some(Err(format!("`{name}` takes no arguments")));
     }
     Some(Ok(WatchArgs {
         every: Duration::from_secs_f64(every),
@@ -58,12 +60,14 @@ pub fn parse(line: &str) -> Option<Result<WatchArgs, String>> {
     }))
 }
 
-/// Refreshes until Enter (or end of input).
+/// Refreshes until Enter (or end of input). `Ok(None)` when the operator stopped it, `Ok(Some(why))` when the server
+/// refused the command (nothing of that refresh is shown but the reason, for the caller to print), `Err` when no
+/// answer came (the connection ended, or the timeout passed).
 pub fn run(
     runtime: &tokio::runtime::Runtime,
     conn: &mut AdminConnection,
     args: WatchArgs,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<String>> {
     let (tx, stop) = mpsc::channel::<()>();
     std::thread::spawn(move || {
         let mut line = String::new();
@@ -73,22 +77,22 @@ pub fn run(
     let terminal = std::io::stdout().is_terminal();
     loop {
         let answer = runtime.block_on(conn.run(&args.command))?;
+        if !answer.ok {
+            return Ok(Some(answer.text));
+        }
         if terminal {
             // Clear the screen, cursor home.
             out("\x1b[2J\x1b[H");
         }
         out(format_args!(
-            "every {:.1} s: {}    (press Enter to stop)\n\n",
+            "every {:.1} s: {}    (press Enter to stop)\n\n{}\n",
             args.every.as_secs_f64(),
-            args.command
+            args.command,
+            answer.text
         ));
-        if !answer.ok {
-            anyhow::bail!("{}", answer.text);
-        }
-        out(format_args!("{}\n", answer.text));
         match stop.recv_timeout(args.every) {
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
-            Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+            Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(None),
         }
     }
 }
@@ -124,6 +128,8 @@ mod tests {
             ("watch 1 kick bot-3", "not `kick bot-3`"),
             ("watch shutdown", "not `shutdown`"),
             ("watch 2 frobnicate", "status or players only"),
+            ("watch 1 status extra", "`status` takes no arguments"),
+            ("watch players now", "`players` takes no arguments"),
         ] {
             match parse(line) {
                 Some(Err(e)) => assert!(e.contains(why), "{line}: `{e}` should say `{why}`"),

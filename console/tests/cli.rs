@@ -1,7 +1,7 @@
 //! The `tickwire-console` binary against a real server: one-shot commands, exit statuses, the token check.
 
 use std::process::{Command, Output};
-use tickwire_shared::{Event, ServerMessage};
+use tickwire_shared::{Event, ServerMessage, close};
 use tickwire_testkit::{TEST_TOKEN, TestServer, WAIT};
 
 /// Runs the console with `--url url` then `args`, on a blocking thread (the server under test lives on this
@@ -145,7 +145,7 @@ async fn wrong_addresses_and_tokens_say_what_to_fix() {
     );
 
     let (code, err) = console_err(&server.admin_url(), Some(TEST_TOKEN), &["watch", "nan"]).await;
-    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(code, Some(1), "a refused command: {err}");
     assert!(err.contains("not nan"), "{err}");
     let (code, err) = console_err(
         &server.admin_url(),
@@ -153,7 +153,7 @@ async fn wrong_addresses_and_tokens_say_what_to_fix() {
         &["watch", "1", "shutdown"],
     )
     .await;
-    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(code, Some(1), "a refused command: {err}");
     assert!(err.contains("status or players only"), "{err}");
     assert!(
         !server.server().hub().shutting_down(),
@@ -549,4 +549,176 @@ async fn commands_piped_in_run_as_a_script() {
         stdout.contains("tick rate") && !stdout.contains("error"),
         "{stdout}"
     );
+}
+
+/// A port nothing listens on: bound, then closed.
+fn closed_admin_url() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    format!("ws://{}/admin", l.local_addr().expect("addr"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watched_command_is_checked_before_anything_is_sent_with_the_plain_commands_status() {
+    let server = TestServer::start_admin(|_| {}).await;
+    let url = server.admin_url();
+
+    // The plain command: the server refuses it, status 1.
+    let plain = console(&url, Some(TEST_TOKEN), &["status", "extra"]).await;
+    let plain_err = String::from_utf8_lossy(&plain.stderr);
+    assert_eq!(plain.status.code(), Some(1), "{plain:?}");
+    assert_eq!(plain_err, "error: `status` takes no arguments\n");
+
+    // Watched: the same words, the same status, and nothing shown before (no header, no screen).
+    for args in [
+        &["watch", "1", "status", "extra"][..],
+        &["watch", "status", "extra"],
+    ] {
+        let out = console(&url, Some(TEST_TOKEN), args).await;
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), plain_err, "{args:?}");
+        assert!(out.stdout.is_empty(), "no header: {out:?}");
+    }
+    let out = console(&url, Some(TEST_TOKEN), &["watch", "0.5", "players", "x"]).await;
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: `players` takes no arguments\n"
+    );
+
+    // Before anything is sent: not even a connection is opened (nothing listens there, and that is not what it
+    // says).
+    let (code, err) = console_err(
+        &closed_admin_url(),
+        Some(TEST_TOKEN),
+        &["watch", "1", "status", "extra"],
+    )
+    .await;
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(err, "error: `status` takes no arguments\n");
+
+    // Piped in, the same status.
+    let (code, stdout, stderr) = script(&url, "watch 1 status extra\n").await;
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert_eq!(stderr, "error: `status` takes no arguments\n");
+    assert!(!stdout.contains("every"), "no header: {stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_starts_with_error_whatever_the_mode() {
+    let server = TestServer::start_admin(|_| {}).await;
+    let url = server.admin_url();
+
+    // A refused one-shot command, and the same piped in as a script.
+    let (code, err) = console_err(&url, Some(TEST_TOKEN), &["kick", "nobody"]).await;
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.starts_with("error: no player"), "{err}");
+    let (code, _, stderr) = script(&url, "kick nobody\n").await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(stderr, err, "the same line in both modes");
+
+    // No session.
+    let (code, err) = console_err(&closed_admin_url(), Some(TEST_TOKEN), &["status"]).await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.starts_with("error: cannot connect to "), "{err}");
+
+    // The console's own usage errors are clap's: `error: …`, the usage line, the pointer to --help, status 2.
+    for (args, token, message) in [
+        (&["status"][..], None, "error: no token: pass --token"),
+        (
+            &["--url", "http://127.0.0.1:1/admin", "status"],
+            Some(TEST_TOKEN),
+            "error: --url must start with ws://",
+        ),
+        (
+            &["--ca-cert", "/nonexistent-dir/ca.pem", "status"],
+            Some(TEST_TOKEN),
+            "error: --ca-cert: CA certificate file /nonexistent-dir/ca.pem",
+        ),
+        (
+            &["--bogus"],
+            Some(TEST_TOKEN),
+            "error: unexpected argument '--bogus'",
+        ),
+    ] {
+        let out = run_console(args, token).await;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with(message), "{args:?}: {err}");
+        assert!(
+            err.contains("\n\nUsage: tickwire-console ")
+                && err.ends_with("\n\nFor more information, try '--help'.\n"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn help_lists_every_exit_status() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tickwire-console"))
+        .arg("--help")
+        .output()
+        .expect("runs");
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    let section = help
+        .split_once("Exit status:")
+        .map(|(_, s)| s)
+        .unwrap_or_else(|| panic!("an exit status section: {help}"));
+    for needle in [
+        "0  done",
+        "1  the command was refused or failed",
+        "watch's own check",
+        "2  bad options",
+        "no token",
+        "within --timeout",
+        "connection lost",
+        "piped in, the highest status",
+    ] {
+        assert!(section.contains(needle), "`{needle}` in {section}");
+    }
+}
+
+/// A word that is one player's id and another player's name: refused, both play on, and `id:` / `name:` choose.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kick_refuses_a_number_that_is_an_id_and_another_players_name() {
+    let server = TestServer::start_admin(|_| {}).await;
+    let url = server.admin_url();
+    let mut ann = server.join("ann").await;
+    let id = ann.you().expect("ann's id").to_string();
+    let mut namesake = server.join(&id).await;
+    let namesake_id = namesake.you().expect("an id").to_string();
+    assert_ne!(namesake_id, id);
+
+    let (code, err) = console_err(&url, Some(TEST_TOKEN), &["kick", &id, "cheating"]).await;
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.starts_with(&format!("error: `{id}` is ambiguous"))
+            && err.contains(&format!("`kick id:{id}`"))
+            && err.contains(&format!("`kick name:{id}`")),
+        "{err}"
+    );
+    let players = console(&url, Some(TEST_TOKEN), &["players"]).await;
+    let list = String::from_utf8_lossy(&players.stdout);
+    assert!(
+        list.contains("ann") && list.lines().count() == 3,
+        "nobody was kicked: {list}"
+    );
+
+    let out = console(
+        &url,
+        Some(TEST_TOKEN),
+        &["kick", &format!("name:{id}"), "x"],
+    )
+    .await;
+    assert!(out.status.success(), "{out:?}");
+    let (code, reason) = namesake
+        .expect_close(WAIT)
+        .await
+        .expect("the player named so is closed");
+    assert_eq!((code, reason.as_str()), (close::KICKED, "x"));
+
+    let out = console(&url, Some(TEST_TOKEN), &["kick", &format!("id:{id}")]).await;
+    assert!(out.status.success(), "{out:?}");
+    let (code, _) = ann.expect_close(WAIT).await.expect("ann is closed");
+    assert_eq!(code, close::KICKED);
 }

@@ -139,7 +139,7 @@ impl Report {
         let bots: Vec<BotFigures> = outcomes.iter().map(|o| figures(o, last_tick)).collect();
         let joined_figs: Vec<&BotFigures> = bots.iter().filter(|b| b.established).collect();
         let spread =
-            |f: fn(&BotFigures) -> f64| Spread::of(joined_figs.iter().map(|b| f(b)).collect());
+            |f: fn(&BotFigures) -> Option<f64>| Spread::of(joined_figs.iter().map(|b| f(b)));
 
         let mut connections = Connections {
             attempted: outcomes.len() as u64,
@@ -170,9 +170,8 @@ impl Report {
                 count,
             })
             .collect();
-        if connections.established > 0 {
-            connections.drop_rate = connections.dropped as f64 / connections.established as f64;
-        }
+        connections.drop_rate = (connections.established > 0)
+            .then(|| connections.dropped as f64 / connections.established as f64);
 
         let mut totals = Totals::default();
         let mut missed = Missed::default();
@@ -260,7 +259,9 @@ impl Report {
             bots,
         };
         report.judge();
-        if interrupted.is_some() && !outcomes.iter().any(|o| o.measured_secs > 0.0) {
+        if report.connections.established == 0 {
+            // No bot joined: nothing was measured, so nothing is warned about (the verdict says why).
+        } else if interrupted.is_some() && !outcomes.iter().any(|o| o.measured_secs > 0.0) {
             // Stopped before the window opened: no figure describes the load, so none is warned about.
             if let Some(line) = report.verdict.reasons.first_mut() {
                 *line += " (before the measurement window opened: nothing was measured)";
@@ -306,8 +307,10 @@ impl Report {
             ));
         } else {
             match self.verdict.max_drop_rate {
-                Some(max) if c.drop_rate > max => {
-                    failed.push(format!("drop rate {:.4} > {max}", c.drop_rate));
+                Some(max) => {
+                    if let Some(rate) = c.drop_rate.filter(|&rate| rate > max) {
+                        failed.push(format!("drop rate {rate:.4} > {max}"));
+                    }
                 }
                 // Without a threshold, any drop fails the run: a server that drops players under load is what a
                 // load test is there to find.
@@ -458,13 +461,8 @@ impl Report {
 }
 
 fn figures(o: &BotOutcome, last_tick: Option<u32>) -> BotFigures {
-    let per_s = |v: u64| {
-        if o.measured_secs > 0.0 {
-            v as f64 / o.measured_secs
-        } else {
-            0.0
-        }
-    };
+    // A bot that was not connected during the window has no rates (not rates of 0).
+    let per_s = |v: u64| (o.measured_secs > 0.0).then(|| v as f64 / o.measured_secs);
     let expected = match (o.first_tick, last_tick) {
         (Some(first), Some(last)) if last > first => u64::from(last - first),
         _ => 0,
@@ -478,11 +476,9 @@ fn figures(o: &BotOutcome, last_tick: Option<u32>) -> BotFigures {
         wire_bytes_received_per_s: per_s(o.bytes_received + o.frame_header_bytes),
         bytes_sent_per_s: per_s(o.bytes_sent),
         inputs_per_s: per_s(o.inputs_in_window),
-        tick_coverage: if expected == 0 {
-            f64::from(u8::from(o.failed.is_none()))
-        } else {
-            (o.ticks_received as f64 / expected as f64).min(1.0)
-        },
+        // Nothing to measure when the bot never joined or no tick followed its first snapshot.
+        tick_coverage: (o.failed.is_none() && expected > 0)
+            .then(|| (o.ticks_received as f64 / expected as f64).min(1.0)),
         missed_ticks: o.missed_ticks,
         protocol_errors: o.protocol_errors,
     }
@@ -550,6 +546,88 @@ mod tests {
             None,
         );
         assert!(!r.run.interrupted && r.verdict.exit_code != ExitCode::Interrupted);
+    }
+
+    #[test]
+    fn a_run_in_which_no_bot_joined_has_no_figures_only_the_failures() {
+        let failed = |index| BotOutcome {
+            index,
+            failed: Some("connection refused".into()),
+            ..BotOutcome::default()
+        };
+        let mut c = config(Duration::from_millis(1), Some(30.0));
+        c.clients = 3;
+        c.thresholds.max_p99_latency_ms = Some(50.0);
+        let r = Report::build(
+            &c,
+            &[failed(0), failed(1), failed(2)],
+            &Histograms::default(),
+            0.1,
+            None,
+        );
+        assert_eq!(r.verdict.exit_code, ExitCode::NotRun);
+        assert_eq!(r.connections.drop_rate, None, "nothing could drop");
+        assert_eq!(r.per_client.tick_coverage, Spread::default());
+        for bot in &r.bots {
+            assert_eq!(
+                (bot.deltas_per_s, bot.inputs_per_s, bot.tick_coverage),
+                (None, None, None),
+                "bot {} was never measured",
+                bot.index
+            );
+        }
+        assert_eq!(r.verdict.warnings, Vec::<String>::new(), "nothing measured");
+        let json = serde_json::to_value(&r).expect("serialises");
+        assert!(json["connections"]["drop_rate"].is_null(), "{json}");
+        assert!(json["bots"][0]["tick_coverage"].is_null(), "{json}");
+        assert!(json["bots"][0]["deltas_per_s"].is_null(), "{json}");
+
+        let table = crate::table::render(&r);
+        assert!(
+            table.contains("connections: attempted 3, established 0, failed 3\n")
+                && table.contains("failed       3 × connection refused")
+                && table.contains("nothing was measured")
+                && table.contains("3 of 3 bots could not connect or join"),
+            "{table}"
+        );
+        for absent in ["distribution", "per client", "drop rate", "totals:", " -  "] {
+            assert!(!table.contains(absent), "no `{absent}`: {table}");
+        }
+        assert!(table.lines().count() <= 12, "a short report: {table}");
+    }
+
+    #[test]
+    fn a_bot_not_connected_in_the_window_has_no_rates_and_is_left_out_of_the_spread() {
+        let played = BotOutcome {
+            index: 0,
+            tick_rate: Some(30),
+            measured_secs: 10.0,
+            deltas: 300,
+            first_tick: Some(100),
+            last_tick: Some(400),
+            ticks_received: 300,
+            ..BotOutcome::default()
+        };
+        // Joined, and dropped before the window opened.
+        let gone = BotOutcome {
+            index: 1,
+            tick_rate: Some(30),
+            first_tick: Some(100),
+            last_tick: Some(110),
+            ticks_received: 10,
+            dropped: Some(crate::stats::Dropped {
+                code: None,
+                reason: "reset".into(),
+            }),
+            ..BotOutcome::default()
+        };
+        let mut c = config(Duration::from_millis(1), None);
+        c.clients = 2;
+        let r = Report::build(&c, &[played, gone], &Histograms::default(), 10.0, None);
+        assert_eq!(r.bots[1].deltas_per_s, None);
+        assert_eq!(r.bots[1].tick_coverage, Some(10.0 / 300.0));
+        assert_eq!(r.per_client.deltas_per_s.min, Some(30.0), "not 0");
+        assert_eq!(r.connections.drop_rate, Some(0.5));
     }
 
     #[test]

@@ -16,7 +16,8 @@ commands:
   players                  id, name, address, RTT, score and time connected of every player
   kick <id|name> [reason]  disconnect a player (close code 4001 with the reason); a name with spaces
                            may be quoted (\"ann smith\" or 'ann smith'), else the longest run of words
-                           that names a player is the name
+                           that names a player is the name; id:N or name:X picks one when a number is
+                           both a player's id and another player's name
   say <text>               show a server message to every player
   tickrate <hz>            change the tick rate, 20-60 (clients are told)
   shutdown [grace]         close every client with 1001 and exit; grace in seconds (default 5)";
