@@ -287,6 +287,17 @@ async fn a_server_certificate_marked_as_a_ca_is_explained() {
     std::fs::write(dir.join("cert.pem"), cert.pem()).expect("write cert");
     std::fs::write(dir.join("key.pem"), key.serialize_pem()).expect("write key");
     let (c, k) = (dir.join("cert.pem"), dir.join("key.pem"));
+    // The server notices at start (and warns), as the bots will.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    assert!(tickwire_server::tls::marked_as_ca(
+        &[cert.der().clone()],
+        provider.clone()
+    ));
+    let plain = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("cert");
+    assert!(!tickwire_server::tls::marked_as_ca(
+        &[plain.cert.der().clone()],
+        provider
+    ));
     let server = TestServer::start_with(move |cfg| cfg.tls = Some((c, k))).await;
     let mut config = Config::new(format!("wss://localhost:{}/ws", server.addr().port()), 2);
     config.duration = Duration::from_secs(1);

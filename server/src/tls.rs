@@ -63,6 +63,15 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
         },
     })?;
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    if marked_as_ca(&certs, provider.clone()) {
+        // Browsers and curl take it; rustls (tickwire-bots, tickwire-console) refuses it, whoever it is trusted by.
+        tracing::warn!(
+            file = %cert_file,
+            "the TLS certificate is marked as a CA (basicConstraints CA:TRUE, openssl req -x509's default): \
+             tickwire-bots and tickwire-console will refuse it; make one with -addext basicConstraints=critical,CA:FALSE \
+             (docs/OPERATIONS.md, TLS)"
+        );
+    }
     let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsError::Config(e.to_string()))?
@@ -78,4 +87,35 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
             })
         })?;
     Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Whether the first certificate of `chain` (the server's own) is marked as a CA, which rustls clients refuse for a
+/// server: checked by verifying it the way such a client would, trusting the chain's last certificate, and looking
+/// for that refusal.
+pub fn marked_as_ca(
+    chain: &[CertificateDer<'static>],
+    provider: Arc<tokio_rustls::rustls::crypto::CryptoProvider>,
+) -> bool {
+    use tokio_rustls::rustls::RootCertStore;
+    use tokio_rustls::rustls::client::WebPkiServerVerifier;
+    use tokio_rustls::rustls::client::danger::ServerCertVerifier;
+    use tokio_rustls::rustls::pki_types::{ServerName, UnixTime};
+    let (Some(leaf), Some(anchor)) = (chain.first(), chain.last()) else {
+        return false;
+    };
+    let mut roots = RootCertStore::empty();
+    if roots.add(anchor.clone()).is_err() {
+        return false;
+    }
+    let Ok(verifier) =
+        WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider).build()
+    else {
+        return false;
+    };
+    let name = ServerName::from(std::net::IpAddr::from([127, 0, 0, 1]));
+    match verifier.verify_server_cert(leaf, &chain[1..], &name, &[], UnixTime::now()) {
+        // rustls carries webpki's reason as an opaque error: its name is the only handle on it.
+        Err(e) => format!("{e:?}").contains("CaUsedAsEndEntity"),
+        Ok(_) => false,
+    }
 }
