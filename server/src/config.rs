@@ -403,16 +403,20 @@ impl ServerConfig {
         let room = cfg.map.width.min(cfg.map.height);
         if cfg.rules.player_radius * 2.0 >= room {
             return Err(ConfigError::Invalid(format!(
-                "a player ({} units across: player_radius in the rules) does not fit in the {} x {} arena (the map)",
+                "--rules (config key rules): {}: player_radius {} makes a player {} units across, which does not \
+                 fit in the {} x {} arena of the map ({})",
+                Sources::name(&cfg.sources.rules),
+                cfg.rules.player_radius,
                 cfg.rules.player_radius * 2.0,
                 cfg.map.width,
-                cfg.map.height
+                cfg.map.height,
+                Sources::name(&cfg.sources.map),
             )));
         }
         if let Some(n) = cli.max_clients.or(file.max_clients) {
             if n == 0 {
                 return Err(ConfigError::Invalid(
-                    "--max-clients must be at least 1".into(),
+                    "--max-clients (config key max_clients) must be at least 1".into(),
                 ));
             }
             cfg.limits.max_clients = n;
@@ -420,7 +424,7 @@ impl ServerConfig {
         if let Some(n) = cli.max_message_bytes.or(file.max_message_bytes) {
             if !(64..=1 << 20).contains(&n) {
                 return Err(ConfigError::Invalid(
-                    "--max-message-bytes must be between 64 and 1048576".into(),
+                    "--max-message-bytes (config key max_message_bytes) must be between 64 and 1048576".into(),
                 ));
             }
             cfg.limits.max_message_bytes = n;

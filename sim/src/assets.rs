@@ -325,6 +325,21 @@ impl RulesAsset {
         positive(file, "projectile_speed", rules.projectile_speed)?;
         positive(file, "projectile_radius", rules.projectile_radius)?;
         positive(file, "projectile_lifetime", rules.projectile_lifetime)?;
+        // Speeds and sizes no arena can use: crossing the largest arena in a second, or as wide as it.
+        for (key, v) in [
+            ("player_speed", rules.player_speed),
+            ("player_radius", rules.player_radius),
+            ("projectile_speed", rules.projectile_speed),
+            ("projectile_radius", rules.projectile_radius),
+        ] {
+            if v > MAX_ARENA_SIZE {
+                return Err(invalid(
+                    file,
+                    key,
+                    format!("must be at most {MAX_ARENA_SIZE}, got {v}"),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -381,6 +396,8 @@ mod tests {
             ("fire_cooldown = 0.0", "fire_cooldown"),
             ("projectile_speed = -1.0", "projectile_speed"),
             ("projectile_radius = 0.0", "projectile_radius"),
+            ("player_speed = 1e30", "player_speed"),
+            ("projectile_speed = 1e30", "projectile_speed"),
         ] {
             let e = RulesAsset::parse("r.toml", line).expect_err(line);
             assert!(

@@ -247,7 +247,9 @@ impl<R: std::io::Read> ChunkReader<R> {
             RecordingError::Decode(if cut_short(&e) {
                 format!("the file ends inside its header ({len} bytes)")
             } else {
-                format!("no recording header ({e})")
+                format!(
+                    "not a tickwire recording: it does not start with a recording's header ({e})"
+                )
             })
         })?;
         if header.magic != MAGIC {

@@ -68,7 +68,7 @@ impl KickTarget {
             KickTarget::Quoted { target, reason } => {
                 return match find(target)? {
                     Some(found) => Ok((found, reason.as_deref())),
-                    None => Err(format!("no player with id or name `{target}`")),
+                    None => Err(not_found(target)),
                 };
             }
             KickTarget::Words(words) => words.trim(),
@@ -93,8 +93,30 @@ impl KickTarget {
             }
         }
         let first = words.split_whitespace().next().unwrap_or(words);
-        Err(format!("no player with id or name `{first}`"))
+        Err(not_found(first))
     }
+}
+
+/// Why `kick target` found nobody, in the terms the operator used (`id:`, `name:`, or either).
+fn not_found(target: &str) -> String {
+    let prefixed = |prefix: &str| {
+        target
+            .get(..prefix.len())
+            .filter(|p| p.eq_ignore_ascii_case(prefix))
+            .map(|_| target[prefix.len()..].trim())
+    };
+    if let Some(id) = prefixed("id:") {
+        return match id.parse::<u32>() {
+            Ok(n) => format!("no player with id {n}"),
+            Err(_) => {
+                format!("`{id}` is not a player id (ids are numbers, as `players` lists them)")
+            }
+        };
+    }
+    if let Some(name) = prefixed("name:") {
+        return format!("no player named `{name}`");
+    }
+    format!("no player with id or name `{target}`")
 }
 
 impl Command {
@@ -187,6 +209,21 @@ fn no_args(rest: &str, cmd: Command) -> Result<Command, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nobody_found_is_said_in_the_terms_of_the_target() {
+        let nobody = |line: &str| match Command::parse(line) {
+            Ok(Command::Kick(k)) => k
+                .resolve(|_| Ok::<Option<u32>, String>(None))
+                .expect_err("nobody"),
+            other => panic!("{line}: {other:?}"),
+        };
+        assert_eq!(nobody("kick ID:99"), "no player with id 99");
+        assert!(nobody("kick id:abc").starts_with("`abc` is not a player id"));
+        assert!(nobody("kick id:").starts_with("`` is not a player id"));
+        assert_eq!(nobody("kick name:zed away"), "no player named `zed`");
+        assert_eq!(nobody("kick zed"), "no player with id or name `zed`");
+    }
 
     #[test]
     fn parses_every_command() {
