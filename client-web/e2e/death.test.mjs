@@ -42,7 +42,13 @@ test('death and respawn: the victim sees who killed it and a countdown, gone whe
     const alice = await joinAs('alice');
     const bob = await joinAs('bob');
     const bobId = (await state(bob)).you;
-    await alice.waitForFunction((id) => window.__tickwire.state().entities[id] !== undefined, bobId, { timeout: 5000 });
+    // Drawn, not only held: the aim below reads where alice's page draws bob (interpolation draws an entity a
+    // frame or two after its first delta arrives).
+    await alice.waitForFunction(
+      (id) => window.__tickwire.state().drawn.some((v) => v.id === id),
+      bobId,
+      { timeout: 5000, polling: 'raf' },
+    );
     const before = await state(bob);
     assert.equal(before.death, null, 'alive: no death overlay state');
     assert.equal(await bob.isVisible('#death'), false, 'alive: no overlay');

@@ -16,7 +16,12 @@ test('two players: a move on one page is seen on the other', { timeout: 120_000 
 
     const a0 = await state(alice);
     const aliceId = a0.you;
-    await bob.waitForFunction((id) => window.__tickwire.state().entities[id] !== undefined, aliceId, { timeout: 5000 });
+    // Held and drawn: the renderer draws an entity a frame or two after its first delta arrives.
+    await bob.waitForFunction(
+      (id) => window.__tickwire.state().entities[id] !== undefined && window.__tickwire.state().drawn.some((d) => d.id === id),
+      aliceId,
+      { timeout: 5000, polling: 'raf' },
+    );
     const before = (await state(bob)).entities[aliceId];
     assert.equal(before.name, 'alice', "bob sees alice's name");
     const beforeDrawn = (await state(bob)).drawn.find((d) => d.id === aliceId);
