@@ -97,18 +97,7 @@ pub async fn serve_connection(mut stream: Conn, peer: SocketAddr, hub: Arc<Hub>,
         ("GET", crate::echo::ECHO_PATH) if limits.conformance_echo => {
             crate::echo::serve(stream, request, leftover, limits).await
         }
-        ("GET" | "HEAD", "/healthz") => {
-            let _ = answer(
-                &mut stream,
-                head_only,
-                200,
-                "OK",
-                "text/plain",
-                b"ok\n",
-                &[],
-            )
-            .await;
-        }
+        ("GET" | "HEAD", "/healthz") => healthz(&mut stream, head_only).await,
         ("GET" | "HEAD", crate::status::STATUS_PATH) => {
             crate::status::serve(&mut stream, head_only, &hub, &limits).await
         }
@@ -272,6 +261,11 @@ pub(crate) async fn accept_ws(
     )
     .await;
     Some((ws, up.outbox, up.inlet))
+}
+
+/// Answers `GET /healthz` (no body for `HEAD`): `200 ok` while the process serves, on either listener.
+pub(crate) async fn healthz(stream: &mut Conn, head_only: bool) {
+    let _ = answer(stream, head_only, 200, "OK", "text/plain", b"ok\n", &[]).await;
 }
 
 /// How often, at most, the log says the server is full while it keeps refusing players.

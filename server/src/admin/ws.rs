@@ -12,7 +12,7 @@ use super::{auth, execute};
 use crate::config::Limits;
 use crate::conn::Conn;
 use crate::http::{
-    HeadError, Request, answer, check_ws_request, parse_head, read_head, refuse_not_http, respond,
+    HeadError, Request, check_ws_request, healthz, parse_head, read_head, refuse_not_http, respond,
 };
 use crate::hub::Hub;
 use futures_util::{SinkExt, StreamExt};
@@ -216,19 +216,7 @@ async fn admin_connection(
         ("GET" | "HEAD", "/metrics") => {
             crate::metrics::serve(&mut stream, request.method == "HEAD", &hub).await
         }
-        ("GET" | "HEAD", "/healthz") => {
-            let head_only = request.method == "HEAD";
-            let _ = answer(
-                &mut stream,
-                head_only,
-                200,
-                "OK",
-                "text/plain",
-                b"ok\n",
-                &[],
-            )
-            .await;
-        }
+        ("GET" | "HEAD", "/healthz") => healthz(&mut stream, request.method == "HEAD").await,
         _ => {
             let _ = respond(
                 &mut stream,
