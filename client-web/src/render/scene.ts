@@ -18,16 +18,8 @@ export interface Scene {
   respawnedAtMs: number | null;
 }
 
-/** The parts of the session the renderer reads (`Session` has them). */
-export interface SceneSource {
-  arena: Arena | null;
-  view: number | null;
-  you: number | null;
-  rules: Readonly<GameRules>;
-  tickRate: number;
-  maxHealth: number;
-  respawnedAtMs: number | null;
-}
+/** The parts of the session the renderer reads (`Session` has them): a scene whose arena may not be known yet. */
+export type SceneSource = Omit<Scene, 'arena'> & { arena: Arena | null };
 
 /**
  * Keeps the last frame and its scene. One per renderer; `pick` runs once per animation frame and allocates nothing
